@@ -1,0 +1,64 @@
+// Configuration: the environment is read once, validated against `schema`, and frozen.
+// A bad value stops the start with the variable's name and what is allowed.
+import { schema, type Config, type VarSpec } from './schema.ts';
+
+export { schema, type Config } from './schema.ts';
+export { parseDuration } from './parsers.ts';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates configuration from an environment object (process.env by default). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(schema) as [string, VarSpec<unknown>][]) {
+    const raw = env[spec.env];
+    const value = raw === undefined || (raw === '' && spec.default === undefined) ? spec.default : raw;
+    if (value === undefined) continue;
+    try {
+      out[key] = spec.parse(value);
+    } catch (err) {
+      problems.push(`${spec.env}: ${(err as Error).message}${spec.secret ? '' : ` (got "${String(raw).slice(0, 80)}")`}`);
+    }
+  }
+  if (problems.length === 0) crossCheck(out as Config, problems);
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze(out) as Config;
+}
+
+function crossCheck(c: Config, problems: string[]): void {
+  if (c.sameSite === 'none' && !c.secureCookies) {
+    problems.push('AUTH_SESSION_SAME_SITE: `none` requires AUTH_SESSION_SECURE_COOKIES=true (browsers drop such cookies otherwise)');
+  }
+  if (c.databaseUrl && !c.encryptionKey) {
+    problems.push('AUTH_ENCRYPTION_KEY: required when DATABASE_URL is set, so that every instance can decrypt the shared signing keys (at least 32 characters)');
+  }
+  if (c.refreshReuseInterval >= c.refreshTokenExpiry) {
+    problems.push('AUTH_REFRESH_TOKEN_REUSE_INTERVAL: must be shorter than AUTH_REFRESH_TOKEN_EXPIRY');
+  }
+}
+
+/** Warnings about insecure settings, logged loudly outside development. */
+export function insecureSettings(c: Config): string[] {
+  const w: string[] = [];
+  if (!c.secureCookies) w.push('AUTH_SESSION_SECURE_COOKIES=false: the refresh cookie is sent over plain HTTP');
+  if (c.trustProxy === true) w.push('AUTH_TRUST_PROXY=true: X-Forwarded-For is believed from any peer; list your proxies instead');
+  if (c.jwtSecret) w.push('AUTH_JWT_SECRET is set: tokens use HS256, so every verifier holds the signing secret');
+  if (c.debugMode) w.push('AUTH_DEBUG_MODE=true: every authentication decision is logged');
+  return w;
+}
+
+/** The effective configuration with secrets masked, for `config check` and start-up logs. */
+export function describeConfig(c: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(schema) as [keyof Config & string, VarSpec<unknown>][]) {
+    const value = c[key];
+    out[spec.env] = value === undefined ? null : spec.secret ? '********' : value;
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+// Small, strict parsers for environment values. Each throws a message that says what
+// is allowed; the loader prefixes it with the variable's name.
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** Parses `2s`, `5m`, `1h`, `7d`, `2w` or a plain number of seconds into seconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+)\s*([smhdw]?)$/.exec(value.trim());
+  if (!m) throw new Error('expected a duration such as 30s, 15m, 1h or 7d');
+  const seconds = Number(m[1]) * (UNITS[m[2] || 's'] ?? 1);
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new Error('expected a positive duration');
+  return seconds;
+}
+
+export function parseBool(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new Error('expected true or false');
+}
+
+export function parseInteger(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw new Error(`expected a whole number from ${min} to ${max}`);
+    const n = Number(value);
+    if (n < min || n > max) throw new Error(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+export function parseEnum<T extends string>(allowed: readonly T[], caseInsensitive = false) {
+  return (value: string): T => {
+    const v = value.trim();
+    const hit = allowed.find((a) => (caseInsensitive ? a.toLowerCase() === v.toLowerCase() : a === v));
+    if (!hit) throw new Error(`expected one of ${allowed.join(', ')}`);
+    return hit;
+  };
+}
+
+export function parseList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function parseUrl(protocols: string[]) {
+  return (value: string): string => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new Error(`expected a URL (${protocols.join(', ')})`);
+    }
+    if (!protocols.includes(url.protocol.replace(/:$/, ''))) throw new Error(`expected a URL with scheme ${protocols.join(' or ')}`);
+    return value;
+  };
+}
+
+export type TrustProxy = boolean | number | string[];
+
+/** `false`, `true`, a hop count, or a comma list of addresses and CIDRs. */
+export function parseTrustProxy(value: string): TrustProxy {
+  const v = value.trim();
+  if (/^(false|0|no|off|)$/i.test(v)) return false;
+  if (/^(true|yes|on)$/i.test(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  const list = parseList(v);
+  for (const entry of list) {
+    const [addr, bits, extra] = entry.split('/');
+    const isV4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(addr ?? '');
+    const isV6 = (addr ?? '').includes(':') && /^[0-9a-f:.]+$/i.test(addr ?? '');
+    const named = ['loopback', 'linklocal', 'uniquelocal'].includes(entry);
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isV4 ? 32 : 128));
+    if (!(named || ((isV4 || isV6) && bitsOk && extra === undefined))) {
+      throw new Error('expected false, true, a hop count, or a comma list of IP addresses / CIDRs');
+    }
+  }
+  return list;
+}

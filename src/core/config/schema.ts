@@ -1,0 +1,66 @@
+// The one configuration schema: every environment variable Tessera reads, its default
+// and what it means. `docs/configuration.md` and the README table are kept in step with
+// this list by test/docs.test.ts.
+import {
+  parseBool, parseDuration, parseEnum, parseInteger, parseList, parseTrustProxy, parseUrl,
+  type TrustProxy,
+} from './parsers.ts';
+
+export interface VarSpec<T> {
+  /** Environment variable name. */
+  env: string;
+  /** Default as it would be written in the environment; undefined means unset. */
+  default?: string;
+  parse: (raw: string) => T;
+  doc: string;
+  /** Masked when the effective configuration is printed. */
+  secret?: boolean;
+}
+
+const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
+
+export const schema = {
+  nodeEnv: v({ env: 'NODE_ENV', default: 'development', parse: parseEnum(['development', 'production', 'test'] as const), doc: 'Runtime environment. Outside `development` and `test`, insecure settings are logged as warnings.' }),
+  port: v({ env: 'PORT', default: '4000', parse: parseInteger(0, 65535), doc: 'TCP port to listen on.' }),
+  host: v({ env: 'HOST', default: '127.0.0.1', parse: (s) => s.trim(), doc: 'Address to listen on. Use `0.0.0.0` in a container.' }),
+  dataDir: v({ env: 'DATA_DIR', default: './data', parse: (s) => s.trim(), doc: 'Directory of the embedded database (PGlite) and, in embedded mode, the generated encryption key file.' }),
+  databaseUrl: v({ env: 'DATABASE_URL', parse: parseUrl(['postgres', 'postgresql']), doc: 'PostgreSQL connection URL. Unset: embedded PGlite in `DATA_DIR`.', secret: true }),
+  databasePoolMax: v({ env: 'DATABASE_POOL_MAX', default: '10', parse: parseInteger(1, 200), doc: 'Maximum connections in the PostgreSQL pool (ignored for PGlite, which has one session).' }),
+  redisUrl: v({ env: 'REDIS_URL', parse: parseUrl(['redis', 'rediss']), doc: 'Redis URL. When set, rate-limit counters are shared by every instance through Redis.', secret: true }),
+  jwtSecret: v({ env: 'AUTH_JWT_SECRET', parse: (s) => {
+    if (s.length < 32) throw new Error('must be at least 32 characters (use a random value, e.g. `openssl rand -base64 48`)');
+    return s;
+  }, doc: 'When set, access tokens are signed with HS256 and this secret instead of a generated asymmetric key (seed-style deployments). At least 32 characters.', secret: true }),
+  jwtAlgorithm: v({ env: 'AUTH_JWT_ALGORITHM', default: 'RS256', parse: parseEnum(['RS256', 'ES256', 'EdDSA'] as const), doc: 'Algorithm of the generated signing key. RS256 verifies fastest here (see docs/operations.md), and verification is what every resource server does per request.' }),
+  jwtIssuer: v({ env: 'AUTH_JWT_ISSUER', default: 'tessera', parse: (s) => s.trim(), doc: 'The `iss` claim of access tokens.' }),
+  jwtAudience: v({ env: 'AUTH_JWT_AUDIENCE', parse: (s) => s.trim(), doc: 'Optional `aud` claim of access tokens; when set, tokens without it are refused.' }),
+  jwtHasuraClaims: v({ env: 'AUTH_JWT_HASURA_CLAIMS', default: 'true', parse: parseBool, doc: 'Adds `https://hasura.io/jwt/claims` (`x-hasura-allowed-roles`, `x-hasura-default-role`, `x-hasura-user-id`) to access tokens.' }),
+  encryptionKey: v({ env: 'AUTH_ENCRYPTION_KEY', parse: (s) => {
+    if (s.length < 32) throw new Error('must be at least 32 characters of random data (e.g. `openssl rand -base64 32`)');
+    return s;
+  }, doc: 'Key that encrypts private keys at rest (AES-256-GCM). Required with `DATABASE_URL` (all instances share it); in embedded mode a key file is created in `DATA_DIR` when unset.', secret: true }),
+  accessTokenExpiry: v({ env: 'AUTH_ACCESS_TOKEN_EXPIRY', default: '15m', parse: parseDuration, doc: 'Lifetime of access tokens (`2s`, `5m`, `1h`, `7d`).' }),
+  refreshTokenExpiry: v({ env: 'AUTH_REFRESH_TOKEN_EXPIRY', default: '7d', parse: parseDuration, doc: 'Absolute lifetime of a session and its refresh tokens.' }),
+  refreshReuseInterval: v({ env: 'AUTH_REFRESH_TOKEN_REUSE_INTERVAL', default: '10', parse: parseInteger(0, 3600), doc: 'Seconds after its rotation during which a spent refresh token still yields a token for the same session (parallel tabs, lost responses). Later use revokes the session.' }),
+  rateLimitMax: v({ env: 'AUTH_RATE_LIMIT_MAX', default: '20', parse: parseInteger(1), doc: 'Requests per client IP per window on each credential endpoint (register, login, refresh).' }),
+  rateLimitWindow: v({ env: 'AUTH_RATE_LIMIT_WINDOW', default: '900', parse: parseInteger(1), doc: 'Rate-limit window in seconds.' }),
+  trustProxy: v<TrustProxy>({ env: 'AUTH_TRUST_PROXY', default: 'false', parse: parseTrustProxy, doc: '`false`; `true` (trust every hop: only behind a proxy that overwrites X-Forwarded-For); a hop count; or a comma list of proxy addresses / CIDRs whose X-Forwarded-For is believed.' }),
+  corsOrigins: v({ env: 'AUTH_CORS_ORIGINS', default: '', parse: parseList, doc: 'Comma list of origins allowed by CORS, with credentials. Empty: no CORS headers.' }),
+  secureCookies: v({ env: 'AUTH_SESSION_SECURE_COOKIES', default: 'true', parse: parseBool, doc: 'Marks the refresh cookie `Secure`. Turn off only for plain-HTTP development on a host other than localhost.' }),
+  sameSite: v({ env: 'AUTH_SESSION_SAME_SITE', default: 'strict', parse: parseEnum(['strict', 'lax', 'none'] as const, true), doc: 'SameSite attribute of the refresh cookie. `none` requires secure cookies.' }),
+  defaultRole: v({ env: 'AUTH_DEFAULT_ROLE', default: 'viewer', parse: (s) => {
+    if (!/^[a-z][a-z0-9_:-]{0,49}$/.test(s.trim())) throw new Error('expected a role name (lower case letters, digits, _ : -)');
+    return s.trim();
+  }, doc: 'Role given to every registered user after the first (the first user ever registered becomes `admin`).' }),
+  logLevel: v({ env: 'AUTH_LOG_LEVEL', default: 'info', parse: parseEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), doc: 'Log level (pino).' }),
+  debugMode: v({ env: 'AUTH_DEBUG_MODE', default: 'false', parse: parseBool, doc: 'Logs each authentication decision (never secrets) at info level.' }),
+  argon2Memory: v({ env: 'AUTH_PASSWORD_ARGON2_MEMORY', default: '19456', parse: parseInteger(1024, 4194304), doc: 'argon2id memory cost in KiB.' }),
+  argon2Iterations: v({ env: 'AUTH_PASSWORD_ARGON2_ITERATIONS', default: '2', parse: parseInteger(1, 100), doc: 'argon2id time cost (iterations).' }),
+  argon2Parallelism: v({ env: 'AUTH_PASSWORD_ARGON2_PARALLELISM', default: '1', parse: parseInteger(1, 16), doc: 'argon2id parallelism.' }),
+  shutdownTimeout: v({ env: 'AUTH_SHUTDOWN_TIMEOUT', default: '10s', parse: parseDuration, doc: 'How long SIGTERM waits for in-flight requests before closing anyway.' }),
+} as const;
+
+type Specs = typeof schema;
+type NonOptional = { [K in keyof Specs as Specs[K] extends { default: string } ? K : never]: ReturnType<Specs[K]['parse']> };
+type Optional = { [K in keyof Specs as Specs[K] extends { default: string } ? never : K]?: ReturnType<Specs[K]['parse']> };
+export type Config = Readonly<NonOptional & Optional>;

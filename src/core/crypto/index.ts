@@ -1,0 +1,5 @@
+// Crypto primitives: random tokens and their hashes, constant-time comparison, password
+// hashing and authenticated encryption of secrets at rest.
+export { randomToken, sha256, safeEqual } from './random.ts';
+export { createPasswordHasher, type PasswordHasher, type Argon2Params } from './password.ts';
+export { createEncrypter, type Encrypter } from './encryption.ts';

@@ -1,0 +1,56 @@
+// Password hashing: argon2id for every new hash; bcrypt ($2a$/$2b$/$2y$) verified for
+// users imported from other systems and rehashed on their next successful sign-in.
+import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
+
+export interface Argon2Params {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** `needsRehash` is true when the stored hash is legacy or uses other parameters. */
+  verify(stored: string, password: string): Promise<{ ok: boolean; needsRehash: boolean }>;
+  /** Spends the time a real verification would, for unknown users (no enumeration by timing). */
+  dummyVerify(password: string): Promise<void>;
+}
+
+const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+export function createPasswordHasher(params: Argon2Params): PasswordHasher {
+  // argon2 runs on libuv's thread pool: the event loop stays free while it hashes.
+  const options = { memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism, outputLen: 32 };
+  const paramTag = `m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}`;
+  let dummy: Promise<string> | undefined;
+
+  return {
+    hash: (password) => argonHash(password, options),
+    async verify(stored, password) {
+      if (stored.startsWith('$argon2')) {
+        let ok = false;
+        try {
+          ok = await argonVerify(stored, password);
+        } catch {
+          ok = false;
+        }
+        return { ok, needsRehash: ok && (!stored.startsWith('$argon2id$') || !stored.includes(paramTag)) };
+      }
+      if (BCRYPT.test(stored)) {
+        // bcryptjs understands $2y$ (PHP) hashes, which the native binding rejects.
+        const ok = await bcrypt.compare(password, stored);
+        return { ok, needsRehash: ok };
+      }
+      return { ok: false, needsRehash: false };
+    },
+    async dummyVerify(password) {
+      dummy ??= argonHash('tessera-dummy-password', options);
+      try {
+        await argonVerify(await dummy, password);
+      } catch {
+        /* the result is thrown away either way */
+      }
+    },
+  };
+}

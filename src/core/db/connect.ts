@@ -1,0 +1,94 @@
+// Opens the database: PGlite in DATA_DIR when DATABASE_URL is unset, PostgreSQL
+// otherwise. Both go through a node-postgres Pool and Kysely's PostgresDialect, so the
+// same queries run in both modes.
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+
+export type DbKind = 'pglite' | 'postgres';
+
+export interface DatabaseHandle<DB> {
+  db: Kysely<DB>;
+  kind: DbKind;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  poolMax?: number;
+}
+
+// Dates come back as Date; 64-bit integers (bigserial ids, counts) as JS numbers, which
+// stay exact far beyond any row count this service will see.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export async function connectDatabase<DB>(opts: ConnectOptions): Promise<DatabaseHandle<DB>> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 });
+    // A dropped idle connection must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  return openPglite<DB>(opts.dataDir);
+}
+
+async function openPglite<DB>(dataDir: string): Promise<DatabaseHandle<DB>> {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const releaseLock = lockDataDir(dir);
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+  let pglite: InstanceType<typeof PGlite>;
+  try {
+    pglite = new PGlite(join(dir, 'pg'));
+    await pglite.waitReady;
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+  // PGlite is a single session: one pooled connection serialises transactions.
+  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'pglite',
+    async close() {
+      await db.destroy();
+      await pglite.close();
+      releaseLock();
+    },
+  };
+}
+
+/** One process per embedded data directory: a second one would corrupt it. */
+function lockDataDir(dir: string): () => void {
+  const file = join(dir, 'tessera.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new Error(`DATA_DIR ${dir} is in use by process ${pid}; the embedded database allows one process. Set DATABASE_URL to run several instances.`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`could not lock DATA_DIR ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,10 @@
+// Database access: connection (PGlite or PostgreSQL), migrations, and the helpers
+// repos share. Repos take `db` or a transaction first; services open transactions.
+export { connectDatabase, type DatabaseHandle, type DbKind, type ConnectOptions } from './connect.ts';
+export { migrateToLatest, migrationsDone, createMigrator } from './migrate.ts';
+
+/** True when a PostgreSQL error is a unique violation on the named index or constraint. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}

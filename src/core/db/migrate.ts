@@ -1,0 +1,29 @@
+// Versioned migrations, applied at start-up and by `npm run migrate`. Kysely's
+// PostgreSQL adapter takes an advisory transaction lock, so instances starting together
+// apply each migration exactly once.
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import * as m0001 from './migrations/0001_init.ts';
+
+const migrations: Record<string, Migration> = {
+  '0001_init': m0001,
+};
+
+export function createMigrator(db: Kysely<unknown>): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+}
+
+/** Applies every pending migration; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<MigrationResultSet> {
+  const result = await createMigrator(db).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`, { cause: result.error });
+  }
+  return result;
+}
+
+/** True when every known migration has been applied. */
+export async function migrationsDone(db: Kysely<unknown>): Promise<boolean> {
+  const all = await createMigrator(db).getMigrations();
+  return all.every((m) => m.executedAt !== undefined);
+}

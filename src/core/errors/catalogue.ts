@@ -1,0 +1,27 @@
+// The closed catalogue of error codes a client can see. docs/errors.md lists the same
+// codes; test/docs.test.ts fails when the two drift apart.
+
+export const errorCatalogue = {
+  invalid_request: { status: 400, message: 'The request is malformed' },
+  validation_failed: { status: 400, message: 'The request body or parameters are invalid' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON' },
+  unauthorized: { status: 401, message: 'Authentication required' },
+  invalid_credentials: { status: 401, message: 'Invalid email or password' },
+  invalid_token: { status: 401, message: 'The access token is invalid' },
+  token_expired: { status: 401, message: 'The access token has expired' },
+  session_revoked: { status: 401, message: 'The session has ended' },
+  invalid_refresh_token: { status: 401, message: 'The refresh token is invalid or has expired' },
+  refresh_token_reused: { status: 401, message: 'The refresh token was already used; the session has been revoked' },
+  account_disabled: { status: 403, message: 'This account is disabled' },
+  cors_origin_denied: { status: 403, message: 'Origin not allowed' },
+  not_found: { status: 404, message: 'Not found' },
+  email_taken: { status: 409, message: 'An account with this email already exists' },
+  username_taken: { status: 409, message: 'This username is taken' },
+  payload_too_large: { status: 413, message: 'The request body is too large' },
+  unsupported_media_type: { status: 415, message: 'Unsupported content type; send application/json' },
+  rate_limited: { status: 429, message: 'Too many attempts, try again later' },
+  internal_error: { status: 500, message: 'Internal server error' },
+  not_ready: { status: 503, message: 'The service is not ready' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,0 +1,24 @@
+// The refresh-token cookie: HttpOnly, SameSite, scoped to /auth, Secure unless disabled.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export const REFRESH_COOKIE = 'refresh_token';
+export const REFRESH_COOKIE_PATH = '/auth';
+
+export interface CookieSettings {
+  secure: boolean;
+  sameSite: 'strict' | 'lax' | 'none';
+  maxAgeSeconds: number;
+}
+
+export function setRefreshCookie(reply: FastifyReply, token: string, s: CookieSettings): void {
+  reply.setCookie(REFRESH_COOKIE, token, { httpOnly: true, secure: s.secure, sameSite: s.sameSite, path: REFRESH_COOKIE_PATH, maxAge: s.maxAgeSeconds });
+}
+
+export function clearRefreshCookie(reply: FastifyReply, s: CookieSettings): void {
+  reply.setCookie(REFRESH_COOKIE, '', { httpOnly: true, secure: s.secure, sameSite: s.sameSite, path: REFRESH_COOKIE_PATH, maxAge: 0, expires: new Date(0) });
+}
+
+export function refreshCookie(req: FastifyRequest): string | undefined {
+  const v = req.cookies?.[REFRESH_COOKIE];
+  return v ? v : undefined;
+}

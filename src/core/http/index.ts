@@ -1,0 +1,6 @@
+// HTTP plumbing shared by every module: the error handler, bearer guard, refresh
+// cookie, rate limiting. Modules use these; this folder imports no module.
+export { installErrorHandler, errorResponseSchema, type ErrorBody } from './error-handler.ts';
+export { createRateLimiter, rateLimitHook, type RateLimiter } from './rate-limit.ts';
+export { createAuthGuard, bearerToken } from './auth-guard.ts';
+export { setRefreshCookie, clearRefreshCookie, refreshCookie, REFRESH_COOKIE, type CookieSettings } from './cookies.ts';

@@ -1,0 +1,16 @@
+// The whole database as Kysely sees it, composed from the tables each module owns.
+import type { Kysely, Transaction } from 'kysely';
+import type { RefreshTokensTable, SessionsTable } from './modules/sessions/sessions.table.ts';
+import type { SigningKeysTable } from './modules/tokens/keys.table.ts';
+import type { SystemFlagsTable, UsersTable } from './modules/users/users.table.ts';
+
+export interface Database {
+  users: UsersTable;
+  system_flags: SystemFlagsTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  signing_keys: SigningKeysTable;
+}
+
+/** A database handle or an open transaction: what every repo function takes first. */
+export type Db = Kysely<Database> | Transaction<Database>;

@@ -1,0 +1,80 @@
+// The core token API under /auth: thin handlers over the auth and users services.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../core/errors/index.ts';
+import {
+  bearerToken, clearRefreshCookie, createAuthGuard, rateLimitHook, refreshCookie, setRefreshCookie,
+  type CookieSettings, type RateLimiter,
+} from '../../core/http/index.ts';
+import type { UsersService } from '../users/index.ts';
+import { toPublicUser } from '../users/index.ts';
+import type { Authenticated, AuthService } from './auth.service.ts';
+import { loginSchema, logoutSchema, meSchema, refreshSchema, registerSchema, verifySchema } from './auth.schemas.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: Authenticated;
+  }
+}
+
+export interface AuthRoutesOptions {
+  auth: AuthService;
+  users: UsersService;
+  limiter: RateLimiter;
+  cookies: CookieSettings;
+}
+
+type Body<T> = FastifyRequest<{ Body: T | undefined }>;
+
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, users, limiter, cookies }) => {
+  const guard = createAuthGuard(auth.authenticate, (req, a) => { req.auth = a; });
+  const authed = (req: FastifyRequest): Authenticated => {
+    if (!req.auth) throw new AppError('unauthorized');
+    return req.auth;
+  };
+  const sessionContext = (req: FastifyRequest, client: string) => ({ client, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null });
+
+  app.post('/register', { schema: registerSchema, onRequest: rateLimitHook(limiter, 'register') }, async (req: Body<{ username: string; email: string; password: string }>, reply) => {
+    const user = await users.register(req.body!);
+    return reply.status(201).send({ message: 'Account created', user });
+  });
+
+  app.post('/login', { schema: loginSchema, onRequest: rateLimitHook(limiter, 'login') }, async (req: Body<{ email?: string; username?: string; password: string; client?: string }>, reply) => {
+    const body = req.body!;
+    if (body.email === undefined && body.username === undefined) {
+      throw new AppError('validation_failed', { details: [{ field: 'email', message: 'email or username is required' }] });
+    }
+    const client = body.client ?? 'web';
+    const result = await auth.login(body, sessionContext(req, client));
+    if (client === 'native') return { accessToken: result.accessToken, refreshToken: result.refreshToken, user: result.user };
+    setRefreshCookie(reply, result.refreshToken, cookies);
+    return { accessToken: result.accessToken, user: result.user };
+  });
+
+  app.post('/refresh', { schema: refreshSchema, onRequest: rateLimitHook(limiter, 'refresh') }, async (req: Body<{ refreshToken?: string }>, reply: FastifyReply) => {
+    const fromBody = req.body?.refreshToken;
+    const token = fromBody ?? refreshCookie(req);
+    if (!token) throw new AppError('invalid_refresh_token', { message: 'No refresh token was sent' });
+    try {
+      const result = await auth.refresh(token);
+      if (fromBody) return { accessToken: result.accessToken, refreshToken: result.refreshToken };
+      setRefreshCookie(reply, result.refreshToken, cookies);
+      return { accessToken: result.accessToken };
+    } catch (err) {
+      if (!fromBody) clearRefreshCookie(reply, cookies);
+      throw err;
+    }
+  });
+
+  app.get('/me', { schema: meSchema, onRequest: guard }, async (req) => {
+    const { user } = authed(req);
+    return { ...toPublicUser(user), lastLogin: user.last_login ? user.last_login.toISOString() : null };
+  });
+
+  app.get('/verify', { schema: verifySchema, onRequest: guard }, async (req) => ({ valid: true, user: toPublicUser(authed(req).user) }));
+
+  app.post('/logout', { schema: logoutSchema }, async (req: Body<{ refreshToken?: string }>, reply) => {
+    clearRefreshCookie(reply, cookies);
+    await auth.logout({ accessToken: bearerToken(req), refreshToken: req.body?.refreshToken ?? refreshCookie(req) });
+    return { message: 'Logged out' };
+  });
+};

@@ -1,0 +1,114 @@
+// Request and response schemas of the core token API: validation, serialization (only
+// these fields ever leave the server) and the OpenAPI document come from them.
+import { errorResponseSchema } from '../../core/http/index.ts';
+
+export const publicUser = {
+  type: 'object',
+  required: ['id', 'username', 'email', 'role'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    username: { type: 'string' },
+    email: { type: 'string', format: 'email' },
+    role: { type: 'string' },
+  },
+} as const;
+
+const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254 } as const;
+const clientKind = { type: 'string', pattern: '^[a-z0-9_-]{1,32}$', description: '`web` (default: refresh token in an HttpOnly cookie) or `native` (refresh token in the body)' } as const;
+const refreshTokenField = { type: 'string', minLength: 1, maxLength: 512 } as const;
+
+const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorResponseSchema]));
+
+export const registerSchema = {
+  tags: ['auth'],
+  summary: 'Create an account',
+  description: 'The first account ever registered gets role `admin`; later ones `AUTH_DEFAULT_ROLE`. Unknown fields (such as `role`) are ignored.',
+  body: {
+    type: 'object',
+    required: ['username', 'email', 'password'],
+    additionalProperties: false,
+    properties: {
+      username: { type: 'string', minLength: 3, maxLength: 50, pattern: '^[\\p{L}\\p{N}][\\p{L}\\p{N}._-]*$', description: 'Letters, digits, `.`, `_`, `-`; starts with a letter or digit; unique regardless of case' },
+      email,
+      password: { type: 'string', minLength: 8, maxLength: 128 },
+    },
+  },
+  response: {
+    201: { type: 'object', required: ['message', 'user'], properties: { message: { type: 'string' }, user: publicUser } },
+    ...errors(400, 409, 413, 415, 429),
+  },
+} as const;
+
+export const loginSchema = {
+  tags: ['auth'],
+  summary: 'Sign in with email (or username) and password',
+  description: 'Browsers get the refresh token as an HttpOnly cookie; `"client": "native"` returns it in the body as `refreshToken`.',
+  body: {
+    type: 'object',
+    required: ['password'],
+    additionalProperties: false,
+    properties: {
+      email,
+      username: { type: 'string', minLength: 1, maxLength: 50 },
+      password: { type: 'string', minLength: 1, maxLength: 1024 },
+      client: clientKind,
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['accessToken', 'user'],
+      properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string', description: 'Only for native clients' }, user: publicUser },
+    },
+    ...errors(400, 401, 403, 413, 415, 429),
+  },
+} as const;
+
+export const refreshSchema = {
+  tags: ['auth'],
+  summary: 'Exchange a refresh token for a new access token (rotation)',
+  description: 'The refresh token comes from the cookie, or from the body for native clients (who then get the new one in the body). A spent token presented again after `AUTH_REFRESH_TOKEN_REUSE_INTERVAL` seconds revokes the session (`refresh_token_reused`).',
+  body: { type: 'object', additionalProperties: false, properties: { refreshToken: refreshTokenField } },
+  response: {
+    200: { type: 'object', required: ['accessToken'], properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string', description: 'Only when the token came in the body' } } },
+    ...errors(400, 401, 413, 415, 429),
+  },
+} as const;
+
+const bearer = [{ bearerAuth: [] }];
+
+export const meSchema = {
+  tags: ['auth'],
+  summary: 'The signed-in user',
+  security: bearer,
+  response: {
+    200: {
+      type: 'object',
+      required: ['id', 'username', 'email', 'role', 'lastLogin'],
+      properties: { ...publicUser.properties, lastLogin: { type: ['string', 'null'], format: 'date-time' } },
+    },
+    ...errors(401, 403),
+  },
+} as const;
+
+export const verifySchema = {
+  tags: ['auth'],
+  summary: 'Check an access token (for resource servers that cannot verify JWTs themselves)',
+  security: bearer,
+  response: {
+    200: { type: 'object', required: ['valid', 'user'], properties: { valid: { type: 'boolean' }, user: publicUser } },
+    ...errors(401, 403),
+  },
+} as const;
+
+export const logoutSchema = {
+  tags: ['auth'],
+  summary: 'Sign out on every device',
+  description: 'Identified by the bearer token, or by the refresh token (cookie or body). Revokes every session of the user and clears the cookie.',
+  security: [{ bearerAuth: [] }, { refreshCookie: [] }],
+  body: { type: 'object', additionalProperties: false, properties: { refreshToken: refreshTokenField } },
+  response: {
+    200: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } },
+    ...errors(400, 401, 403),
+  },
+} as const;

@@ -1,0 +1,128 @@
+// Sign-in, token refresh, the bearer check and sign-out: the core token API's rules.
+// Each use case reads as its steps, in order.
+import type { Kysely } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../../core/clock.ts';
+import type { PasswordHasher } from '../../core/crypto/index.ts';
+import { AppError } from '../../core/errors/index.ts';
+import type { Database } from '../../database.ts';
+import type { SessionContext, SessionsService } from '../sessions/index.ts';
+import type { AccessClaims, TokensService } from '../tokens/index.ts';
+import { toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
+
+export interface AuthServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  users: UsersService;
+  sessions: SessionsService;
+  tokens: TokensService;
+  passwords: PasswordHasher;
+  log: FastifyBaseLogger;
+  /** Log every decision at info (AUTH_DEBUG_MODE) instead of debug. */
+  debugMode: boolean;
+}
+
+export interface LoginInput {
+  email?: string | undefined;
+  username?: string | undefined;
+  password: string;
+}
+
+export interface SignedIn {
+  accessToken: string;
+  refreshToken: string;
+  user: PublicUser;
+}
+
+export interface Authenticated {
+  claims: AccessClaims;
+  user: UserRow;
+}
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { db, clock, users, sessions, tokens, passwords, log } = deps;
+
+  /** Records an authentication decision; never passes secrets. */
+  function decision(event: string, fields: Record<string, unknown>): void {
+    if (deps.debugMode) log.info({ auth: event, ...fields }, `auth decision: ${event}`);
+    else log.debug({ auth: event, ...fields }, `auth decision: ${event}`);
+  }
+
+  async function login(input: LoginInput, ctx: SessionContext): Promise<SignedIn> {
+    // 1. Find the account by email or username.
+    const user = input.email !== undefined ? await users.findByEmail(input.email) : await users.findByUsername(input.username ?? '');
+    // 2. Check the password; unknown users cost the same hash so timing tells nothing.
+    if (!user?.password_hash) {
+      await passwords.dummyVerify(input.password);
+      decision('login_failed', { reason: 'unknown_user', ip: ctx.ip });
+      throw new AppError('invalid_credentials');
+    }
+    const check = await passwords.verify(user.password_hash, input.password);
+    if (!check.ok) {
+      decision('login_failed', { reason: 'wrong_password', userId: user.id, ip: ctx.ip });
+      throw new AppError('invalid_credentials');
+    }
+    // 3. Disabled accounts stop here (only someone who knows the password learns this).
+    if (!user.is_active) {
+      decision('login_failed', { reason: 'account_disabled', userId: user.id, ip: ctx.ip });
+      throw new AppError('account_disabled');
+    }
+    // 4. Legacy or outdated hashes become argon2id with current parameters.
+    const newHash = check.needsRehash ? await passwords.hash(input.password) : undefined;
+    // 5. Session, first refresh token and last_login in one transaction.
+    const now = new Date(clock.now());
+    const { session, refreshToken } = await db.transaction().execute(async (trx) => {
+      const started = await sessions.start(trx, user.id, ctx);
+      await users.recordLogin(trx, user.id, now, newHash);
+      return started;
+    });
+    const { accessToken } = tokens.issueAccessToken(user, session.id);
+    decision('login_succeeded', { userId: user.id, sessionId: session.id, client: ctx.client, rehashed: Boolean(newHash) });
+    return { accessToken, refreshToken, user: toPublicUser(user) };
+  }
+
+  async function refresh(refreshToken: string): Promise<{ accessToken: string; refreshToken: string }> {
+    const result = await sessions.rotate(refreshToken);
+    if (result.kind === 'reused') {
+      log.warn({ auth: 'refresh_token_reused', userId: result.userId, sessionId: result.sessionId }, 'refresh token reuse detected: session revoked');
+      throw new AppError('refresh_token_reused');
+    }
+    const user = await users.findById(result.userId);
+    if (!user?.is_active) {
+      await sessions.revoke(result.sessionId, 'account_disabled');
+      throw new AppError('invalid_refresh_token');
+    }
+    decision('refresh_succeeded', { userId: user.id, sessionId: result.sessionId, graced: result.graced });
+    return { accessToken: tokens.issueAccessToken(user, result.sessionId).accessToken, refreshToken: result.refreshToken };
+  }
+
+  /** The bearer check: signature and expiry, then a live session and an active user. */
+  async function authenticate(accessToken: string): Promise<Authenticated> {
+    const claims = await tokens.verifyAccessToken(accessToken);
+    const [active, user] = [await sessions.isActive(claims.sid, claims.sub), await users.findById(claims.sub)];
+    if (!active || !user) throw new AppError('session_revoked');
+    if (!user.is_active) throw new AppError('account_disabled');
+    return { claims, user };
+  }
+
+  /** Signs the user out everywhere, identified by an access token or a refresh token. */
+  async function logout(creds: { accessToken?: string | undefined; refreshToken?: string | undefined }): Promise<void> {
+    let userId: string | undefined;
+    let failure: AppError | undefined;
+    if (creds.accessToken) {
+      try {
+        userId = (await authenticate(creds.accessToken)).user.id;
+      } catch (err) {
+        failure = err as AppError;
+      }
+    }
+    if (!userId && creds.refreshToken) userId = (await sessions.sessionOfRefreshToken(creds.refreshToken))?.userId;
+    if (!userId) throw failure ?? new AppError(creds.refreshToken ? 'invalid_refresh_token' : 'unauthorized');
+    const revoked = await sessions.revokeAllForUser(userId, 'logout');
+    decision('logout', { userId, sessionsRevoked: revoked });
+  }
+
+  return { login, refresh, authenticate, logout };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

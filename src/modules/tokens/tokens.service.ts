@@ -1,0 +1,77 @@
+// Access tokens: what they claim and how they are checked. Signature and expiry are
+// checked here; whether the session is still active is the caller's second step.
+import type { Clock } from '../../core/clock.ts';
+import { AppError } from '../../core/errors/index.ts';
+import { signJwt, verifyJwt, type JwtPayload } from './jwt.ts';
+import type { KeyStore } from './keys.service.ts';
+
+export const HASURA_NAMESPACE = 'https://hasura.io/jwt/claims';
+
+export interface TokensServiceDeps {
+  keys: KeyStore;
+  clock: Clock;
+  issuer: string;
+  audience?: string | undefined;
+  accessTokenExpiry: number;
+  hasuraClaims: boolean;
+}
+
+export interface AccessClaims extends JwtPayload {
+  sub: string;
+  sid: string;
+  iat: number;
+  exp: number;
+  iss: string;
+  email: string;
+  username: string;
+  role: string;
+}
+
+export interface TokenSubject {
+  id: string;
+  email: string;
+  username: string;
+  role: string;
+}
+
+export function createTokensService(deps: TokensServiceDeps) {
+  const { keys, clock } = deps;
+
+  function issueAccessToken(user: TokenSubject, sessionId: string): { accessToken: string; expiresAt: number } {
+    const iat = Math.floor(clock.now() / 1000);
+    const exp = iat + deps.accessTokenExpiry;
+    const claims: AccessClaims = { sub: user.id, sid: sessionId, iat, exp, iss: deps.issuer, email: user.email, username: user.username, role: user.role };
+    if (deps.audience) claims.aud = deps.audience;
+    if (deps.hasuraClaims) {
+      claims[HASURA_NAMESPACE] = { 'x-hasura-allowed-roles': [user.role], 'x-hasura-default-role': user.role, 'x-hasura-user-id': user.id };
+    }
+    return { accessToken: signJwt(claims, keys.signingKey()), expiresAt: exp };
+  }
+
+  /** Verifies signature, algorithm, issuer and expiry; throws invalid_token or token_expired. */
+  async function verifyAccessToken(token: string): Promise<AccessClaims> {
+    const opts = { resolveKey: keys.resolve, nowSeconds: Math.floor(clock.now() / 1000), issuer: deps.issuer, audience: deps.audience };
+    let result = verifyJwt(token, opts);
+    if (!result.ok && result.reason === 'bad_signature') {
+      // A key rotated in by another instance is picked up without a restart.
+      const kid = headerKid(token);
+      if (await keys.reloadIfUnknown(kid)) result = verifyJwt(token, opts);
+    }
+    if (!result.ok) throw new AppError(result.reason === 'expired' ? 'token_expired' : 'invalid_token');
+    const p = result.payload;
+    if (typeof p.sub !== 'string' || typeof p.sid !== 'string') throw new AppError('invalid_token');
+    return p as AccessClaims;
+  }
+
+  return { issueAccessToken, verifyAccessToken, jwks: keys.jwks };
+}
+
+function headerKid(token: string): unknown {
+  try {
+    return (JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown }).kid;
+  } catch {
+    return undefined;
+  }
+}
+
+export type TokensService = ReturnType<typeof createTokensService>;

@@ -1,0 +1,22 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  email: string;
+  password_hash: string | null;
+  role: string;
+  is_active: Generated<boolean>;
+  email_verified: Generated<boolean>;
+  last_login: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SystemFlagsTable {
+  name: string;
+  created_at: Generated<Date>;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type { ColumnType };
