@@ -17,7 +17,8 @@ export interface VarSpec<T> {
   secret?: boolean;
 }
 
-const v = <T>(spec: VarSpec<T>): VarSpec<T> => spec;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const v = <S extends VarSpec<any>>(spec: S): S => spec;
 
 export const schema = {
   nodeEnv: v({ env: 'NODE_ENV', default: 'development', parse: parseEnum(['development', 'production', 'test'] as const), doc: 'Runtime environment. Outside `development` and `test`, insecure settings are logged as warnings.' }),
@@ -44,7 +45,7 @@ export const schema = {
   refreshReuseInterval: v({ env: 'AUTH_REFRESH_TOKEN_REUSE_INTERVAL', default: '10', parse: parseInteger(0, 3600), doc: 'Seconds after its rotation during which a spent refresh token still yields a token for the same session (parallel tabs, lost responses). Later use revokes the session.' }),
   rateLimitMax: v({ env: 'AUTH_RATE_LIMIT_MAX', default: '20', parse: parseInteger(1), doc: 'Requests per client IP per window on each credential endpoint (register, login, refresh).' }),
   rateLimitWindow: v({ env: 'AUTH_RATE_LIMIT_WINDOW', default: '900', parse: parseInteger(1), doc: 'Rate-limit window in seconds.' }),
-  trustProxy: v<TrustProxy>({ env: 'AUTH_TRUST_PROXY', default: 'false', parse: parseTrustProxy, doc: '`false`; `true` (trust every hop: only behind a proxy that overwrites X-Forwarded-For); a hop count; or a comma list of proxy addresses / CIDRs whose X-Forwarded-For is believed.' }),
+  trustProxy: v({ env: 'AUTH_TRUST_PROXY', default: 'false', parse: parseTrustProxy, doc: '`false`; `true` (trust every hop: only behind a proxy that overwrites X-Forwarded-For); a hop count; or a comma list of proxy addresses / CIDRs whose X-Forwarded-For is believed.' }),
   corsOrigins: v({ env: 'AUTH_CORS_ORIGINS', default: '', parse: parseList, doc: 'Comma list of origins allowed by CORS, with credentials. Empty: no CORS headers.' }),
   secureCookies: v({ env: 'AUTH_SESSION_SECURE_COOKIES', default: 'true', parse: parseBool, doc: 'Marks the refresh cookie `Secure`. Turn off only for plain-HTTP development on a host other than localhost.' }),
   sameSite: v({ env: 'AUTH_SESSION_SAME_SITE', default: 'strict', parse: parseEnum(['strict', 'lax', 'none'] as const, true), doc: 'SameSite attribute of the refresh cookie. `none` requires secure cookies.' }),

@@ -13,7 +13,6 @@ export const errorCatalogue = {
   invalid_refresh_token: { status: 401, message: 'The refresh token is invalid or has expired' },
   refresh_token_reused: { status: 401, message: 'The refresh token was already used; the session has been revoked' },
   account_disabled: { status: 403, message: 'This account is disabled' },
-  cors_origin_denied: { status: 403, message: 'Origin not allowed' },
   not_found: { status: 404, message: 'Not found' },
   email_taken: { status: 409, message: 'An account with this email already exists' },
   username_taken: { status: 409, message: 'This username is taken' },

@@ -1,5 +1,6 @@
 // The refresh-token cookie: HttpOnly, SameSite, scoped to /auth, Secure unless disabled.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type {} from '@fastify/cookie';
 
 export const REFRESH_COOKIE = 'refresh_token';
 export const REFRESH_COOKIE_PATH = '/auth';

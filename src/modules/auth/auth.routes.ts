@@ -1,5 +1,5 @@
 // The core token API under /auth: thin handlers over the auth and users services.
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import {
   bearerToken, clearRefreshCookie, createAuthGuard, rateLimitHook, refreshCookie, setRefreshCookie,
@@ -23,7 +23,9 @@ export interface AuthRoutesOptions {
   cookies: CookieSettings;
 }
 
-type Body<T> = FastifyRequest<{ Body: T | undefined }>;
+interface RegisterBody { username: string; email: string; password: string }
+interface LoginBody { email?: string; username?: string; password: string; client?: string }
+interface TokenBody { refreshToken?: string }
 
 export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, users, limiter, cookies }) => {
   const guard = createAuthGuard(auth.authenticate, (req, a) => { req.auth = a; });
@@ -33,13 +35,13 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
   };
   const sessionContext = (req: FastifyRequest, client: string) => ({ client, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null });
 
-  app.post('/register', { schema: registerSchema, onRequest: rateLimitHook(limiter, 'register') }, async (req: Body<{ username: string; email: string; password: string }>, reply) => {
-    const user = await users.register(req.body!);
+  app.post<{ Body: RegisterBody }>('/register', { schema: registerSchema, onRequest: rateLimitHook(limiter, 'register') }, async (req, reply) => {
+    const user = await users.register(req.body);
     return reply.status(201).send({ message: 'Account created', user });
   });
 
-  app.post('/login', { schema: loginSchema, onRequest: rateLimitHook(limiter, 'login') }, async (req: Body<{ email?: string; username?: string; password: string; client?: string }>, reply) => {
-    const body = req.body!;
+  app.post<{ Body: LoginBody }>('/login', { schema: loginSchema, onRequest: rateLimitHook(limiter, 'login') }, async (req, reply) => {
+    const body = req.body;
     if (body.email === undefined && body.username === undefined) {
       throw new AppError('validation_failed', { details: [{ field: 'email', message: 'email or username is required' }] });
     }
@@ -50,7 +52,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     return { accessToken: result.accessToken, user: result.user };
   });
 
-  app.post('/refresh', { schema: refreshSchema, onRequest: rateLimitHook(limiter, 'refresh') }, async (req: Body<{ refreshToken?: string }>, reply: FastifyReply) => {
+  app.post<{ Body: TokenBody | undefined }>('/refresh', { schema: refreshSchema, onRequest: rateLimitHook(limiter, 'refresh') }, async (req, reply) => {
     const fromBody = req.body?.refreshToken;
     const token = fromBody ?? refreshCookie(req);
     if (!token) throw new AppError('invalid_refresh_token', { message: 'No refresh token was sent' });
@@ -72,7 +74,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
 
   app.get('/verify', { schema: verifySchema, onRequest: guard }, async (req) => ({ valid: true, user: toPublicUser(authed(req).user) }));
 
-  app.post('/logout', { schema: logoutSchema }, async (req: Body<{ refreshToken?: string }>, reply) => {
+  app.post<{ Body: TokenBody | undefined }>('/logout', { schema: logoutSchema }, async (req, reply) => {
     clearRefreshCookie(reply, cookies);
     await auth.logout({ accessToken: bearerToken(req), refreshToken: req.body?.refreshToken ?? refreshCookie(req) });
     return { message: 'Logged out' };

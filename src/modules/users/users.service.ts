@@ -1,7 +1,6 @@
 // Users: registration rules and look-ups. The first user ever registered becomes admin.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../../core/clock.ts';
 import type { PasswordHasher } from '../../core/crypto/index.ts';
 import { isUniqueViolation } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
@@ -35,7 +34,6 @@ export function normalizeUsername(username: string): string {
 export interface UsersServiceDeps {
   db: Kysely<Database>;
   passwords: PasswordHasher;
-  clock: Clock;
   defaultRole: string;
 }
 

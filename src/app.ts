@@ -1,0 +1,103 @@
+// buildApp(deps): the Fastify instance with every plugin and route. It never listens:
+// main.ts does that, and most tests call it in memory with `inject`.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { Deps } from './deps.ts';
+import { installErrorHandler } from './core/http/index.ts';
+import { authRoutes } from './modules/auth/index.ts';
+import { healthRoutes } from './modules/health/index.ts';
+import { tokensRoutes } from './modules/tokens/index.ts';
+
+/** Largest accepted request body: 1 MiB (413 past it). */
+export const BODY_LIMIT = 1024 * 1024;
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // A hop count is accepted at run time (proxy-addr) though the typings omit it.
+    trustProxy: config.trustProxy as boolean | string[],
+    bodyLimit: BODY_LIMIT,
+    // A caller's request id is kept when it is safe to log; otherwise a fresh one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
+  });
+
+  // An empty body on a JSON request means "no body" (POST /auth/refresh from a browser).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      const err = Object.assign(new SyntaxError('invalid JSON body'), { statusCode: 400 });
+      done(err, undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  // Token and account responses must never sit in a shared cache.
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/auth/')) reply.header('cache-control', 'no-store');
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    // The API serves JSON; the docs page is the only HTML and needs its inline assets.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:', 'validator.swagger.io'] } },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+    strictTransportSecurity: config.secureCookies ? { maxAge: 15552000, includeSubDomains: true } : false,
+  });
+  if (config.corsOrigins.length) {
+    await app.register(fastifyCors, {
+      origin: [...config.corsOrigins],
+      credentials: true,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After'],
+      maxAge: 600,
+    });
+  }
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Tessera', version: deps.version, description: 'Self-hosted authentication server. Errors are `{"error","code"}` with the codes of docs/errors.md.' },
+      components: { securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        refreshCookie: { type: 'apiKey', in: 'cookie', name: 'refresh_token' },
+      } },
+      tags: [
+        { name: 'auth', description: 'Core token API' },
+        { name: 'tokens', description: 'Signing keys' },
+        { name: 'health', description: 'Probes' },
+      ],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  installErrorHandler(app);
+
+  await app.register(authRoutes, { prefix: '/auth', auth: deps.auth, users: deps.users, limiter: deps.limiter, cookies: deps.cookies });
+  await app.register(tokensRoutes, { tokens: deps.tokens });
+  await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks });
+
+  return app;
+}

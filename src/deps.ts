@@ -1,0 +1,131 @@
+// The one composition root: configuration in, every long-lived dependency out. main.ts,
+// the CLI and the tests build the service graph here; a test replaces one piece (the
+// clock, the log stream) through `overrides` without a framework.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { DestinationStream, Logger } from 'pino';
+import type { Kysely } from 'kysely';
+import { Redis } from 'ioredis';
+import { systemClock, type Clock } from './core/clock.ts';
+import type { Config } from './core/config/index.ts';
+import { createEncrypter, createPasswordHasher, type PasswordHasher } from './core/crypto/index.ts';
+import { connectDatabase, migrateToLatest, type DbKind } from './core/db/index.ts';
+import { createRateLimiter, type CookieSettings, type RateLimiter } from './core/http/index.ts';
+import { createLogger } from './core/logger.ts';
+import type { Database } from './database.ts';
+import { createAuthService, type AuthService } from './modules/auth/index.ts';
+import { createSessionsService, type SessionsService } from './modules/sessions/index.ts';
+import { createKeyStore, createTokensService, type TokensService } from './modules/tokens/index.ts';
+import { createUsersService, type UsersService } from './modules/users/index.ts';
+
+export interface Deps {
+  config: Config;
+  version: string;
+  log: Logger;
+  clock: Clock;
+  db: Kysely<Database>;
+  dbKind: DbKind;
+  redis: Redis | undefined;
+  passwords: PasswordHasher;
+  limiter: RateLimiter;
+  cookies: CookieSettings;
+  users: UsersService;
+  sessions: SessionsService;
+  tokens: TokensService;
+  auth: AuthService;
+  readinessChecks: Record<string, () => Promise<void>>;
+  /** Closes Redis and the database; idempotent. */
+  close(): Promise<void>;
+}
+
+export interface DepsOverrides {
+  clock?: Clock;
+  logStream?: DestinationStream;
+  log?: Logger;
+  /** Skip applying migrations (the `migrate` command does it itself). */
+  skipMigrations?: boolean;
+}
+
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * The key that seals private keys at rest. From AUTH_ENCRYPTION_KEY; in embedded mode,
+ * when unset, a random key kept in DATA_DIR/encryption.key (mode 0600).
+ */
+export function resolveEncryptionKey(config: Config): string {
+  if (config.encryptionKey) return config.encryptionKey;
+  if (config.databaseUrl) throw new Error('AUTH_ENCRYPTION_KEY is required with DATABASE_URL');
+  const dir = resolve(config.dataDir);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'encryption.key');
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  const key = readFileSync(file, 'utf8').trim();
+  if (key.length < 32) throw new Error(`${file} holds fewer than 32 characters; delete it only if no signing key was sealed with it`);
+  return key;
+}
+
+export async function buildDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
+  const log = overrides.log ?? createLogger({ level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) });
+  const clock = overrides.clock ?? systemClock;
+  const encrypter = createEncrypter(resolveEncryptionKey(config));
+
+  const handle = await connectDatabase<Database>({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
+  let redis: Redis | undefined;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    if (redis) redis.disconnect();
+    await handle.close();
+  };
+
+  try {
+    const { db } = handle;
+    if (!overrides.skipMigrations) await migrateToLatest(db as Kysely<unknown>);
+
+    if (config.redisUrl) {
+      // No offline queue: when Redis is down, a command fails at once and the in-memory
+      // limiter takes over instead of requests hanging.
+      redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+      redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+      await redis.connect();
+    }
+
+    const passwords = createPasswordHasher({ memoryCost: config.argon2Memory, timeCost: config.argon2Iterations, parallelism: config.argon2Parallelism });
+    const keys = createKeyStore({ db, clock, encrypter, algorithm: config.jwtAlgorithm, hmacSecret: config.jwtSecret });
+    await keys.init();
+    const tokens = createTokensService({
+      keys, clock, issuer: config.jwtIssuer, audience: config.jwtAudience,
+      accessTokenExpiry: config.accessTokenExpiry, hasuraClaims: config.jwtHasuraClaims,
+    });
+    const users = createUsersService({ db, passwords, defaultRole: config.defaultRole });
+    const sessions = createSessionsService({ db, clock, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval });
+    const auth = createAuthService({ db, clock, users, sessions, tokens, passwords, log, debugMode: config.debugMode });
+    const limiter = createRateLimiter({ max: config.rateLimitMax, windowSeconds: config.rateLimitWindow, redis });
+
+    const readinessChecks: Record<string, () => Promise<void>> = {};
+    if (redis) {
+      const r = redis;
+      readinessChecks.redis = async () => { await r.ping(); };
+    }
+
+    return {
+      config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, passwords, limiter,
+      cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
+      users, sessions, tokens, auth, readinessChecks, close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+// Liveness and readiness probes for orchestrators and load balancers.
+import type { FastifyPluginAsync } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+import { migrationsDone } from '../../core/db/index.ts';
+import { AppError } from '../../core/errors/index.ts';
+
+export interface HealthRoutesOptions {
+  db: Kysely<unknown>;
+  /** Extra readiness checks (Redis, NATS ...): each throws when its dependency is down. */
+  checks?: Record<string, () => Promise<void>>;
+}
+
+const okSchema = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { type: 'string', enum: ['ok'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+} as const;
+
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { db, checks = {} }) => {
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness: the process is up', response: { 200: okSchema } } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', {
+    schema: { tags: ['health'], summary: 'Readiness: database reachable and migrations applied', response: { 200: okSchema } },
+  }, async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    const results: Record<string, string> = {};
+    const failed: string[] = [];
+    const run = async (name: string, check: () => Promise<void>) => {
+      try {
+        await check();
+        results[name] = 'ok';
+      } catch (err) {
+        req.log.warn({ check: name, err: (err as Error).message }, 'readiness check failed');
+        results[name] = 'failing';
+        failed.push(name);
+      }
+    };
+    await run('database', async () => { await sql`select 1`.execute(db); });
+    await run('migrations', async () => { if (!(await migrationsDone(db))) throw new Error('pending migrations'); });
+    for (const [name, check] of Object.entries(checks)) await run(name, check);
+    if (failed.length) throw new AppError('not_ready', { details: results });
+    return { status: 'ok', checks: results };
+  });
+};
