@@ -1,7 +1,7 @@
 // buildApp(deps): the Fastify instance with every plugin and route. It never listens:
 // main.ts does that, and most tests call it in memory with `inject`.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
@@ -30,8 +30,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: false,
+    // Probes would drown the log: they are not logged per request.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: (req: { url?: string }) => req.url === '/healthz' || req.url === '/readyz' }),
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
   });
