@@ -27,6 +27,11 @@ interface RegisterBody { username: string; email: string; password: string }
 interface LoginBody { email?: string; username?: string; password: string; client?: string }
 interface TokenBody { refreshToken?: string }
 
+/** Browsers refresh and sign out with no body at all: validate that as an empty object. */
+async function optionalBody(req: FastifyRequest): Promise<void> {
+  if (req.body === undefined || req.body === null) req.body = {};
+}
+
 export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, users, limiter, cookies }) => {
   const guard = createAuthGuard(auth.authenticate, (req, a) => { req.auth = a; });
   const authed = (req: FastifyRequest): Authenticated => {
@@ -52,7 +57,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     return { accessToken: result.accessToken, user: result.user };
   });
 
-  app.post<{ Body: TokenBody | undefined }>('/refresh', { schema: refreshSchema, onRequest: rateLimitHook(limiter, 'refresh') }, async (req, reply) => {
+  app.post<{ Body: TokenBody | undefined }>('/refresh', { schema: refreshSchema, onRequest: rateLimitHook(limiter, 'refresh'), preValidation: optionalBody }, async (req, reply) => {
     const fromBody = req.body?.refreshToken;
     const token = fromBody ?? refreshCookie(req);
     if (!token) throw new AppError('invalid_refresh_token', { message: 'No refresh token was sent' });
@@ -74,7 +79,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
 
   app.get('/verify', { schema: verifySchema, onRequest: guard }, async (req) => ({ valid: true, user: toPublicUser(authed(req).user) }));
 
-  app.post<{ Body: TokenBody | undefined }>('/logout', { schema: logoutSchema }, async (req, reply) => {
+  app.post<{ Body: TokenBody | undefined }>('/logout', { schema: logoutSchema, preValidation: optionalBody }, async (req, reply) => {
     clearRefreshCookie(reply, cookies);
     await auth.logout({ accessToken: bearerToken(req), refreshToken: req.body?.refreshToken ?? refreshCookie(req) });
     return { message: 'Logged out' };

@@ -57,7 +57,8 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       if (!row || row.revoked_at || row.session_expires_at <= now || row.expires_at <= now) throw new AppError('invalid_refresh_token');
       let graced = false;
       if (row.spent_at) {
-        if (now.getTime() - row.spent_at.getTime() > deps.reuseInterval * 1000) {
+        // Grace is strictly inside the interval, so an interval of 0 disables it.
+        if (now.getTime() - row.spent_at.getTime() >= deps.reuseInterval * 1000) {
           await repo.revokeSession(trx, row.session_id, now, 'refresh_token_reused');
           return { kind: 'reused', sessionId: row.session_id, userId: row.user_id };
         }
