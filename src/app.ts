@@ -1,7 +1,7 @@
 // buildApp(deps): the Fastify instance with every plugin and route. It never listens:
 // main.ts does that, and most tests call it in memory with `inject`.
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
@@ -65,13 +65,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     strictTransportSecurity: config.secureCookies ? { maxAge: 15552000, includeSubDomains: true } : false,
   });
   if (config.corsOrigins.length) {
-    await app.register(fastifyCors, {
-      origin: [...config.corsOrigins],
-      credentials: true,
+    const allowed = new Set(config.corsOrigins);
+    const granted = {
+      origin: true, credentials: true,
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
       exposedHeaders: ['X-Request-Id', 'Retry-After'],
       maxAge: 600,
+    };
+    // Per request, so that an origin outside the list gets no CORS header at all.
+    await app.register(fastifyCors, () => (req: FastifyRequest, cb: (err: Error | null, opts: object) => void) => {
+      const origin = req.headers.origin;
+      cb(null, origin && allowed.has(origin) ? granted : { origin: false });
     });
   }
 
