@@ -1,0 +1,78 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import bcrypt from 'bcryptjs';
+import { createEncrypter, createPasswordHasher, randomToken, safeEqual, sha256 } from './index.ts';
+
+const hasher = createPasswordHasher({ memoryCost: 4096, timeCost: 1, parallelism: 1 });
+
+describe('passwords', () => {
+  test('argon2id with the configured parameters', async () => {
+    const h = await hasher.hash('correct horse battery');
+    assert.match(h, /^\$argon2id\$v=19\$m=4096,t=1,p=1\$/);
+    assert.deepEqual(await hasher.verify(h, 'correct horse battery'), { ok: true, needsRehash: false });
+    assert.deepEqual(await hasher.verify(h, 'wrong'), { ok: false, needsRehash: false });
+    const stronger = createPasswordHasher({ memoryCost: 8192, timeCost: 2, parallelism: 1 });
+    assert.deepEqual(await stronger.verify(h, 'correct horse battery'), { ok: true, needsRehash: true });
+  });
+
+  test('bcrypt $2a$, $2b$ and $2y$ verify and ask for a rehash', async () => {
+    const base = bcrypt.hashSync('legacy-password', 4);
+    for (const prefix of ['$2a$', '$2b$', '$2y$']) {
+      const h = prefix + base.slice(4);
+      assert.deepEqual(await hasher.verify(h, 'legacy-password'), { ok: true, needsRehash: true }, prefix);
+      assert.deepEqual(await hasher.verify(h, 'other'), { ok: false, needsRehash: false }, prefix);
+    }
+  });
+
+  test('unknown or corrupt stored hashes fail closed without throwing', async () => {
+    for (const stored of ['', 'plaintext', '$argon2id$v=19$m=4096,t=1,p=1$broken', '$2b$04$short', '$1$md5$hash']) {
+      assert.deepEqual(await hasher.verify(stored, 'plaintext'), { ok: false, needsRehash: false }, stored);
+    }
+  });
+
+  test('dummyVerify spends a real hash', async () => {
+    const started = process.hrtime.bigint();
+    await hasher.dummyVerify('anything');
+    assert.ok(process.hrtime.bigint() > started);
+  });
+});
+
+describe('tokens and comparison', () => {
+  test('randomToken is 256-bit base64url by default and never repeats', () => {
+    const a = randomToken();
+    assert.match(a, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(Buffer.from(a, 'base64url').length, 32);
+    assert.equal(new Set(Array.from({ length: 1000 }, () => randomToken())).size, 1000);
+  });
+
+  test('sha256 and safeEqual', () => {
+    assert.equal(sha256('abc').toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    assert.ok(safeEqual('same', 'same'));
+    assert.ok(!safeEqual('same', 'samf'));
+    assert.ok(!safeEqual('short', 'longer value'));
+  });
+});
+
+describe('encryption at rest', () => {
+  const enc = createEncrypter('an encryption key of at least thirty-two characters');
+
+  test('round trip, fresh IV each time', () => {
+    const a = enc.encrypt('private key material', 'kid-1');
+    const b = enc.encrypt('private key material', 'kid-1');
+    assert.notEqual(a, b);
+    assert.match(a, /^v1\.[A-Za-z0-9_-]+\./);
+    assert.equal(enc.decrypt(a, 'kid-1').toString(), 'private key material');
+  });
+
+  test('tampering, another AAD or another key is refused', () => {
+    const sealed = enc.encrypt('secret', 'kid-1');
+    const parts = sealed.split('.');
+    const data = Buffer.from(parts[4]!, 'base64url');
+    data[0] = data[0]! ^ 1;
+    parts[4] = data.toString('base64url');
+    assert.throws(() => enc.decrypt(parts.join('.'), 'kid-1'));
+    assert.throws(() => enc.decrypt(sealed, 'kid-2'));
+    assert.throws(() => createEncrypter('another key that is also thirty-two chars long').decrypt(sealed, 'kid-1'), /sealed with key/);
+    assert.throws(() => enc.decrypt('garbage', 'kid-1'), /unrecognised/);
+  });
+});
