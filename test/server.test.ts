@@ -1,0 +1,115 @@
+// The real process over real sockets: start, serve, drain in-flight requests on SIGTERM,
+// close the database cleanly (a restart on the same data works), refuse bad configuration,
+// and `npm run migrate`.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { baseEnv, uniqueCredentials } from './helpers/app.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+
+const root = join(import.meta.dirname, '..');
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+interface Proc { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> }
+
+function run(script: string, env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, out: () => out, err: () => err, exited };
+}
+
+async function waitHealthy(base: string, proc: Proc): Promise<void> {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    if (proc.child.exitCode !== null) throw new Error(`server exited: ${proc.err()}${proc.out()}`);
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not become healthy');
+}
+
+const post = (base: string, path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('the server process', () => {
+  let db: TestDatabase;
+  before(async () => { db = await createTestDatabase(); });
+  after(async () => { await db.drop(); });
+
+  test('serves over TCP, drains an in-flight login on SIGTERM, exits 0, and restarts on the same data', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    // Costly hashing makes the login slow enough to be in flight when SIGTERM lands.
+    const env = { ...baseEnv(), ...db.env, PORT: String(port), AUTH_LOG_LEVEL: 'info', AUTH_PASSWORD_ARGON2_MEMORY: '19456', AUTH_PASSWORD_ARGON2_ITERATIONS: '40' };
+    const first = run('src/main.ts', env);
+    const creds = uniqueCredentials('socket');
+    try {
+      await waitHealthy(base, first);
+      assert.equal((await post(base, '/auth/register', creds)).status, 201);
+
+      const inFlight = post(base, '/auth/login', { ...creds, client: 'native' });
+      await new Promise((r) => setTimeout(r, 30));
+      first.child.kill('SIGTERM');
+      const res = await inFlight;
+      assert.equal(res.status, 200, 'the in-flight request completed');
+      assert.ok(((await res.json()) as { accessToken?: string }).accessToken);
+      assert.equal(await first.exited, 0, first.err());
+      const log = first.out();
+      assert.match(log, /shutting down: draining in-flight requests/);
+      assert.match(log, /"msg":"stopped"/);
+      await assert.rejects(fetch(`${base}/healthz`), 'nothing listens any more');
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+
+    const second = run('src/main.ts', env);
+    try {
+      await waitHealthy(base, second);
+      const again = await post(base, '/auth/login', creds);
+      assert.equal(again.status, 200, 'the account survived the restart');
+      assert.match(String(again.headers.get('set-cookie')), /refresh_token=.+; Max-Age=604800; Path=\/auth; HttpOnly; Secure; SameSite=Strict/);
+      second.child.kill('SIGINT');
+      assert.equal(await second.exited, 0);
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+  });
+
+  test('bad configuration stops the start with the variable name and exit code 1', async () => {
+    const proc = run('src/main.ts', { ...baseEnv(), ...db.env, AUTH_JWT_SECRET: 'short', AUTH_ACCESS_TOKEN_EXPIRY: 'soon' });
+    assert.equal(await proc.exited, 1);
+    assert.match(proc.err(), /AUTH_JWT_SECRET: must be at least 32 characters/);
+    assert.match(proc.err(), /AUTH_ACCESS_TOKEN_EXPIRY: expected a duration/);
+    assert.doesNotMatch(proc.err(), /\bat .*\.ts:\d+/, 'no stack trace');
+  });
+
+  test('npm run migrate applies pending migrations and is idempotent', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const env = { ...baseEnv(), ...fresh.env };
+      const first = run('src/cli/migrate.ts', env);
+      assert.equal(await first.exited, 0, first.err());
+      assert.match(first.out(), /^(applied: 0001_init|database is up to date)\n$/);
+      const second = run('src/cli/migrate.ts', env);
+      assert.equal(await second.exited, 0, second.err());
+      assert.equal(second.out(), 'database is up to date\n');
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
