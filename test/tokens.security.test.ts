@@ -269,7 +269,11 @@ describe('signing configuration', () => {
     }
   });
 
-  test('in embedded mode without AUTH_ENCRYPTION_KEY a 0600 key file is created in DATA_DIR', { skip: process.env.TESSERA_TEST_DB === 'postgres' ? 'embedded mode only' : false }, async () => {
+  test('without AUTH_ENCRYPTION_KEY: embedded mode creates a 0600 key file in DATA_DIR; PostgreSQL mode refuses to start', async () => {
+    if (process.env.TESSERA_TEST_DB === 'postgres') {
+      await assert.rejects(createTestApp({ env: { AUTH_ENCRYPTION_KEY: '' } }), /AUTH_ENCRYPTION_KEY: required when DATABASE_URL is set/);
+      return;
+    }
     const t = await createTestApp({ env: { AUTH_ENCRYPTION_KEY: '' } });
     try {
       const file = join(t.config.dataDir, 'encryption.key');

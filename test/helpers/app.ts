@@ -47,13 +47,21 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const ownsDatabase = !opts.database;
   const logs: string[] = [];
   const env = { ...baseEnv(), ...database.env, ...(opts.logLevel ? { AUTH_LOG_LEVEL: opts.logLevel } : {}), ...opts.env };
-  const config = loadConfig(env);
-  const deps = await buildDeps(config, {
-    ...(opts.clock ? { clock: opts.clock } : {}),
-    logStream: { write: (line: string) => { logs.push(line); } },
-  });
-  const app = await buildApp(deps);
-  await app.ready();
+  let config: Config;
+  let deps: Deps;
+  let app: FastifyInstance;
+  try {
+    config = loadConfig(env);
+    deps = await buildDeps(config, {
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      logStream: { write: (line: string) => { logs.push(line); } },
+    });
+    app = await buildApp(deps);
+    await app.ready();
+  } catch (err) {
+    if (ownsDatabase) await database.drop();
+    throw err;
+  }
   let closed = false;
   return {
     app, deps, config, database, logs,

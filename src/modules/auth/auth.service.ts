@@ -99,7 +99,8 @@ export function createAuthService(deps: AuthServiceDeps) {
   /** The bearer check: signature and expiry, then a live session and an active user. */
   async function authenticate(accessToken: string): Promise<Authenticated> {
     const claims = await tokens.verifyAccessToken(accessToken);
-    const [active, user] = [await sessions.isActive(claims.sid, claims.sub), await users.findById(claims.sub)];
+    // Independent lookups: on PostgreSQL they run on two pooled connections at once.
+    const [active, user] = await Promise.all([sessions.isActive(claims.sid, claims.sub), users.findById(claims.sub)]);
     if (!active || !user) throw new AppError('session_revoked');
     if (!user.is_active) throw new AppError('account_disabled');
     return { claims, user };
