@@ -8,6 +8,7 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.ts';
+import { AppError } from './core/errors/index.ts';
 import { installErrorHandler } from './core/http/index.ts';
 import { authRoutes } from './modules/auth/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
@@ -32,12 +33,14 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     },
     // Probes would drown the log: they are not logged per request.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: (req: { url?: string }) => req.url === '/healthz' || req.url === '/readyz' }),
-    return503OnClosing: true,
+    // Requests during the drain get our own coded 503 (see the onRequest hook below).
+    return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
   });
 
-  // An empty body on a JSON request means "no body" (POST /auth/refresh from a browser).
-  app.removeContentTypeParser('application/json');
+  // JSON only: every other body type is 415. An empty body on a JSON request means
+  // "no body" (POST /auth/refresh from a browser).
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
@@ -49,8 +52,14 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     }
   });
 
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new AppError('not_ready', { message: 'The server is shutting down' });
+    }
   });
   // Token and account responses must never sit in a shared cache.
   app.addHook('onSend', async (req, reply) => {

@@ -115,11 +115,13 @@ describe('POST /auth/register', () => {
     assert.equal(row, undefined);
   });
 
-  test('a form-encoded body gives 415', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/auth/register', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'username=a&email=b&password=c' });
-    assert.equal(res.statusCode, 415);
-    assert.equal(json(res).code, 'unsupported_media_type');
-  });
+  for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x', 'application/xml']) {
+    test(`a ${type.split(';')[0]} body gives 415`, async () => {
+      const res = await t.app.inject({ method: 'POST', url: '/auth/register', headers: { 'content-type': type }, payload: 'username=a&email=b&password=c' });
+      assert.equal(res.statusCode, 415);
+      assert.equal(json(res).code, 'unsupported_media_type');
+    });
+  }
 });
 
 describe('first user becomes admin exactly once', () => {

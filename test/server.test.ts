@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { baseEnv, uniqueCredentials } from './helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
@@ -62,12 +62,23 @@ describe('the server process', () => {
       await waitHealthy(base, first);
       assert.equal((await post(base, '/auth/register', creds)).status, 201);
 
-      const inFlight = post(base, '/auth/login', { ...creds, client: 'native' });
+      // A slow login, and a second request on the same connection once the drain has begun.
+      const body = JSON.stringify({ ...creds, client: 'native' });
+      const socket = connect(port, '127.0.0.1');
+      let raw = '';
+      socket.on('data', (d: Buffer) => { raw += d.toString(); });
+      const socketClosed = once(socket, 'close');
+      socket.write(`POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       await new Promise((r) => setTimeout(r, 30));
       first.child.kill('SIGTERM');
-      const res = await inFlight;
-      assert.equal(res.status, 200, 'the in-flight request completed');
-      assert.ok(((await res.json()) as { accessToken?: string }).accessToken);
+      await new Promise((r) => setTimeout(r, 60));
+      socket.write('GET /auth/me HTTP/1.1\r\nHost: x\r\n\r\n');
+      await socketClosed;
+      const responses = raw.split(/(?=HTTP\/1\.1 )/);
+      assert.match(responses[0] ?? '', /^HTTP\/1\.1 200 /, 'the in-flight request completed');
+      assert.match(responses[0] ?? '', /"accessToken":"/);
+      assert.match(responses[1] ?? '', /^HTTP\/1\.1 503 /, 'a request arriving during the drain is turned away');
+      assert.match(responses[1] ?? '', /"code":"not_ready"/);
       assert.equal(await first.exited, 0, first.err());
       const log = first.out();
       assert.match(log, /shutting down: draining in-flight requests/);
