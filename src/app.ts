@@ -9,8 +9,8 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.ts';
 import { AppError } from './core/errors/index.ts';
-import { installErrorHandler } from './core/http/index.ts';
-import { authRoutes } from './modules/auth/index.ts';
+import { createAuthGuard, installErrorHandler } from './core/http/index.ts';
+import { authRoutes, introspectRoutes, sessionsRoutes } from './modules/auth/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
 import { tokensRoutes } from './modules/tokens/index.ts';
 
@@ -99,6 +99,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       } },
       tags: [
         { name: 'auth', description: 'Core token API' },
+        { name: 'sessions', description: "The caller's sessions and devices" },
         { name: 'tokens', description: 'Signing keys' },
         { name: 'health', description: 'Probes' },
       ],
@@ -110,6 +111,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   installErrorHandler(app);
 
   await app.register(authRoutes, { prefix: '/auth', auth: deps.auth, users: deps.users, limiter: deps.limiter, cookies: deps.cookies });
+  const guard = createAuthGuard(deps.auth.authenticate, (req, a) => { req.auth = a; });
+  await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, guard, cookies: deps.cookies });
+  await app.register(introspectRoutes, { prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret });
   await app.register(tokensRoutes, { tokens: deps.tokens });
   await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks });
 

@@ -5,8 +5,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DestinationStream, Logger } from 'pino';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { Redis } from 'ioredis';
+import { INVALIDATION_CHANNEL, LocalBus, PostgresBus, RedisBus, type InvalidationBus } from './core/cache/invalidation-bus.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { Config } from './core/config/index.ts';
 import { createEncrypter, createPasswordHasher, type PasswordHasher } from './core/crypto/index.ts';
@@ -15,7 +16,7 @@ import { createRateLimiter, type CookieSettings, type RateLimiter } from './core
 import { createLogger } from './core/logger.ts';
 import type { Database } from './database.ts';
 import { createAuthService, type AuthService } from './modules/auth/index.ts';
-import { createSessionsService, type SessionsService } from './modules/sessions/index.ts';
+import { createSessionsService, noGeoLocator, openGeoLocator, type SessionsService } from './modules/sessions/index.ts';
 import { createKeyStore, createTokensService, type TokensService } from './modules/tokens/index.ts';
 import { createUsersService, type UsersService } from './modules/users/index.ts';
 
@@ -27,6 +28,7 @@ export interface Deps {
   db: Kysely<Database>;
   dbKind: DbKind;
   redis: Redis | undefined;
+  bus: InvalidationBus;
   passwords: PasswordHasher;
   limiter: RateLimiter;
   cookies: CookieSettings;
@@ -81,10 +83,12 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
 
   const handle = await connectDatabase<Database>({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
   let redis: Redis | undefined;
+  let bus: InvalidationBus | undefined;
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
+    await bus?.close();
     if (redis) redis.disconnect();
     await handle.close();
   };
@@ -101,6 +105,13 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       await redis.connect();
     }
 
+    // Session-state caches are invalidated through Redis, else PostgreSQL, else in-process.
+    const db0 = db;
+    bus = redis ? await RedisBus.open(redis, log)
+      : config.databaseUrl ? await PostgresBus.open(config.databaseUrl, async (payload) => { await sql`select pg_notify(${INVALIDATION_CHANNEL}, ${payload})`.execute(db0); }, log)
+      : new LocalBus();
+    const geo = config.geoipDb ? await openGeoLocator(config.geoipDb) : noGeoLocator;
+
     const passwords = createPasswordHasher({ memoryCost: config.argon2Memory, timeCost: config.argon2Iterations, parallelism: config.argon2Parallelism });
     const keys = createKeyStore({ db, clock, encrypter, algorithm: config.jwtAlgorithm, hmacSecret: config.jwtSecret });
     await keys.init();
@@ -109,8 +120,11 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       accessTokenExpiry: config.accessTokenExpiry, hasuraClaims: config.jwtHasuraClaims,
     });
     const users = createUsersService({ db, passwords, defaultRole: config.defaultRole });
-    const sessions = createSessionsService({ db, clock, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval });
-    const auth = createAuthService({ db, clock, users, sessions, tokens, passwords, log, debugMode: config.debugMode });
+    const sessions = createSessionsService({
+      db, clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
+      idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions,
+    });
+    const auth = createAuthService({ db, clock, users, sessions, tokens, passwords, log, debugMode: config.debugMode, sessionCheck: config.sessionCheck });
     const limiter = createRateLimiter({ max: config.rateLimitMax, windowSeconds: config.rateLimitWindow, redis });
 
     const readinessChecks: Record<string, () => Promise<void>> = {};
@@ -118,9 +132,11 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       const r = redis;
       readinessChecks.redis = async () => { await r.ping(); };
     }
+    const b = bus;
+    if (b.transport !== 'local') readinessChecks.invalidation = async () => { if (!b.connected()) throw new Error('invalidation bus disconnected'); };
 
     return {
-      config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, passwords, limiter,
+      config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
       users, sessions, tokens, auth, readinessChecks, close,
     };

@@ -38,6 +38,9 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.databaseUrl && !c.encryptionKey) {
     problems.push('AUTH_ENCRYPTION_KEY: required when DATABASE_URL is set, so that every instance can decrypt the shared signing keys (at least 32 characters)');
   }
+  if (c.sessionIdleTimeout > 0 && c.sessionIdleTimeout < 60) {
+    problems.push('AUTH_SESSION_IDLE_TIMEOUT: must be at least 60 seconds (last use is recorded once a minute), or 0 to disable');
+  }
   if (c.refreshReuseInterval >= c.refreshTokenExpiry) {
     problems.push('AUTH_REFRESH_TOKEN_REUSE_INTERVAL: must be shorter than AUTH_REFRESH_TOKEN_EXPIRY');
   }
@@ -49,6 +52,7 @@ export function insecureSettings(c: Config): string[] {
   if (!c.secureCookies) w.push('AUTH_SESSION_SECURE_COOKIES=false: the refresh cookie is sent over plain HTTP');
   if (c.trustProxy === true) w.push('AUTH_TRUST_PROXY=true: X-Forwarded-For is believed from any peer; list your proxies instead');
   if (c.jwtSecret) w.push('AUTH_JWT_SECRET is set: tokens use HS256, so every verifier holds the signing secret');
+  if (!c.sessionCheck) w.push('AUTH_SESSION_CHECK=false: revoked sessions keep working until their access tokens expire');
   if (c.debugMode) w.push('AUTH_DEBUG_MODE=true: every authentication decision is logged');
   return w;
 }

@@ -12,6 +12,12 @@ export function parseDuration(value: string): number {
   return seconds;
 }
 
+/** Like parseDuration, but `0` or `off` mean "disabled" (0). */
+export function parseOptionalDuration(value: string): number {
+  if (/^(0|off|none)$/i.test(value.trim())) return 0;
+  return parseDuration(value);
+}
+
 export function parseBool(value: string): boolean {
   const v = value.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;

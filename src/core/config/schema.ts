@@ -2,8 +2,7 @@
 // and what it means. `docs/configuration.md` and the README table are kept in step with
 // this list by test/docs.test.ts.
 import {
-  parseBool, parseDuration, parseEnum, parseInteger, parseList, parseTrustProxy, parseUrl,
-  type TrustProxy,
+  parseBool, parseDuration, parseEnum, parseInteger, parseList, parseOptionalDuration, parseTrustProxy, parseUrl,
 } from './parsers.ts';
 
 export interface VarSpec<T> {
@@ -43,6 +42,14 @@ export const schema = {
   accessTokenExpiry: v({ env: 'AUTH_ACCESS_TOKEN_EXPIRY', default: '15m', parse: parseDuration, doc: 'Lifetime of access tokens (`2s`, `5m`, `1h`, `7d`).' }),
   refreshTokenExpiry: v({ env: 'AUTH_REFRESH_TOKEN_EXPIRY', default: '7d', parse: parseDuration, doc: 'Absolute lifetime of a session and its refresh tokens.' }),
   refreshReuseInterval: v({ env: 'AUTH_REFRESH_TOKEN_REUSE_INTERVAL', default: '10', parse: parseInteger(0, 3600), doc: 'Seconds after its rotation during which a spent refresh token still yields a token for the same session (parallel tabs, lost responses). Later use revokes the session.' }),
+  sessionIdleTimeout: v({ env: 'AUTH_SESSION_IDLE_TIMEOUT', default: '0', parse: parseOptionalDuration, doc: 'A session unused for this long can no longer refresh or authenticate (`30m`, `8h`, `7d`). `0`: no idle timeout, only the absolute `AUTH_REFRESH_TOKEN_EXPIRY`.' }),
+  maxActiveSessions: v({ env: 'AUTH_MAX_ACTIVE_SESSIONS', default: '0', parse: parseInteger(0, 100000), doc: 'Most active sessions per user; a sign-in beyond it revokes the least recently used session. `0`: unlimited.' }),
+  sessionCheck: v({ env: 'AUTH_SESSION_CHECK', default: 'true', parse: parseBool, doc: 'Bearer tokens are accepted only while their session is active, so revocation is instant. `false` checks signature and expiry only (revocation then waits for the access token to expire).' }),
+  geoipDb: v({ env: 'AUTH_GEOIP_DB', parse: (s) => s.trim(), doc: 'Path to a MaxMind-format GeoIP database (GeoLite2-City or -Country `.mmdb`). When set, sessions record a coarse location of the client address.' }),
+  introspectionSecret: v({ env: 'AUTH_INTROSPECTION_SECRET', parse: (s) => {
+    if (s.length < 32) throw new Error('must be at least 32 characters (use a random value, e.g. `openssl rand -base64 48`)');
+    return s;
+  }, doc: 'Shared secret with which resource servers authenticate to `POST /auth/introspect` (HTTP Basic password or Bearer). Unset: introspection refuses every caller.', secret: true }),
   rateLimitMax: v({ env: 'AUTH_RATE_LIMIT_MAX', default: '20', parse: parseInteger(1), doc: 'Requests per client IP per window on each credential endpoint (register, login, refresh).' }),
   rateLimitWindow: v({ env: 'AUTH_RATE_LIMIT_WINDOW', default: '900', parse: parseInteger(1), doc: 'Rate-limit window in seconds.' }),
   trustProxy: v({ env: 'AUTH_TRUST_PROXY', default: 'false', parse: parseTrustProxy, doc: '`false`; `true` (trust every hop: only behind a proxy that overwrites X-Forwarded-For); a hop count; or a comma list of proxy addresses / CIDRs whose X-Forwarded-For is believed.' }),

@@ -3,9 +3,11 @@
 // apply each migration exactly once.
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001_init.ts';
+import * as m0002 from './migrations/0002_session_devices.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
+  '0002_session_devices': m0002,
 };
 
 export function createMigrator(db: Kysely<unknown>): Migrator {

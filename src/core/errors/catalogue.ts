@@ -12,6 +12,7 @@ export const errorCatalogue = {
   session_revoked: { status: 401, message: 'The session has ended' },
   invalid_refresh_token: { status: 401, message: 'The refresh token is invalid or has expired' },
   refresh_token_reused: { status: 401, message: 'The refresh token was already used; the session has been revoked' },
+  invalid_client: { status: 401, message: 'Client authentication failed' },
   account_disabled: { status: 403, message: 'This account is disabled' },
   not_found: { status: 404, message: 'Not found' },
   email_taken: { status: 409, message: 'An account with this email already exists' },

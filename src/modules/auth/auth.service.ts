@@ -20,6 +20,8 @@ export interface AuthServiceDeps {
   log: FastifyBaseLogger;
   /** Log every decision at info (AUTH_DEBUG_MODE) instead of debug. */
   debugMode: boolean;
+  /** Bearer tokens need a live session (AUTH_SESSION_CHECK). */
+  sessionCheck: boolean;
 }
 
 export interface LoginInput {
@@ -33,6 +35,10 @@ export interface SignedIn {
   refreshToken: string;
   user: PublicUser;
 }
+
+export type Introspection =
+  | { active: false }
+  | { active: true; token_type: 'Bearer' | 'Refresh'; sub: string; sid: string; exp: number; iat: number; iss?: string; username: string; role: string; client_id?: string; aud?: string | string[] };
 
 export interface Authenticated {
   claims: AccessClaims;
@@ -48,7 +54,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     else log.debug({ auth: event, ...fields }, `auth decision: ${event}`);
   }
 
-  async function login(input: LoginInput, ctx: SessionContext): Promise<SignedIn> {
+  async function login(input: LoginInput, ctx: Omit<SessionContext, 'amr'>): Promise<SignedIn> {
     // 1. Find the account by email or username.
     const user = input.email !== undefined ? await users.findByEmail(input.email) : await users.findByUsername(input.username ?? '');
     // 2. Check the password; unknown users cost the same hash so timing tells nothing.
@@ -71,11 +77,15 @@ export function createAuthService(deps: AuthServiceDeps) {
     const newHash = check.needsRehash ? await passwords.hash(input.password) : undefined;
     // 5. Session, first refresh token and last_login in one transaction.
     const now = new Date(clock.now());
-    const { session, refreshToken } = await db.transaction().execute(async (trx) => {
-      const started = await sessions.start(trx, user.id, ctx);
+    const { session, refreshToken, evicted } = await db.transaction().execute(async (trx) => {
+      const started = await sessions.start(trx, user.id, { ...ctx, amr: ['pwd'] });
       await users.recordLogin(trx, user.id, now, newHash);
       return started;
     });
+    if (evicted.length) {
+      await sessions.announce(evicted);
+      log.info({ auth: 'session_evicted', userId: user.id, sessionIds: evicted }, 'active-session limit reached: least recently used sessions revoked');
+    }
     const { accessToken } = tokens.issueAccessToken(user, session.id);
     decision('login_succeeded', { userId: user.id, sessionId: session.id, client: ctx.client, rehashed: Boolean(newHash) });
     return { accessToken, refreshToken, user: toPublicUser(user) };
@@ -99,8 +109,8 @@ export function createAuthService(deps: AuthServiceDeps) {
   /** The bearer check: signature and expiry, then a live session and an active user. */
   async function authenticate(accessToken: string): Promise<Authenticated> {
     const claims = await tokens.verifyAccessToken(accessToken);
-    // Independent lookups: on PostgreSQL they run on two pooled connections at once.
-    const [active, user] = await Promise.all([sessions.isActive(claims.sid, claims.sub), users.findById(claims.sub)]);
+    // Independent lookups; the session state usually comes from the cache.
+    const [active, user] = await Promise.all([deps.sessionCheck ? sessions.isActive(claims.sid, claims.sub) : true, users.findById(claims.sub)]);
     if (!active || !user) throw new AppError('session_revoked');
     if (!user.is_active) throw new AppError('account_disabled');
     return { claims, user };
@@ -123,7 +133,42 @@ export function createAuthService(deps: AuthServiceDeps) {
     decision('logout', { userId, sessionsRevoked: revoked });
   }
 
-  return { login, refresh, authenticate, logout };
+  /**
+   * RFC 7662 introspection of an access token (JWT) or a refresh token. Anything not
+   * currently usable is simply `{active: false}`: the caller learns nothing else.
+   */
+  async function introspect(token: string, hint?: string): Promise<Introspection> {
+    const looksLikeJwt = token.split('.').length === 3;
+    const order = hint === 'refresh_token' || !looksLikeJwt ? ['refresh', 'access'] : ['access', 'refresh'];
+    for (const kind of order) {
+      if (kind === 'access' && looksLikeJwt) {
+        try {
+          const { claims, user } = await authenticate(token);
+          return {
+            active: true, token_type: 'Bearer', sub: claims.sub, sid: claims.sid, exp: claims.exp, iat: claims.iat, iss: claims.iss,
+            username: user.username, role: user.role, ...(claims.aud !== undefined ? { aud: claims.aud } : {}),
+          };
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+        }
+      }
+      if (kind === 'refresh' && !looksLikeJwt) {
+        const s = await sessions.sessionOfRefreshToken(token);
+        if (s && !s.spent) {
+          const user = await users.findById(s.userId);
+          if (user?.is_active) {
+            return {
+              active: true, token_type: 'Refresh', sub: s.userId, sid: s.sessionId, client_id: s.client, username: user.username, role: user.role,
+              exp: Math.floor(s.expiresAt.getTime() / 1000), iat: Math.floor(s.issuedAt.getTime() / 1000),
+            };
+          }
+        }
+      }
+    }
+    return { active: false };
+  }
+
+  return { login, refresh, authenticate, logout, introspect };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,48 +1,94 @@
 // Sessions and their refresh-token families. A session is one sign-in on one device;
 // its refresh tokens rotate on every use, and a spent token presented after the reuse
 // interval revokes the whole session (the token was stolen, or the client is broken).
+// Every revocation is announced on the invalidation bus, so that each instance's cache
+// of session state forgets it at once.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
 import type { Clock } from '../../core/clock.ts';
 import { randomToken, sha256 } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
+import { parseUserAgent } from './device.ts';
+import type { GeoLocator } from './geoip.ts';
+import { createSessionCache, type SessionState } from './session-cache.ts';
 import * as repo from './sessions.repo.ts';
 import type { SessionRow } from './sessions.table.ts';
+
+/** How often, at most, a bearer check records a session's last use. */
+export const TOUCH_INTERVAL_MS = 60_000;
 
 export interface SessionContext {
   client: string;
   ip: string | null;
   userAgent: string | null;
+  /** Authentication methods used for this sign-in (RFC 8176 values: `pwd`, `otp`, ...). */
+  amr: string[];
 }
 
 export interface SessionsServiceDeps {
   db: Kysely<Database>;
   clock: Clock;
+  bus: InvalidationBus;
+  geo: GeoLocator;
   /** Absolute session lifetime, seconds. */
   refreshTokenExpiry: number;
   /** Seconds a spent token still yields a token for the same session. */
   reuseInterval: number;
+  /** Seconds of non-use after which a session ends; 0 disables. */
+  idleTimeout: number;
+  /** Most active sessions per user; 0 is unlimited. */
+  maxActive: number;
 }
 
 export type RotateResult =
   | { kind: 'rotated'; sessionId: string; userId: string; client: string; refreshToken: string; graced: boolean }
   | { kind: 'reused'; sessionId: string; userId: string };
 
+export interface Started {
+  session: SessionRow;
+  refreshToken: string;
+  /** Sessions revoked to respect the active-session limit; announce them after commit. */
+  evicted: string[];
+}
+
 export function createSessionsService(deps: SessionsServiceDeps) {
-  const { db, clock } = deps;
+  const { db, clock, bus } = deps;
+  const cache = createSessionCache({ bus, clock });
+  const idleMs = deps.idleTimeout * 1000;
+
+  const idleCutoff = (now: number) => (idleMs > 0 ? new Date(now - idleMs) : null);
+  const idleExpired = (lastUsedAt: number, now: number) => idleMs > 0 && lastUsedAt + idleMs <= now;
+  const announce = async (ids: string[]) => { for (const id of ids) await bus.publish({ kind: 'session', id }); };
 
   /** Starts a session inside the caller's transaction; returns it with its first refresh token. */
-  async function start(trx: Db, userId: string, ctx: SessionContext): Promise<{ session: SessionRow; refreshToken: string }> {
+  async function start(trx: Db, userId: string, ctx: SessionContext): Promise<Started> {
     const now = new Date(clock.now());
     const expires = new Date(now.getTime() + deps.refreshTokenExpiry * 1000);
+    const evicted: string[] = [];
+    if (deps.maxActive > 0) {
+      // 1. Make room: beyond the limit, the least recently used sessions end.
+      await repo.lockUserSessions(trx, userId);
+      const active = await repo.listActive(trx, userId, now, idleCutoff(now.getTime()));
+      const excess = active.length - deps.maxActive + 1;
+      if (excess > 0) {
+        const lru = [...active].sort((a, b) => a.last_used_at.getTime() - b.last_used_at.getTime() || a.created_at.getTime() - b.created_at.getTime()).slice(0, excess);
+        for (const s of lru) if (await repo.revokeSession(trx, s.id, now, 'session_limit')) evicted.push(s.id);
+      }
+    }
+    // 2. Record the device and where it signed in from.
+    const device = parseUserAgent(ctx.userAgent);
+    const location = deps.geo.locate(ctx.ip);
     const session = await repo.insertSession(trx, {
       id: randomUUID(), user_id: userId, client: ctx.client, ip: ctx.ip, user_agent: ctx.userAgent?.slice(0, 512) ?? null,
-      created_at: now, last_used_at: now, expires_at: expires,
+      browser: device.browser, os: device.os, device_type: device.deviceType, location: location ? JSON.stringify(location) : null,
+      amr: ctx.amr, created_at: now, last_used_at: now, expires_at: expires,
     });
+    // 3. The first refresh token of the family.
     const refreshToken = randomToken(32);
     await repo.insertRefreshToken(trx, { session_id: session.id, token_hash: sha256(refreshToken), parent_id: null, created_at: now, expires_at: expires });
-    return { session, refreshToken };
+    return { session, refreshToken, evicted };
   }
 
   /**
@@ -51,10 +97,16 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    */
   async function rotate(refreshToken: string): Promise<RotateResult> {
     const hash = sha256(refreshToken);
+    let idleRevoked: string | undefined;
     const result = await db.transaction().execute(async (trx): Promise<RotateResult> => {
       const now = new Date(clock.now());
       const row = await repo.findRefreshTokenForUpdate(trx, hash);
       if (!row || row.revoked_at || row.session_expires_at <= now || row.expires_at <= now) throw new AppError('invalid_refresh_token');
+      if (idleExpired(row.last_used_at.getTime(), now.getTime())) {
+        await repo.revokeSession(trx, row.session_id, now, 'idle_timeout');
+        idleRevoked = row.session_id;
+        return { kind: 'reused', sessionId: row.session_id, userId: row.user_id };
+      }
       let graced = false;
       if (row.spent_at) {
         // Grace is strictly inside the interval, so an interval of 0 disables it.
@@ -72,25 +124,85 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       await repo.touchSession(trx, row.session_id, now);
       return { kind: 'rotated', sessionId: row.session_id, userId: row.user_id, client: row.client, refreshToken: next, graced };
     });
+    if (idleRevoked) {
+      await announce([idleRevoked]);
+      throw new AppError('invalid_refresh_token');
+    }
+    if (result.kind === 'reused') await announce([result.sessionId]);
+    else cache.touched(result.sessionId, clock.now());
     return result;
   }
 
   /** The session a refresh token belongs to, if the token is known and the session live. */
-  async function sessionOfRefreshToken(refreshToken: string): Promise<{ sessionId: string; userId: string } | undefined> {
+  async function sessionOfRefreshToken(refreshToken: string) {
     const row = await repo.findRefreshToken(db, sha256(refreshToken));
-    const now = new Date(clock.now());
-    if (!row || row.revoked_at || row.session_expires_at <= now) return undefined;
-    return { sessionId: row.session_id, userId: row.user_id };
+    const now = clock.now();
+    if (!row || row.revoked_at || row.session_expires_at.getTime() <= now || row.expires_at.getTime() <= now || idleExpired(row.last_used_at.getTime(), now)) return undefined;
+    return { sessionId: row.session_id, userId: row.user_id, client: row.client, spent: row.spent_at !== null, issuedAt: row.created_at, expiresAt: row.expires_at };
+  }
+
+  async function loadState(sessionId: string): Promise<SessionState | undefined> {
+    const readEpoch = cache.epoch();
+    const row = await repo.findSessionState(db, sessionId);
+    if (!row) return undefined;
+    const state: SessionState = {
+      id: row.id, userId: row.user_id, revokedAt: row.revoked_at?.getTime() ?? null, expiresAt: row.expires_at.getTime(),
+      lastUsedAt: row.last_used_at.getTime(), client: row.client,
+    };
+    cache.set(state, readEpoch);
+    return state;
+  }
+
+  /**
+   * The bearer check: true while the session exists, belongs to the user, is neither
+   * revoked nor expired nor idle. Served from the cache; records the last use at most once
+   * a minute.
+   */
+  async function isActive(sessionId: string, userId: string): Promise<boolean> {
+    const now = clock.now();
+    let state = cache.get(sessionId) ?? (await loadState(sessionId));
+    // Another instance may have recorded a newer use: look before declaring it idle.
+    if (state && idleExpired(state.lastUsedAt, now)) state = await loadState(sessionId);
+    if (!state || state.userId !== userId || state.revokedAt !== null || state.expiresAt <= now || idleExpired(state.lastUsedAt, now)) return false;
+    if (now - state.lastUsedAt >= TOUCH_INTERVAL_MS) {
+      await repo.touchSession(db, sessionId, new Date(now));
+      cache.touched(sessionId, now);
+    }
+    return true;
+  }
+
+  /** Live sessions of a user, newest first. */
+  const list = (userId: string) => {
+    const now = clock.now();
+    return repo.listActive(db, userId, new Date(now), idleCutoff(now));
+  };
+
+  /** Ends one session of the user; false when it is not theirs or not active. */
+  async function revokeOwn(userId: string, sessionId: string, reason: string): Promise<boolean> {
+    const n = await repo.revokeUserSession(db, userId, sessionId, new Date(clock.now()), reason);
+    await announce([sessionId]);
+    return n > 0;
+  }
+
+  /** Ends every session of the user but `keep`; returns how many ended. */
+  async function revokeAllForUser(userId: string, reason: string, keep?: string): Promise<number> {
+    const ids = await repo.revokeUserSessions(db, userId, new Date(clock.now()), reason, keep);
+    if (keep) await announce(ids);
+    else await bus.publish({ kind: 'user', id: userId });
+    return ids.length;
+  }
+
+  async function revoke(sessionId: string, reason: string): Promise<number> {
+    const n = await repo.revokeSession(db, sessionId, new Date(clock.now()), reason);
+    await announce([sessionId]);
+    return n;
   }
 
   return {
-    start,
-    rotate,
-    sessionOfRefreshToken,
-    /** True while the session exists, belongs to the user, is not revoked and not expired. */
-    isActive: (sessionId: string, userId: string) => repo.isSessionActive(db, sessionId, userId, new Date(clock.now())),
-    revokeAllForUser: (userId: string, reason: string, on: Db = db) => repo.revokeUserSessions(on, userId, new Date(clock.now()), reason),
-    revoke: (sessionId: string, reason: string, on: Db = db) => repo.revokeSession(on, sessionId, new Date(clock.now()), reason),
+    start, rotate, sessionOfRefreshToken, isActive, list, revokeOwn, revokeAllForUser, revoke, announce,
+    /** When an idle session ends, or null without an idle timeout. */
+    idleExpiresAt: (s: { last_used_at: Date }) => (idleMs > 0 ? new Date(s.last_used_at.getTime() + idleMs) : null),
+    cacheSize: () => cache.size(),
   };
 }
 

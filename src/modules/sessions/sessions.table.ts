@@ -1,4 +1,4 @@
-import type { Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 export interface SessionsTable {
   id: string;
@@ -11,6 +11,11 @@ export interface SessionsTable {
   expires_at: Date;
   revoked_at: Date | null;
   revoked_reason: string | null;
+  browser: string | null;
+  os: string | null;
+  device_type: string | null;
+  location: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  amr: Generated<string[]>;
 }
 
 export interface RefreshTokensTable {

@@ -1,0 +1,85 @@
+// POST /auth/introspect (RFC 7662) for resource servers: is this token usable now, and
+// whose is it? Callers authenticate with the shared introspection secret; failed
+// attempts count against the rate limit, successful ones do not (resource servers call
+// this at the rate of their own traffic).
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import fastifyFormbody from '@fastify/formbody';
+import { AppError } from '../../core/errors/index.ts';
+import { safeEqual } from '../../core/crypto/index.ts';
+import { errorResponseSchema, type RateLimiter } from '../../core/http/index.ts';
+import type { AuthService } from './auth.service.ts';
+
+export interface IntrospectRoutesOptions {
+  auth: AuthService;
+  limiter: RateLimiter;
+  /** AUTH_INTROSPECTION_SECRET; without it every caller is refused. */
+  secret: string | undefined;
+}
+
+/**
+ * The secret as the HTTP Basic password (any client id) or as a Bearer value. RFC 6749
+ * form-encodes Basic credentials, and many clients do not: both readings are offered.
+ */
+function presentedSecrets(req: FastifyRequest): string[] {
+  const header = req.headers.authorization?.trim() ?? '';
+  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header);
+  if (basic?.[1]) {
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return [];
+    const raw = decoded.slice(colon + 1);
+    try {
+      return [raw, decodeURIComponent(raw.replace(/\+/g, ' '))];
+    } catch {
+      return [raw];
+    }
+  }
+  const bearer = /^Bearer (\S+)$/i.exec(header);
+  return bearer?.[1] ? [bearer[1]] : [];
+}
+
+const introspectionSchema = {
+  type: 'object',
+  required: ['active'],
+  properties: {
+    active: { type: 'boolean' },
+    token_type: { type: 'string', enum: ['Bearer', 'Refresh'] },
+    sub: { type: 'string' },
+    sid: { type: 'string' },
+    exp: { type: 'integer' },
+    iat: { type: 'integer' },
+    iss: { type: 'string' },
+    aud: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    client_id: { type: 'string' },
+    username: { type: 'string' },
+    role: { type: 'string' },
+  },
+} as const;
+
+export const introspectRoutes: FastifyPluginAsync<IntrospectRoutesOptions> = async (app, { auth, limiter, secret }) => {
+  // RFC 7662 requests are form-encoded; JSON is accepted too. Only in this plugin's scope.
+  await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
+
+  app.post<{ Body: { token: string; token_type_hint?: string } }>('/introspect', {
+    schema: {
+      tags: ['auth'],
+      summary: 'RFC 7662 token introspection for resource servers',
+      description: 'Authenticate with `AUTH_INTROSPECTION_SECRET` as the HTTP Basic password (any client id) or as a Bearer value. Body (form-encoded or JSON): `token`, optional `token_type_hint` (`access_token` or `refresh_token`). A token that is not usable now gives `{"active": false}`.',
+      security: [{ introspectionBasic: [] }],
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      body: {
+        type: 'object', required: ['token'], additionalProperties: false,
+        properties: { token: { type: 'string', minLength: 1, maxLength: 8192 }, token_type_hint: { type: 'string', maxLength: 64 } },
+      },
+      response: { 200: introspectionSchema, 400: errorResponseSchema, 401: errorResponseSchema, 429: errorResponseSchema },
+    },
+    // The caller is authenticated before the body is even validated.
+    onRequest: async (req) => {
+      // Every candidate is compared, so the time taken does not depend on which matched.
+      const matched = secret ? presentedSecrets(req).map((given) => safeEqual(given, secret)).includes(true) : false;
+      if (matched) return;
+      await limiter.hit(`introspect:${req.ip}`);
+      throw new AppError('invalid_client', { headers: { 'www-authenticate': 'Basic realm="tessera"' } });
+    },
+  }, async (req) => auth.introspect(req.body.token, req.body.token_type_hint));
+};
