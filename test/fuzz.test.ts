@@ -65,13 +65,15 @@ function body(): { payload: string | Buffer; contentType: string | undefined } {
 const ENDPOINTS = [
   ['POST', '/auth/register'], ['POST', '/auth/login'], ['POST', '/auth/refresh'], ['POST', '/auth/logout'],
   ['GET', '/auth/me'], ['GET', '/auth/verify'], ['GET', '/.well-known/jwks.json'], ['GET', '/readyz'],
+  ['GET', '/auth/sessions'], ['GET', '/auth/sessions/current'], ['DELETE', '/auth/sessions'], ['DELETE', '/auth/sessions/00000000-0000-4000-8000-000000000000'],
+  ['POST', '/auth/introspect'],
 ] as const;
 
 describe(`fuzzed requests (seed ${seed})`, () => {
   let t: TestApp;
   let validToken = '';
   before(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ env: { AUTH_INTROSPECTION_SECRET: 'fuzz-introspection-secret-0123456789abcdef' } });
     validToken = (await signUp(t.app)).accessToken;
   });
   after(async () => { await t.close(); });
@@ -81,9 +83,10 @@ describe(`fuzzed requests (seed ${seed})`, () => {
       for (let i = 0; i < ROUNDS; i++) {
         const headers: Record<string, string> = {};
         if (rnd() < 0.5) headers.authorization = pick([`Bearer ${pick(STRINGS)}`, pick(STRINGS), `Bearer ${validToken.slice(0, -int(10) - 1)}`, `bearer ${validToken}x`, `Bearer ${validToken.replace(/\./g, '..')}`]);
+        if (url === '/auth/introspect' && rnd() < 0.6) headers.authorization = 'Bearer fuzz-introspection-secret-0123456789abcdef';
         if (rnd() < 0.3) headers.cookie = pick(['refresh_token=', 'refresh_token=%E0%A4%A', `refresh_token=${pick(STRINGS)}`, ';;;=', 'refresh_token="unterminated']);
         if (rnd() < 0.2) headers['x-forwarded-for'] = pick(STRINGS);
-        const b = method === 'POST' ? body() : undefined;
+        const b = method === 'POST' || (method === 'DELETE' && rnd() < 0.3) ? body() : undefined;
         if (b?.contentType) headers['content-type'] = b.contentType;
         const res = await t.app.inject({ method, url: url + pick(['', '', '?x=1', '?token=abc', '/', '//']), headers, ...(b ? { payload: b.payload } : {}) });
         const where = `seed ${seed} round ${i}: ${method} ${url} -> ${res.statusCode} ${res.body.slice(0, 200)}`;
