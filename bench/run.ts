@@ -81,12 +81,20 @@ async function main(): Promise<void> {
   const port = await freePort();
   const barePort = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const encryptionKey = randomBytes(36).toString('base64url');
   const server = startChild('src/main.ts', {
-    PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, AUTH_ENCRYPTION_KEY: randomBytes(36).toString('base64url'),
+    PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, AUTH_ENCRYPTION_KEY: encryptionKey,
     AUTH_RATE_LIMIT_MAX: '1000000000', AUTH_LOG_LEVEL: 'warn', AUTH_SESSION_SECURE_COOKIES: 'false', NODE_ENV: 'production',
   });
   const bare = startChild('bench/bare-server.ts', { PORT: String(barePort) });
+  // The same server with the session check switched off, on the same database.
+  const uncheckedPort = await freePort();
+  const unchecked = startChild('src/main.ts', {
+    PORT: String(uncheckedPort), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, AUTH_ENCRYPTION_KEY: encryptionKey,
+    AUTH_RATE_LIMIT_MAX: '1000000000', AUTH_LOG_LEVEL: 'warn', AUTH_SESSION_SECURE_COOKIES: 'false', NODE_ENV: 'production', AUTH_SESSION_CHECK: 'false',
+  });
   await waitFor(`${base}/healthz`, server);
+  await waitFor(`http://127.0.0.1:${uncheckedPort}/healthz`, unchecked);
   await waitFor(`http://127.0.0.1:${barePort}/`, bare);
   say(`server on ${base} (PostgreSQL), bare Fastify on :${barePort}; ${DURATION}s per scenario, ${CONNECTIONS} connections, ${cpus().length} cores`);
 
@@ -104,6 +112,8 @@ async function main(): Promise<void> {
 
   const bareRow = await run('bare route', { url: `http://127.0.0.1:${barePort}/` });
   const meRow = await run('GET /auth/me', { url: `${base}/auth/me`, headers: { authorization: `Bearer ${signedIn.accessToken}` } });
+  const meUncheckedRow = await run('me, check off', { url: `http://127.0.0.1:${uncheckedPort}/auth/me`, headers: { authorization: `Bearer ${signedIn.accessToken}` } });
+  await run('GET /auth/verify', { url: `${base}/auth/verify`, headers: { authorization: `Bearer ${signedIn.accessToken}` } });
 
   // Each refresh token is good once: every connection draws one from a shared pool and
   // puts back the successor it receives.
@@ -127,6 +137,7 @@ async function main(): Promise<void> {
   });
 
   server.kill('SIGTERM');
+  unchecked.kill('SIGTERM');
   bare.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
 
@@ -143,6 +154,7 @@ async function main(): Promise<void> {
     '',
     `argon2id (m=${ARGON2.memoryCost},t=${ARGON2.timeCost},p=${ARGON2.parallelism}): hash ${hashRate.toFixed(1)}/s, verify ${verifyRate.toFixed(1)}/s`,
     `/auth/me: ${pct(meRow.rps, bareRow.rps).toFixed(1)}% of the bare route (target >= 50%)`,
+    `session check: /auth/me at ${pct(meRow.rps, meUncheckedRow.rps).toFixed(1)}% of the same endpoint with AUTH_SESSION_CHECK=false (target: costs at most 15%, i.e. >= 85%)`,
     `login:    ${pct(loginRow.rps, hashRate).toFixed(1)}% of the argon2id hash rate, ${pct(loginRow.rps, verifyRate).toFixed(1)}% of the verify rate (target >= 85%)`,
     `refresh:  ${fmt(refreshRow.rps)} req/s`,
     '',
@@ -153,7 +165,7 @@ async function main(): Promise<void> {
   writeFileSync(join(root, 'bench', 'results', 'latest.json'), JSON.stringify({
     date: new Date().toISOString(), node: process.version, cores: cpus().length, durationSeconds: DURATION, connections: CONNECTIONS,
     scenarios: rows, argon2: { params: ARGON2, hashPerSecond: hashRate, verifyPerSecond: verifyRate },
-    ratios: { meOfBarePercent: pct(meRow.rps, bareRow.rps), loginOfHashPercent: pct(loginRow.rps, hashRate), loginOfVerifyPercent: pct(loginRow.rps, verifyRate) },
+    ratios: { meOfBarePercent: pct(meRow.rps, bareRow.rps), meCheckedOfUncheckedPercent: pct(meRow.rps, meUncheckedRow.rps), loginOfHashPercent: pct(loginRow.rps, hashRate), loginOfVerifyPercent: pct(loginRow.rps, verifyRate) },
   }, null, 2) + '\n');
   const failures = rows.filter((r) => r.non2xx || r.errors);
   if (failures.length) {

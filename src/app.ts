@@ -96,6 +96,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       components: { securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         refreshCookie: { type: 'apiKey', in: 'cookie', name: 'refresh_token' },
+        introspectionBasic: { type: 'http', scheme: 'basic', description: 'Any client id; the password is AUTH_INTROSPECTION_SECRET (a Bearer value is accepted too)' },
       } },
       tags: [
         { name: 'auth', description: 'Core token API' },

@@ -76,7 +76,7 @@ describe('HTTP surface', () => {
     assert.equal(res.statusCode, 200);
     const doc = json(res);
     assert.equal(doc.openapi, '3.1.0');
-    for (const [path, method] of [['/auth/register', 'post'], ['/auth/login', 'post'], ['/auth/refresh', 'post'], ['/auth/me', 'get'], ['/auth/verify', 'get'], ['/auth/logout', 'post'], ['/.well-known/jwks.json', 'get'], ['/healthz', 'get'], ['/readyz', 'get']]) {
+    for (const [path, method] of [['/auth/register', 'post'], ['/auth/login', 'post'], ['/auth/refresh', 'post'], ['/auth/me', 'get'], ['/auth/verify', 'get'], ['/auth/logout', 'post'], ['/.well-known/jwks.json', 'get'], ['/healthz', 'get'], ['/readyz', 'get'], ['/auth/sessions', 'get'], ['/auth/sessions/current', 'get'], ['/auth/sessions/{id}', 'delete'], ['/auth/sessions', 'delete'], ['/auth/introspect', 'post']]) {
       const op = doc.paths[path!]?.[method!];
       assert.ok(op, `${method} ${path} documented`);
       assert.ok(op.responses['200'] || op.responses['201'], `${path} has a success response`);
