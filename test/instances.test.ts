@@ -31,7 +31,7 @@ describe('instances sharing PostgreSQL', { skip: postgres ? false : 'needs Postg
     }
   });
 
-  test('a token from one instance works on another, and a logout on one is seen at once by the other', async () => {
+  test('a token from one instance works on another, and a logout on one is seen by the other within a second', async () => {
     const database = await createTestDatabase();
     const a = await createTestApp({ database });
     const b = await createTestApp({ database });
@@ -41,7 +41,13 @@ describe('instances sharing PostgreSQL', { skip: postgres ? false : 'needs Postg
       const refreshed = json(await b.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: s.refreshToken } }));
       assert.equal((await a.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(refreshed.accessToken) })).statusCode, 200);
       assert.equal((await a.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(refreshed.accessToken) })).statusCode, 200);
-      assert.equal((await b.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(s.accessToken) })).statusCode, 401);
+      // Revocation reaches B's cache through LISTEN/NOTIFY within a second.
+      let status = 200;
+      for (const until = Date.now() + 1000; status === 200 && Date.now() < until;) {
+        status = (await b.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(s.accessToken) })).statusCode;
+        if (status === 200) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(status, 401);
     } finally {
       await a.close();
       await b.close();
