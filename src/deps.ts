@@ -110,7 +110,9 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     bus = redis ? await RedisBus.open(redis, log)
       : config.databaseUrl ? await PostgresBus.open(config.databaseUrl, async (payload) => { await sql`select pg_notify(${INVALIDATION_CHANNEL}, ${payload})`.execute(db0); }, log)
       : new LocalBus();
-    const geo = config.geoipDb ? await openGeoLocator(config.geoipDb) : noGeoLocator;
+    const geo = config.geoipDb
+      ? await openGeoLocator(config.geoipDb).catch((err: Error) => { throw new Error(`AUTH_GEOIP_DB: ${err.message}`); })
+      : noGeoLocator;
 
     const passwords = createPasswordHasher({ memoryCost: config.argon2Memory, timeCost: config.argon2Iterations, parallelism: config.argon2Parallelism });
     const keys = createKeyStore({ db, clock, encrypter, algorithm: config.jwtAlgorithm, hmacSecret: config.jwtSecret });

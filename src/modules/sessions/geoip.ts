@@ -15,7 +15,7 @@ export async function openGeoLocator(path: string): Promise<GeoLocator> {
   try {
     reader = await maxmind.open<CityResponse>(path, { watchForUpdates: false });
   } catch (err) {
-    throw new Error(`AUTH_GEOIP_DB: cannot open ${path} as a MaxMind database: ${(err as Error).message}`);
+    throw new Error(`cannot open ${path} as a MaxMind database: ${(err as Error).message}`);
   }
   return {
     locate(ip) {
