@@ -3,6 +3,7 @@
 //
 //   BENCH_DURATION     seconds per scenario (default 10)
 //   BENCH_CONNECTIONS  concurrent connections (default 10)
+//   BENCH_ROUNDS       interleaved rounds of /auth/me with the session check on and off (default 3; medians)
 //
 // Prints a table and writes bench/results/latest.json.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +19,7 @@ import { freePort, startPostgres } from '../scripts/services.ts';
 const root = join(import.meta.dirname, '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1, outputLen: 32 };
 const cleanups: (() => void)[] = [];
 const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
@@ -111,8 +113,20 @@ async function main(): Promise<void> {
   };
 
   const bareRow = await run('bare route', { url: `http://127.0.0.1:${barePort}/` });
-  const meRow = await run('GET /auth/me', { url: `${base}/auth/me`, headers: { authorization: `Bearer ${signedIn.accessToken}` } });
-  const meUncheckedRow = await run('me, check off', { url: `http://127.0.0.1:${uncheckedPort}/auth/me`, headers: { authorization: `Bearer ${signedIn.accessToken}` } });
+  // The session check on and off, interleaved over several rounds; the median of each.
+  const auth = { authorization: `Bearer ${signedIn.accessToken}` };
+  const measure = async (name: string, url: string) => row(name, await autocannon({ connections: CONNECTIONS, duration: DURATION, url, headers: auth }));
+  const median = (xs: Row[]) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)]!;
+  const checked: Row[] = [];
+  const unchecked2: Row[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    say(`measuring GET /auth/me with and without the session check, round ${i + 1} of ${ROUNDS} ...`);
+    checked.push(await measure('GET /auth/me', `${base}/auth/me`));
+    unchecked2.push(await measure('me, check off', `http://127.0.0.1:${uncheckedPort}/auth/me`));
+  }
+  const meRow = median(checked);
+  const meUncheckedRow = median(unchecked2);
+  rows.push(meRow, meUncheckedRow);
   await run('GET /auth/verify', { url: `${base}/auth/verify`, headers: { authorization: `Bearer ${signedIn.accessToken}` } });
 
   // Each refresh token is good once: every connection draws one from a shared pool and
