@@ -111,8 +111,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   installErrorHandler(app);
 
-  await app.register(authRoutes, { prefix: '/auth', auth: deps.auth, users: deps.users, limiter: deps.limiter, cookies: deps.cookies });
   const guard = createAuthGuard(deps.auth.authenticate, (req, a) => { req.auth = a; });
+  await app.register(authRoutes, { prefix: '/auth', auth: deps.auth, users: deps.users, limiter: deps.limiter, cookies: deps.cookies, guard });
   await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, guard, cookies: deps.cookies });
   await app.register(introspectRoutes, { prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret });
   await app.register(tokensRoutes, { tokens: deps.tokens });

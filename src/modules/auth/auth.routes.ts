@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import {
-  bearerToken, clearRefreshCookie, createAuthGuard, rateLimitHook, refreshCookie, setRefreshCookie,
+  bearerToken, clearRefreshCookie, rateLimitHook, refreshCookie, setRefreshCookie,
   type CookieSettings, type RateLimiter,
 } from '../../core/http/index.ts';
 import type { UsersService } from '../users/index.ts';
@@ -21,6 +21,8 @@ export interface AuthRoutesOptions {
   users: UsersService;
   limiter: RateLimiter;
   cookies: CookieSettings;
+  /** The bearer check that sets `req.auth` (one per app, shared by every /auth plugin). */
+  guard: (req: FastifyRequest) => Promise<void>;
 }
 
 interface RegisterBody { username: string; email: string; password: string }
@@ -32,8 +34,7 @@ async function optionalBody(req: FastifyRequest): Promise<void> {
   if (req.body === undefined || req.body === null) req.body = {};
 }
 
-export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, users, limiter, cookies }) => {
-  const guard = createAuthGuard(auth.authenticate, (req, a) => { req.auth = a; });
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, users, limiter, cookies, guard }) => {
   const authed = (req: FastifyRequest): Authenticated => {
     if (!req.auth) throw new AppError('unauthorized');
     return req.auth;

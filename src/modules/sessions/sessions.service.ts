@@ -97,15 +97,14 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    */
   async function rotate(refreshToken: string): Promise<RotateResult> {
     const hash = sha256(refreshToken);
-    let idleRevoked: string | undefined;
-    const result = await db.transaction().execute(async (trx): Promise<RotateResult> => {
+    // The transaction decides; revocations commit before the caller hears about them.
+    const outcome = await db.transaction().execute(async (trx): Promise<RotateResult | { kind: 'idle'; sessionId: string }> => {
       const now = new Date(clock.now());
       const row = await repo.findRefreshTokenForUpdate(trx, hash);
       if (!row || row.revoked_at || row.session_expires_at <= now || row.expires_at <= now) throw new AppError('invalid_refresh_token');
       if (idleExpired(row.last_used_at.getTime(), now.getTime())) {
         await repo.revokeSession(trx, row.session_id, now, 'idle_timeout');
-        idleRevoked = row.session_id;
-        return { kind: 'reused', sessionId: row.session_id, userId: row.user_id };
+        return { kind: 'idle', sessionId: row.session_id };
       }
       let graced = false;
       if (row.spent_at) {
@@ -124,13 +123,13 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       await repo.touchSession(trx, row.session_id, now);
       return { kind: 'rotated', sessionId: row.session_id, userId: row.user_id, client: row.client, refreshToken: next, graced };
     });
-    if (idleRevoked) {
-      await announce([idleRevoked]);
-      throw new AppError('invalid_refresh_token');
+    if (outcome.kind === 'rotated') {
+      cache.touched(outcome.sessionId, clock.now());
+      return outcome;
     }
-    if (result.kind === 'reused') await announce([result.sessionId]);
-    else cache.touched(result.sessionId, clock.now());
-    return result;
+    await announce([outcome.sessionId]);
+    if (outcome.kind === 'idle') throw new AppError('invalid_refresh_token');
+    return outcome;
   }
 
   /** The session a refresh token belongs to, if the token is known and the session live. */
