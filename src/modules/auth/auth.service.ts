@@ -137,35 +137,28 @@ export function createAuthService(deps: AuthServiceDeps) {
    * RFC 7662 introspection of an access token (JWT) or a refresh token. Anything not
    * currently usable is simply `{active: false}`: the caller learns nothing else.
    */
-  async function introspect(token: string, hint?: string): Promise<Introspection> {
-    const looksLikeJwt = token.split('.').length === 3;
-    const order = hint === 'refresh_token' || !looksLikeJwt ? ['refresh', 'access'] : ['access', 'refresh'];
-    for (const kind of order) {
-      if (kind === 'access' && looksLikeJwt) {
-        try {
-          const { claims, user } = await authenticate(token);
-          return {
-            active: true, token_type: 'Bearer', sub: claims.sub, sid: claims.sid, exp: claims.exp, iat: claims.iat, iss: claims.iss,
-            username: user.username, role: user.role, ...(claims.aud !== undefined ? { aud: claims.aud } : {}),
-          };
-        } catch (err) {
-          if (!(err instanceof AppError)) throw err;
-        }
-      }
-      if (kind === 'refresh' && !looksLikeJwt) {
-        const s = await sessions.sessionOfRefreshToken(token);
-        if (s && !s.spent) {
-          const user = await users.findById(s.userId);
-          if (user?.is_active) {
-            return {
-              active: true, token_type: 'Refresh', sub: s.userId, sid: s.sessionId, client_id: s.client, username: user.username, role: user.role,
-              exp: Math.floor(s.expiresAt.getTime() / 1000), iat: Math.floor(s.issuedAt.getTime() / 1000),
-            };
-          }
-        }
+  async function introspect(token: string): Promise<Introspection> {
+    // Access tokens are JWTs and refresh tokens never contain a dot, so the shape decides
+    // (RFC 7662 lets the server ignore token_type_hint).
+    if (token.split('.').length === 3) {
+      try {
+        const { claims, user } = await authenticate(token);
+        return {
+          active: true, token_type: 'Bearer', sub: claims.sub, sid: claims.sid, exp: claims.exp, iat: claims.iat, iss: claims.iss,
+          username: user.username, role: user.role, ...(claims.aud !== undefined ? { aud: claims.aud } : {}),
+        };
+      } catch (err) {
+        if (err instanceof AppError) return { active: false };
+        throw err;
       }
     }
-    return { active: false };
+    const s = await sessions.sessionOfRefreshToken(token);
+    const user = s && !s.spent ? await users.findById(s.userId) : undefined;
+    if (!s || !user?.is_active) return { active: false };
+    return {
+      active: true, token_type: 'Refresh', sub: s.userId, sid: s.sessionId, client_id: s.client, username: user.username, role: user.role,
+      exp: Math.floor(s.expiresAt.getTime() / 1000), iat: Math.floor(s.issuedAt.getTime() / 1000),
+    };
   }
 
   return { login, refresh, authenticate, logout, introspect };

@@ -64,7 +64,7 @@ export const introspectRoutes: FastifyPluginAsync<IntrospectRoutesOptions> = asy
     schema: {
       tags: ['auth'],
       summary: 'RFC 7662 token introspection for resource servers',
-      description: 'Authenticate with `AUTH_INTROSPECTION_SECRET` as the HTTP Basic password (any client id) or as a Bearer value. Body (form-encoded or JSON): `token`, optional `token_type_hint` (`access_token` or `refresh_token`). A token that is not usable now gives `{"active": false}`.',
+      description: 'Authenticate with `AUTH_INTROSPECTION_SECRET` as the HTTP Basic password (any client id) or as a Bearer value. Body (form-encoded or JSON): `token`, optional `token_type_hint` (`access_token` or `refresh_token`). A token that is not usable now gives `{"active": false}`. The hint is accepted and not needed: the shape of the token tells its type.',
       security: [{ introspectionBasic: [] }],
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: {
@@ -81,5 +81,5 @@ export const introspectRoutes: FastifyPluginAsync<IntrospectRoutesOptions> = asy
       await limiter.hit(`introspect:${req.ip}`);
       throw new AppError('invalid_client', { headers: { 'www-authenticate': 'Basic realm="tessera"' } });
     },
-  }, async (req) => auth.introspect(req.body.token, req.body.token_type_hint));
+  }, async (req) => auth.introspect(req.body.token));
 };
