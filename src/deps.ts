@@ -121,7 +121,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       keys, clock, issuer: config.jwtIssuer, audience: config.jwtAudience,
       accessTokenExpiry: config.accessTokenExpiry, hasuraClaims: config.jwtHasuraClaims,
     });
-    const users = createUsersService({ db, passwords, defaultRole: config.defaultRole });
+    const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, bus, clock });
     const sessions = createSessionsService({
       db, clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
       idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions,

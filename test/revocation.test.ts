@@ -60,6 +60,22 @@ for (const [name, env, skip] of variants) {
       });
     });
 
+    test('a user change announced on A is seen by B within a second', async () => {
+      await twoInstances(env, async (a, b) => {
+        const s = await signUp(a.app, 'native');
+        const role = async () => json(await b.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(s.accessToken) })).role as string;
+        assert.equal(await role(), s.user.role);
+        await a.deps.db.updateTable('users').set({ role: 'editor' }).where('id', '=', s.user.id).execute();
+        await a.deps.users.changed(s.user.id);
+        let seen = '';
+        for (const until = Date.now() + 1000; seen !== 'editor' && Date.now() < until;) {
+          seen = await role();
+          if (seen !== 'editor') await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(seen, 'editor');
+      });
+    });
+
     test('reuse detection on A is seen by B within a second', async () => {
       await twoInstances({ ...env, AUTH_REFRESH_TOKEN_REUSE_INTERVAL: '0' }, async (a, b) => {
         const s = await signUp(a.app, 'native');

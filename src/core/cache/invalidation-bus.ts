@@ -7,16 +7,18 @@
 // A cache may only be trusted while its bus is connected: `connected()` is false while a
 // remote subscription is down, and every (re)connection is announced to `onReset` so that
 // caches drop whatever they might have missed.
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Redis } from 'ioredis';
 
 export const INVALIDATION_CHANNEL = 'tessera_invalidate';
 
 export interface Invalidation {
-  /** What changed: a session, or everything of a user. */
-  kind: 'session' | 'user';
+  /** What changed: one session, every session of a user, or a user's row. */
+  kind: 'session' | 'user_sessions' | 'user';
   id: string;
 }
+
 
 export interface InvalidationBus {
   readonly transport: 'local' | 'redis' | 'postgres';
@@ -32,15 +34,24 @@ export interface InvalidationBus {
 
 interface Log { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
 
-function parse(raw: string): Invalidation | undefined {
+const KINDS = new Set(['session', 'user_sessions', 'user']);
+
+// Each bus tags its messages, so that it ignores their echo (it delivered them already).
+function serialize(m: Invalidation, from: string): string {
+  return JSON.stringify({ ...m, from });
+}
+
+/** A message from another instance; undefined for our own echo or anything foreign. */
+function parse(raw: string, self: string): Invalidation | undefined {
   try {
-    const m = JSON.parse(raw) as Partial<Invalidation>;
-    if ((m.kind === 'session' || m.kind === 'user') && typeof m.id === 'string') return { kind: m.kind, id: m.id };
+    const m = JSON.parse(raw) as Partial<Invalidation> & { from?: string };
+    if (m.from !== self && KINDS.has(m.kind ?? '') && typeof m.id === 'string') return { kind: m.kind!, id: m.id };
   } catch { /* ignore foreign messages */ }
   return undefined;
 }
 
 abstract class BaseBus {
+  protected readonly self = randomUUID();
   protected handlers: ((m: Invalidation) => void)[] = [];
   protected resetHandlers: (() => void)[] = [];
   subscribe(handler: (m: Invalidation) => void): void { this.handlers.push(handler); }
@@ -66,7 +77,7 @@ export class RedisBus extends BaseBus implements InvalidationBus {
   private constructor(private pub: Redis, log: Log) {
     super();
     this.sub = pub.duplicate({ enableOfflineQueue: true, lazyConnect: true });
-    this.sub.on('message', (_channel: string, raw: string) => { const m = parse(raw); if (m) this.deliver(m); });
+    this.sub.on('message', (_channel: string, raw: string) => { const m = parse(raw, this.self); if (m) this.deliver(m); });
     this.sub.on('ready', () => {
       // Subscriptions are restored by ioredis on reconnect; until then, nothing is trusted.
       void this.sub.subscribe(INVALIDATION_CHANNEL).then(() => { this.live = true; this.reset(); }, () => { this.live = false; });
@@ -85,7 +96,7 @@ export class RedisBus extends BaseBus implements InvalidationBus {
 
   async publish(m: Invalidation): Promise<void> {
     this.deliver(m);
-    await this.pub.publish(INVALIDATION_CHANNEL, JSON.stringify(m));
+    await this.pub.publish(INVALIDATION_CHANNEL, serialize(m, this.self));
   }
 
   connected(): boolean { return this.live; }
@@ -114,7 +125,7 @@ export class PostgresBus extends BaseBus implements InvalidationBus {
 
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url, application_name: 'tessera-invalidation' });
-    client.on('notification', (n) => { const m = n.payload ? parse(n.payload) : undefined; if (m) this.deliver(m); });
+    client.on('notification', (n) => { const m = n.payload ? parse(n.payload, this.self) : undefined; if (m) this.deliver(m); });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     await client.connect();
@@ -144,7 +155,7 @@ export class PostgresBus extends BaseBus implements InvalidationBus {
 
   async publish(m: Invalidation): Promise<void> {
     this.deliver(m);
-    await this.notify(JSON.stringify(m));
+    await this.notify(serialize(m, this.self));
   }
 
   connected(): boolean { return this.live; }

@@ -82,6 +82,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       await users.recordLogin(trx, user.id, now, newHash);
       return started;
     });
+    // last_login (and maybe the hash) changed: every instance re-reads this user.
+    await users.changed(user.id);
     if (evicted.length) {
       await sessions.announce(evicted);
       log.info({ auth: 'session_evicted', userId: user.id, sessionIds: evicted }, 'active-session limit reached: least recently used sessions revoked');
@@ -109,8 +111,8 @@ export function createAuthService(deps: AuthServiceDeps) {
   /** The bearer check: signature and expiry, then a live session and an active user. */
   async function authenticate(accessToken: string): Promise<Authenticated> {
     const claims = await tokens.verifyAccessToken(accessToken);
-    // Independent lookups; the session state usually comes from the cache.
-    const [active, user] = await Promise.all([deps.sessionCheck ? sessions.isActive(claims.sid, claims.sub) : true, users.findById(claims.sub)]);
+    // Independent lookups; both usually come from this instance's caches.
+    const [active, user] = await Promise.all([deps.sessionCheck ? sessions.isActive(claims.sid, claims.sub) : true, users.findByIdCached(claims.sub)]);
     if (!active || !user) throw new AppError('session_revoked');
     if (!user.is_active) throw new AppError('account_disabled');
     return { claims, user };

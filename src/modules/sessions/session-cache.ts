@@ -44,9 +44,10 @@ export function createSessionCache(opts: SessionCacheOptions) {
   }
 
   opts.bus.subscribe((m) => {
-    epoch++;
     if (m.kind === 'session') drop(m.id);
-    else dropUser(m.id);
+    else if (m.kind === 'user_sessions') dropUser(m.id);
+    else return;
+    epoch++;
   });
   opts.bus.onReset(() => {
     epoch++;

@@ -187,7 +187,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   async function revokeAllForUser(userId: string, reason: string, keep?: string): Promise<number> {
     const ids = await repo.revokeUserSessions(db, userId, new Date(clock.now()), reason, keep);
     if (keep) await announce(ids);
-    else await bus.publish({ kind: 'user', id: userId });
+    else await bus.publish({ kind: 'user_sessions', id: userId });
     return ids.length;
   }
 

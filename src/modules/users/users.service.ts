@@ -1,6 +1,9 @@
 // Users: registration rules and look-ups. The first user ever registered becomes admin.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { createKeyedCache } from '../../core/cache/keyed-cache.ts';
+import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
+import type { Clock } from '../../core/clock.ts';
 import type { PasswordHasher } from '../../core/crypto/index.ts';
 import { isUniqueViolation } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
@@ -35,10 +38,15 @@ export interface UsersServiceDeps {
   db: Kysely<Database>;
   passwords: PasswordHasher;
   defaultRole: string;
+  bus: InvalidationBus;
+  clock: Clock;
 }
 
 export function createUsersService(deps: UsersServiceDeps) {
   const { db, passwords, defaultRole } = deps;
+  // Bearer checks read the user on every request: rows are cached per instance and
+  // dropped on every instance whenever `changed(id)` is announced.
+  const cache = createKeyedCache<UserRow>({ bus: deps.bus, clock: deps.clock, kind: 'user' });
 
   async function register(input: { username: string; email: string; password: string }): Promise<PublicUser> {
     const email = normalizeEmail(input.email);
@@ -64,6 +72,10 @@ export function createUsersService(deps: UsersServiceDeps) {
   return {
     register,
     findById: (id: string, on: Db = db) => repo.findById(on, id),
+    /** The user for a bearer check, from this instance's cache when it is current. */
+    findByIdCached: (id: string) => cache.get(id, () => repo.findById(db, id)),
+    /** Announces that a user row changed (after commit), so that every instance re-reads it. */
+    changed: (id: string) => deps.bus.publish({ kind: 'user', id }),
     findByEmail: (email: string, on: Db = db) => repo.findByEmail(on, normalizeEmail(email)),
     findByUsername: (username: string, on: Db = db) => repo.findByUsername(on, normalizeUsername(username)),
     recordLogin: (on: Db, id: string, at: Date, newHash?: string) => repo.recordLogin(on, id, at, newHash),

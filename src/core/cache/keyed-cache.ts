@@ -1,0 +1,53 @@
+// A small in-memory cache of rows by id, dropped by invalidations of one kind from every
+// instance (see the invalidation bus). Bypassed while the bus is disconnected; a value
+// read from the database is not stored when an invalidation arrived during the read.
+import type { Clock } from '../clock.ts';
+import type { Invalidation, InvalidationBus } from './invalidation-bus.ts';
+
+export interface KeyedCacheOptions {
+  bus: InvalidationBus;
+  clock: Clock;
+  /** Which invalidations drop an entry (their id is the key). */
+  kind: Invalidation['kind'];
+  /** Longest an entry is trusted without a fresh read (a safety net, not the mechanism). */
+  ttlMs?: number;
+  maxEntries?: number;
+}
+
+export function createKeyedCache<T>(opts: KeyedCacheOptions) {
+  const ttl = opts.ttlMs ?? 60_000;
+  const max = opts.maxEntries ?? 100_000;
+  const entries = new Map<string, { value: T; storedAt: number }>();
+  let epoch = 0;
+  opts.bus.subscribe((m) => {
+    if (m.kind !== opts.kind) return;
+    epoch++;
+    entries.delete(m.id);
+  });
+  opts.bus.onReset(() => {
+    epoch++;
+    entries.clear();
+  });
+
+  return {
+    /** Returns the cached value, or loads it (and caches it when nothing changed meanwhile). */
+    async get(id: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+      if (opts.bus.connected()) {
+        const e = entries.get(id);
+        if (e && opts.clock.now() - e.storedAt <= ttl) return e.value;
+      }
+      const readEpoch = epoch;
+      const value = await load();
+      if (value !== undefined && readEpoch === epoch && opts.bus.connected()) {
+        entries.delete(id);
+        if (entries.size >= max) {
+          const oldest = entries.keys().next().value;
+          if (oldest !== undefined) entries.delete(oldest);
+        }
+        entries.set(id, { value, storedAt: opts.clock.now() });
+      }
+      return value;
+    },
+    size: () => entries.size,
+  };
+}
