@@ -10,6 +10,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.ts';
 import { AppError } from './core/errors/index.ts';
 import { createAuthGuard, installErrorHandler } from './core/http/index.ts';
+import { accountRoutes } from './modules/account/index.ts';
 import { authRoutes, introspectRoutes, sessionsRoutes } from './modules/auth/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
 import { tokensRoutes } from './modules/tokens/index.ts';
@@ -103,6 +104,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       } },
       tags: [
         { name: 'auth', description: 'Core token API' },
+        { name: 'email', description: 'Email verification, password reset and change, magic links, email codes, change of email' },
         { name: 'sessions', description: "The caller's sessions and devices" },
         { name: 'tokens', description: 'Signing keys' },
         { name: 'health', description: 'Probes' },
@@ -115,7 +117,16 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   installErrorHandler(app);
 
   const guard = createAuthGuard(deps.auth.authenticate, (req, a) => { req.auth = a; });
-  await app.register(authRoutes, { prefix: '/auth', auth: deps.auth, users: deps.users, limiter: deps.limiter, cookies: deps.cookies, guard });
+  const templates = deps.mailer.templates;
+  await app.register(authRoutes, {
+    prefix: '/auth', auth: deps.auth, limiter: deps.limiter, cookies: deps.cookies, guard,
+    register: (input) => deps.account.register(input),
+    locale: (given, acceptLanguage) => templates.resolveLocale(given ?? templates.fromAcceptLanguage(acceptLanguage)),
+  });
+  await app.register(accountRoutes, {
+    prefix: '/auth', account: deps.account, passwordless: deps.passwordless, redirects: deps.redirects, templates,
+    limiter: deps.limiter, cookies: deps.cookies, guard,
+  });
   await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, guard, cookies: deps.cookies });
   await app.register(introspectRoutes, { prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret });
   await app.register(tokensRoutes, { tokens: deps.tokens });

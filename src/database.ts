@@ -1,5 +1,7 @@
 // The whole database as Kysely sees it, composed from the tables each module owns.
 import type { Kysely, Transaction } from 'kysely';
+import type { EmailTokensTable, MailRequestsTable } from './modules/account/account.table.ts';
+import type { MailOutboxTable } from './modules/mail/mail.table.ts';
 import type { RefreshTokensTable, SessionsTable } from './modules/sessions/sessions.table.ts';
 import type { SigningKeysTable } from './modules/tokens/keys.table.ts';
 import type { SystemFlagsTable, UsersTable } from './modules/users/users.table.ts';
@@ -10,6 +12,9 @@ export interface Database {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
+  mail_outbox: MailOutboxTable;
+  email_tokens: EmailTokensTable;
+  mail_requests: MailRequestsTable;
 }
 
 /** A database handle or an open transaction: what every repo function takes first. */

@@ -15,7 +15,12 @@ import { connectDatabase, migrateToLatest, type DbKind } from './core/db/index.t
 import { createRateLimiter, type CookieSettings, type RateLimiter } from './core/http/index.ts';
 import { createLogger } from './core/logger.ts';
 import type { Database } from './database.ts';
+import {
+  createAccountService, createAddressLimits, createBackground, createNotices, createOneTimeTokens, createPasswordlessService, createRedirectPolicy,
+  type AccountService, type PasswordlessService, type RedirectPolicy,
+} from './modules/account/index.ts';
 import { createAuthService, type AuthService } from './modules/auth/index.ts';
+import { createLogTransport, createMailer, createMailOutbox, createSmtpTransport, loadTemplates, type MailOutbox, type Mailer } from './modules/mail/index.ts';
 import { createSessionsService, noGeoLocator, openGeoLocator, type SessionsService } from './modules/sessions/index.ts';
 import { createKeyStore, createTokensService, type TokensService } from './modules/tokens/index.ts';
 import { createUsersService, type UsersService } from './modules/users/index.ts';
@@ -36,7 +41,14 @@ export interface Deps {
   sessions: SessionsService;
   tokens: TokensService;
   auth: AuthService;
+  outbox: MailOutbox;
+  mailer: Mailer;
+  account: AccountService;
+  passwordless: PasswordlessService;
+  redirects: RedirectPolicy;
   readinessChecks: Record<string, () => Promise<void>>;
+  /** Waits for work that continues after answers (queuing mail for address requests). */
+  settle(): Promise<void>;
   /** Closes Redis and the database; idempotent. */
   close(): Promise<void>;
 }
@@ -47,6 +59,8 @@ export interface DepsOverrides {
   log?: Logger;
   /** Skip applying migrations (the `migrate` command does it itself). */
   skipMigrations?: boolean;
+  /** Do not start the mail delivery worker (messages stay queued for a server to send). */
+  noMailWorker?: boolean;
 }
 
 export function packageVersion(): string {
@@ -79,15 +93,22 @@ export function resolveEncryptionKey(config: Config): string {
 export async function buildDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const log = overrides.log ?? createLogger({ level: config.logLevel, ...(overrides.logStream ? { stream: overrides.logStream } : {}) });
   const clock = overrides.clock ?? systemClock;
-  const encrypter = createEncrypter(resolveEncryptionKey(config));
+  const encryptionKey = resolveEncryptionKey(config);
+  const encrypter = createEncrypter(encryptionKey);
+  // Fails the start on a broken template override, before anything is opened.
+  const templates = loadTemplates(config.emailTemplatesDir);
 
   const handle = await connectDatabase<Database>({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
   let redis: Redis | undefined;
   let bus: InvalidationBus | undefined;
+  let outbox: MailOutbox | undefined;
+  const background = createBackground(log);
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
+    await background.settle();
+    await outbox?.stop();
     await bus?.close();
     if (redis) redis.disconnect();
     await handle.close();
@@ -126,7 +147,38 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       db, clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
       idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions,
     });
-    const auth = createAuthService({ db, clock, users, sessions, tokens, passwords, log, debugMode: config.debugMode, sessionCheck: config.sessionCheck });
+    const transport = config.smtpHost
+      ? createSmtpTransport({ host: config.smtpHost, port: config.smtpPort, secure: config.smtpSecure, user: config.smtpUser, pass: config.smtpPass, sender: config.smtpSender })
+      : createLogTransport(log);
+    outbox = createMailOutbox({
+      db, clock, encrypter, transport, log, maxAttempts: config.emailMaxAttempts, retryDelay: config.emailRetryDelay, pollInterval: config.emailPollInterval,
+    });
+    const mailer = createMailer({ outbox, templates, appName: config.appName });
+    const notices = createNotices({ mailer, sessions, clock, newSignIn: config.newSignInNotice });
+    const auth = createAuthService({
+      db, clock, users, sessions, tokens, passwords, log, debugMode: config.debugMode, sessionCheck: config.sessionCheck,
+      requireVerifiedEmail: config.emailVerificationRequired, notices, mailer,
+    });
+    const oneTime = createOneTimeTokens({ clock, secret: encryptionKey });
+    const limits = createAddressLimits({ clock, secret: encryptionKey });
+    const redirects = createRedirectPolicy(config.clientUrl, config.redirectAllowlist);
+    const account = createAccountService({
+      db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits,
+      settings: {
+        publicUrl: config.publicUrl, clientUrl: config.clientUrl,
+        verificationExpiresIn: config.emailVerificationExpiresIn, resendLimit: config.emailVerificationResendLimit,
+        resendInterval: config.emailVerificationResendInterval, resetExpiresIn: config.passwordResetExpiresIn,
+        emailChangeExpiresIn: config.emailChangeExpiresIn, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
+      },
+    }, background);
+    const passwordless = createPasswordlessService({
+      db, users, auth, mailer, tokens: oneTime, limits, redirects,
+      settings: {
+        publicUrl: config.publicUrl, magicLinkExpiresIn: config.magicLinkExpiresIn, emailCodeExpiresIn: config.emailCodeExpiresIn,
+        signup: config.magicLinkSignup, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
+      },
+    }, background);
+    if (!overrides.noMailWorker) outbox.start();
     const limiter = createRateLimiter({ max: config.rateLimitMax, windowSeconds: config.rateLimitWindow, redis });
 
     const readinessChecks: Record<string, () => Promise<void>> = {};
@@ -140,7 +192,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, auth, readinessChecks, close,
+      users, sessions, tokens, auth, outbox, mailer, account, passwordless, redirects, readinessChecks, close,
+      settle: () => background.settle(),
     };
   } catch (err) {
     await close();

@@ -17,8 +17,11 @@ describe('POST /auth/register', () => {
     const res = await t.app.inject({ method: 'POST', url: '/auth/register', payload: first });
     assert.equal(res.statusCode, 201);
     const body = json(res);
-    assert.deepEqual(Object.keys(body).sort(), ['message', 'user']);
+    // The foundation's contract plus the verification the email issue adds.
+    assert.deepEqual(Object.keys(body).sort(), ['message', 'user', 'verification']);
     assert.equal(body.message, 'Account created');
+    assert.deepEqual(Object.keys(body.verification).sort(), ['expiresAt', 'id']);
+    assert.match(body.verification.id, UUID);
     assert.deepEqual(Object.keys(body.user).sort(), ['email', 'id', 'role', 'username']);
     assert.match(body.user.id, UUID);
     assert.equal(body.user.role, 'admin');

@@ -41,6 +41,8 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.sessionIdleTimeout > 0 && c.sessionIdleTimeout < 60) {
     problems.push('AUTH_SESSION_IDLE_TIMEOUT: must be at least 60 seconds (last use is recorded once a minute), or 0 to disable');
   }
+  if (c.smtpUser !== undefined && c.smtpHost === undefined) problems.push('AUTH_SMTP_USER: set AUTH_SMTP_HOST too (without it, email goes to the log)');
+  if (c.smtpPass !== undefined && c.smtpUser === undefined) problems.push('AUTH_SMTP_PASS: set AUTH_SMTP_USER too');
   if (c.refreshReuseInterval >= c.refreshTokenExpiry) {
     problems.push('AUTH_REFRESH_TOKEN_REUSE_INTERVAL: must be shorter than AUTH_REFRESH_TOKEN_EXPIRY');
   }
@@ -53,6 +55,7 @@ export function insecureSettings(c: Config): string[] {
   if (c.trustProxy === true) w.push('AUTH_TRUST_PROXY=true: X-Forwarded-For is believed from any peer; list your proxies instead');
   if (c.jwtSecret) w.push('AUTH_JWT_SECRET is set: tokens use HS256, so every verifier holds the signing secret');
   if (!c.sessionCheck) w.push('AUTH_SESSION_CHECK=false: revoked sessions keep working until their access tokens expire');
+  if (!c.smtpHost) w.push('AUTH_SMTP_HOST is not set: emails are written to the log, links and codes included, instead of being sent');
   if (c.debugMode) w.push('AUTH_DEBUG_MODE=true: every authentication decision is logged');
   return w;
 }

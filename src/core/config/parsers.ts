@@ -81,3 +81,29 @@ export function parseTrustProxy(value: string): TrustProxy {
   }
   return list;
 }
+
+/** A base URL (http or https) without a trailing slash, so that paths can be appended. */
+export function parseBaseUrl(value: string): string {
+  const url = parseUrl(['http', 'https'])(value.trim());
+  if (new URL(url).search || new URL(url).hash) throw new Error('expected a base URL without query or fragment');
+  return url.replace(/\/+$/, '');
+}
+
+/** A comma list of absolute URLs (any scheme, so that app links such as `myapp://done` fit). */
+export function parseUrlList(value: string): string[] {
+  return parseList(value).map((u) => {
+    try {
+      new URL(u);
+    } catch {
+      throw new Error(`expected a comma list of absolute URLs ("${u.slice(0, 80)}" is not one)`);
+    }
+    return u;
+  });
+}
+
+/** An email address with an optional display name: `Name <a@b.c>` or `a@b.c`. */
+export function parseSender(value: string): string {
+  const v = value.trim();
+  if (!/^(?:[^<>@\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(v)) throw new Error('expected an address such as `Tessera <no-reply@example.com>`');
+  return v;
+}

@@ -2,7 +2,8 @@
 // and what it means. `docs/configuration.md` and the README table are kept in step with
 // this list by test/docs.test.ts.
 import {
-  parseBool, parseDuration, parseEnum, parseInteger, parseList, parseOptionalDuration, parseTrustProxy, parseUrl,
+  parseBaseUrl, parseBool, parseDuration, parseEnum, parseInteger, parseList, parseOptionalDuration, parseSender, parseTrustProxy, parseUrl,
+  parseUrlList,
 } from './parsers.ts';
 
 export interface VarSpec<T> {
@@ -50,7 +51,33 @@ export const schema = {
     if (s.length < 32) throw new Error('must be at least 32 characters (use a random value, e.g. `openssl rand -base64 48`)');
     return s;
   }, doc: 'Shared secret with which resource servers authenticate to `POST /auth/introspect` (HTTP Basic password or Bearer). Unset: introspection refuses every caller.', secret: true }),
-  rateLimitMax: v({ env: 'AUTH_RATE_LIMIT_MAX', default: '20', parse: parseInteger(1), doc: 'Requests per client IP per window on each credential endpoint (register, login, refresh).' }),
+  publicUrl: v({ env: 'AUTH_PUBLIC_URL', default: 'http://localhost:4000', parse: parseBaseUrl, doc: "Tessera's own address as browsers reach it; links in emails that Tessera answers itself (verify email, magic link, confirm email change) start with it." }),
+  clientUrl: v({ env: 'AUTH_CLIENT_URL', default: 'http://localhost:3000', parse: parseBaseUrl, doc: "The application's address: where email links land after Tessera has handled them, the default `redirectTo`, and the base of the password-reset link (`<AUTH_CLIENT_URL>/reset-password?token=...`)." }),
+  redirectAllowlist: v({ env: 'AUTH_REDIRECT_ALLOWLIST', default: '', parse: parseUrlList, doc: 'Comma list of URLs, besides `AUTH_CLIENT_URL`, that `redirectTo` may name. Exact matches only (scheme, host, port, path and query); app links such as `myapp://auth` are allowed.' }),
+  appName: v({ env: 'AUTH_APP_NAME', default: 'Tessera', parse: (s) => s.trim().slice(0, 100), doc: 'Product name shown in emails.' }),
+  smtpHost: v({ env: 'AUTH_SMTP_HOST', parse: (s) => s.trim(), doc: 'SMTP server. Unset: every message is written to the log in full (links and codes included) instead of being sent, for local development.' }),
+  smtpPort: v({ env: 'AUTH_SMTP_PORT', default: '587', parse: parseInteger(1, 65535), doc: 'SMTP port.' }),
+  smtpUser: v({ env: 'AUTH_SMTP_USER', parse: (s) => s, doc: 'SMTP user name (unset: no authentication).' }),
+  smtpPass: v({ env: 'AUTH_SMTP_PASS', parse: (s) => s, doc: 'SMTP password.', secret: true }),
+  smtpSecure: v({ env: 'AUTH_SMTP_SECURE', default: 'false', parse: parseBool, doc: '`true`: TLS from the first byte (port 465). `false`: plain connection upgraded with STARTTLS when the server offers it.' }),
+  smtpSender: v({ env: 'AUTH_SMTP_SENDER', default: 'Tessera <no-reply@localhost>', parse: parseSender, doc: 'The `From` of every message.' }),
+  emailTemplatesDir: v({ env: 'AUTH_EMAIL_TEMPLATES_DIR', parse: (s) => s.trim(), doc: 'Directory of templates that override the shipped ones, file by file: `<locale>/<kind>.subject`, `.txt`, `.html` (see docs/api.md#email-templates).' }),
+  emailMaxAttempts: v({ env: 'AUTH_EMAIL_MAX_ATTEMPTS', default: '8', parse: parseInteger(3, 100), doc: 'Delivery attempts per message before it is given up (logged as an error).' }),
+  emailRetryDelay: v({ env: 'AUTH_EMAIL_RETRY_DELAY', default: '10s', parse: parseDuration, doc: 'Wait before the second attempt; it doubles after every failure, up to one hour.' }),
+  emailPollInterval: v({ env: 'AUTH_EMAIL_POLL_INTERVAL', default: '5s', parse: parseDuration, doc: 'How often the delivery worker looks for due messages (new messages are also sent at once).' }),
+  emailAddressLimit: v({ env: 'AUTH_EMAIL_ADDRESS_LIMIT', default: '10', parse: parseInteger(1, 100000), doc: 'Most messages requested for one address per `AUTH_EMAIL_ADDRESS_WINDOW` (verification, reset, magic link, code, email change), whether or not it has an account.' }),
+  emailAddressWindow: v({ env: 'AUTH_EMAIL_ADDRESS_WINDOW', default: '1h', parse: parseDuration, doc: 'Window of `AUTH_EMAIL_ADDRESS_LIMIT`.' }),
+  emailVerificationRequired: v({ env: 'AUTH_EMAIL_VERIFICATION_REQUIRED', default: 'false', parse: parseBool, doc: 'Sign-in with a password is refused (`email_not_verified`) until the email is verified.' }),
+  emailVerificationExpiresIn: v({ env: 'AUTH_EMAIL_VERIFICATION_EXPIRES_IN', default: '24h', parse: parseDuration, doc: 'Lifetime of the verification link and code.' }),
+  emailVerificationResendLimit: v({ env: 'AUTH_EMAIL_VERIFICATION_RESEND_LIMIT', default: '3', parse: parseInteger(0, 1000), doc: 'Resends of the verification message per address within `AUTH_EMAIL_VERIFICATION_EXPIRES_IN`.' }),
+  emailVerificationResendInterval: v({ env: 'AUTH_EMAIL_VERIFICATION_RESEND_INTERVAL', default: '60s', parse: parseDuration, doc: 'Least time between two verification messages to one address.' }),
+  passwordResetExpiresIn: v({ env: 'AUTH_PASSWORD_RESET_EXPIRES_IN', default: '1h', parse: parseDuration, doc: 'Lifetime of the password-reset link and code.' }),
+  magicLinkExpiresIn: v({ env: 'AUTH_MAGIC_LINK_EXPIRES_IN', default: '15m', parse: parseDuration, doc: 'Lifetime of a magic link.' }),
+  magicLinkSignup: v({ env: 'AUTH_MAGIC_LINK_SIGNUP', default: 'false', parse: parseBool, doc: 'A magic link or email code sent to an address without an account creates the account when used.' }),
+  emailCodeExpiresIn: v({ env: 'AUTH_EMAIL_CODE_EXPIRES_IN', default: '10m', parse: parseDuration, doc: 'Lifetime of a 6-digit email sign-in code.' }),
+  emailChangeExpiresIn: v({ env: 'AUTH_EMAIL_CHANGE_EXPIRES_IN', default: '24h', parse: parseDuration, doc: 'Lifetime of the confirmation sent to a new email address.' }),
+  newSignInNotice: v({ env: 'AUTH_EMAIL_NEW_SIGNIN_NOTICE', default: 'true', parse: parseBool, doc: 'Emails the user when a password sign-in comes from a browser and system not seen on their earlier sessions.' }),
+  rateLimitMax: v({ env: 'AUTH_RATE_LIMIT_MAX', default: '20', parse: parseInteger(1), doc: 'Requests per client IP per window on each credential endpoint group (register, login, refresh, verify-email, password, magic-link, email-code, email-change).' }),
   rateLimitWindow: v({ env: 'AUTH_RATE_LIMIT_WINDOW', default: '900', parse: parseInteger(1), doc: 'Rate-limit window in seconds.' }),
   trustProxy: v({ env: 'AUTH_TRUST_PROXY', default: 'false', parse: parseTrustProxy, doc: '`false`; `true` (trust every hop: only behind a proxy that overwrites X-Forwarded-For); a hop count; or a comma list of proxy addresses / CIDRs whose X-Forwarded-For is believed.' }),
   corsOrigins: v({ env: 'AUTH_CORS_ORIGINS', default: '', parse: parseList, doc: 'Comma list of origins allowed by CORS, with credentials. Empty: no CORS headers.' }),

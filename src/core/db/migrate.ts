@@ -4,10 +4,12 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001_init.ts';
 import * as m0002 from './migrations/0002_session_devices.ts';
+import * as m0003 from './migrations/0003_email.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
   '0002_session_devices': m0002,
+  '0003_email': m0003,
 };
 
 export function createMigrator(db: Kysely<unknown>): Migrator {

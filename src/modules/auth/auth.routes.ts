@@ -1,11 +1,11 @@
-// The core token API under /auth: thin handlers over the auth and users services.
+// The core token API under /auth: thin handlers over the auth service.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import {
   bearerToken, clearRefreshCookie, rateLimitHook, refreshCookie, setRefreshCookie,
   type CookieSettings, type RateLimiter,
 } from '../../core/http/index.ts';
-import type { UsersService } from '../users/index.ts';
+import type { PublicUser } from '../users/index.ts';
 import { toPublicUser } from '../users/index.ts';
 import type { Authenticated, AuthService } from './auth.service.ts';
 import { loginSchema, logoutSchema, meSchema, refreshSchema, registerSchema, verifySchema } from './auth.schemas.ts';
@@ -18,14 +18,17 @@ declare module 'fastify' {
 
 export interface AuthRoutesOptions {
   auth: AuthService;
-  users: UsersService;
+  /** Registration with its verification message. */
+  register: (input: { username: string; email: string; password: string; locale: string }) => Promise<{ user: PublicUser; verification: { id: string; expiresAt: Date } }>;
+  /** The language of a new account: the body's, else Accept-Language's, else `en`. */
+  locale: (given: string | undefined, acceptLanguage: string | undefined) => string;
   limiter: RateLimiter;
   cookies: CookieSettings;
   /** The bearer check that sets `req.auth` (one per app, shared by every /auth plugin). */
   guard: (req: FastifyRequest) => Promise<void>;
 }
 
-interface RegisterBody { username: string; email: string; password: string }
+interface RegisterBody { username: string; email: string; password: string; locale?: string }
 interface LoginBody { email?: string; username?: string; password: string; client?: string }
 interface TokenBody { refreshToken?: string }
 
@@ -34,7 +37,7 @@ async function optionalBody(req: FastifyRequest): Promise<void> {
   if (req.body === undefined || req.body === null) req.body = {};
 }
 
-export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, users, limiter, cookies, guard }) => {
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, limiter, cookies, guard, register, locale }) => {
   const authed = (req: FastifyRequest): Authenticated => {
     if (!req.auth) throw new AppError('unauthorized');
     return req.auth;
@@ -42,8 +45,9 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
   const sessionContext = (req: FastifyRequest, client: string) => ({ client, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null });
 
   app.post<{ Body: RegisterBody }>('/register', { schema: registerSchema, onRequest: rateLimitHook(limiter, 'register') }, async (req, reply) => {
-    const user = await users.register(req.body);
-    return reply.status(201).send({ message: 'Account created', user });
+    const { locale: given, ...rest } = req.body;
+    const { user, verification } = await register({ ...rest, locale: locale(given, req.headers['accept-language']) });
+    return reply.status(201).send({ message: 'Account created', user, verification: { id: verification.id, expiresAt: verification.expiresAt.toISOString() } });
   });
 
   app.post<{ Body: LoginBody }>('/login', { schema: loginSchema, onRequest: rateLimitHook(limiter, 'login') }, async (req, reply) => {
@@ -75,7 +79,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
 
   app.get('/me', { schema: meSchema, onRequest: guard }, async (req) => {
     const { user } = authed(req);
-    return { ...toPublicUser(user), lastLogin: user.last_login ? user.last_login.toISOString() : null };
+    return { ...toPublicUser(user), emailVerified: user.email_verified, locale: user.locale, lastLogin: user.last_login ? user.last_login.toISOString() : null };
   });
 
   app.get('/verify', { schema: verifySchema, onRequest: guard }, async (req) => ({ valid: true, user: toPublicUser(authed(req).user) }));

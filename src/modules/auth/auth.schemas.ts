@@ -22,7 +22,7 @@ const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) =>
 export const registerSchema = {
   tags: ['auth'],
   summary: 'Create an account',
-  description: 'The first account ever registered gets role `admin`; later ones `AUTH_DEFAULT_ROLE`. Unknown fields (such as `role`) are ignored.',
+  description: 'The first account ever registered gets role `admin`; later ones `AUTH_DEFAULT_ROLE`. Unknown fields (such as `role`) are ignored. A verification message (link and 6-digit code) is sent to the address.',
   body: {
     type: 'object',
     required: ['username', 'email', 'password'],
@@ -31,10 +31,23 @@ export const registerSchema = {
       username: { type: 'string', minLength: 3, maxLength: 50, pattern: '^[\\p{L}\\p{N}][\\p{L}\\p{N}._-]*$', description: 'Letters, digits, `.`, `_`, `-`; starts with a letter or digit; unique regardless of case' },
       email,
       password: { type: 'string', minLength: 8, maxLength: 128 },
+      locale: { type: 'string', pattern: '^[a-z]{2,3}(-[A-Za-z]{2})?$', description: 'Language of the emails (`en`, `fr`, ...); default from Accept-Language, else `en`' },
     },
   },
   response: {
-    201: { type: 'object', required: ['message', 'user'], properties: { message: { type: 'string' }, user: publicUser } },
+    201: {
+      type: 'object',
+      required: ['message', 'user', 'verification'],
+      properties: {
+        message: { type: 'string' },
+        user: publicUser,
+        verification: {
+          type: 'object', required: ['id', 'expiresAt'],
+          description: 'The verification message just queued: pass `id` with the emailed code to POST /auth/verify-email',
+          properties: { id: { type: 'string', format: 'uuid' }, expiresAt: { type: 'string', format: 'date-time' } },
+        },
+      },
+    },
     ...errors(400, 409, 413, 415, 429),
   },
 } as const;
@@ -84,8 +97,8 @@ export const meSchema = {
   response: {
     200: {
       type: 'object',
-      required: ['id', 'username', 'email', 'role', 'lastLogin'],
-      properties: { ...publicUser.properties, lastLogin: { type: ['string', 'null'], format: 'date-time' } },
+      required: ['id', 'username', 'email', 'role', 'emailVerified', 'locale', 'lastLogin'],
+      properties: { ...publicUser.properties, emailVerified: { type: 'boolean' }, locale: { type: 'string' }, lastLogin: { type: ['string', 'null'], format: 'date-time' } },
     },
     ...errors(401, 403),
   },

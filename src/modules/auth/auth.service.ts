@@ -6,6 +6,8 @@ import type { Clock } from '../../core/clock.ts';
 import type { PasswordHasher } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
+import type { Notices } from '../account/index.ts';
+import type { Mailer } from '../mail/index.ts';
 import type { SessionContext, SessionsService } from '../sessions/index.ts';
 import type { AccessClaims, TokensService } from '../tokens/index.ts';
 import { toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
@@ -22,6 +24,12 @@ export interface AuthServiceDeps {
   debugMode: boolean;
   /** Bearer tokens need a live session (AUTH_SESSION_CHECK). */
   sessionCheck: boolean;
+  /** Password sign-in waits for a verified email (AUTH_EMAIL_VERIFICATION_REQUIRED). */
+  requireVerifiedEmail: boolean;
+  /** Queues the "new sign-in" notice in the sign-in transaction. */
+  notices: Pick<Notices, 'newSignIn'>;
+  /** Sends what the sign-in transaction queued. */
+  mailer: Pick<Mailer, 'flush'>;
 }
 
 export interface LoginInput {
@@ -73,15 +81,32 @@ export function createAuthService(deps: AuthServiceDeps) {
       decision('login_failed', { reason: 'account_disabled', userId: user.id, ip: ctx.ip });
       throw new AppError('account_disabled');
     }
-    // 4. Legacy or outdated hashes become argon2id with current parameters.
+    // 4. An unverified address stops here when verification is required.
+    if (deps.requireVerifiedEmail && !user.email_verified) {
+      decision('login_failed', { reason: 'email_not_verified', userId: user.id, ip: ctx.ip });
+      throw new AppError('email_not_verified');
+    }
+    // 5. Legacy or outdated hashes become argon2id with current parameters.
     const newHash = check.needsRehash ? await passwords.hash(input.password) : undefined;
-    // 5. Session, first refresh token and last_login in one transaction.
+    const signedIn = await signIn(user, { ...ctx, amr: ['pwd'] }, { newHash, notify: true });
+    decision('login_succeeded', { userId: user.id, sessionId: signedIn.sessionId, client: ctx.client, rehashed: Boolean(newHash) });
+    return signedIn;
+  }
+
+  /**
+   * Opens a session for a user who has proven who they are (password, magic link, email
+   * code): session, first refresh token and last_login in one transaction, then the
+   * access token.
+   */
+  async function signIn(user: UserRow, ctx: SessionContext, opts: { newHash?: string | undefined; notify?: boolean } = {}): Promise<SignedIn & { sessionId: string }> {
     const now = new Date(clock.now());
-    const { session, refreshToken, evicted } = await db.transaction().execute(async (trx) => {
-      const started = await sessions.start(trx, user.id, { ...ctx, amr: ['pwd'] });
-      await users.recordLogin(trx, user.id, now, newHash);
-      return started;
+    const { session, refreshToken, evicted, noticed } = await db.transaction().execute(async (trx) => {
+      const started = await sessions.start(trx, user.id, ctx);
+      await users.recordLogin(trx, user.id, now, opts.newHash);
+      const noticed = opts.notify ? await deps.notices.newSignIn(trx, user, started.session) : false;
+      return { ...started, noticed };
     });
+    if (noticed) deps.mailer.flush();
     // last_login (and maybe the hash) changed: every instance re-reads this user.
     await users.changed(user.id);
     if (evicted.length) {
@@ -89,8 +114,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       log.info({ auth: 'session_evicted', userId: user.id, sessionIds: evicted }, 'active-session limit reached: least recently used sessions revoked');
     }
     const { accessToken } = tokens.issueAccessToken(user, session.id);
-    decision('login_succeeded', { userId: user.id, sessionId: session.id, client: ctx.client, rehashed: Boolean(newHash) });
-    return { accessToken, refreshToken, user: toPublicUser(user) };
+    return { accessToken, refreshToken, user: toPublicUser(user), sessionId: session.id };
   }
 
   async function refresh(refreshToken: string): Promise<{ accessToken: string; refreshToken: string }> {
@@ -163,7 +187,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     };
   }
 
-  return { login, refresh, authenticate, logout, introspect };
+  return { login, signIn, refresh, authenticate, logout, introspect };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

@@ -79,3 +79,9 @@ export async function listActive(db: Db, userId: string, now: Date, idleCutoff: 
 export async function lockUserSessions(db: Db, userId: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(7318002, hashtext(${userId}))`.execute(db);
 }
+
+/** Browser and OS of a user's most recent other sessions (revoked ones included). */
+export async function recentDevices(db: Db, userId: string, excludeId: string, limit: number): Promise<{ browser: string | null; os: string | null }[]> {
+  return db.selectFrom('sessions').select(['browser', 'os']).where('user_id', '=', userId).where('id', '!=', excludeId)
+    .orderBy('created_at', 'desc').limit(limit).execute();
+}

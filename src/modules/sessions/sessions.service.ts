@@ -191,6 +191,28 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     return ids.length;
   }
 
+  /**
+   * Ends every session of the user but `keep` inside the caller's transaction; call the
+   * returned function after commit, so that other instances re-read committed state.
+   */
+  async function revokeAllForUserIn(trx: Db, userId: string, reason: string, keep?: string): Promise<() => Promise<void>> {
+    const ids = await repo.revokeUserSessions(trx, userId, new Date(clock.now()), reason, keep);
+    return async () => {
+      if (keep) await announce(ids);
+      else await bus.publish({ kind: 'user_sessions', id: userId });
+    };
+  }
+
+  /**
+   * Whether a new session's browser and OS were seen on the user's earlier sessions:
+   * `first` when there is no earlier session at all.
+   */
+  async function deviceFamiliarity(on: Db, session: SessionRow): Promise<'first' | 'seen' | 'new'> {
+    const earlier = await repo.recentDevices(on, session.user_id, session.id, 50);
+    if (!earlier.length) return 'first';
+    return earlier.some((d) => d.browser === session.browser && d.os === session.os) ? 'seen' : 'new';
+  }
+
   async function revoke(sessionId: string, reason: string): Promise<number> {
     const n = await repo.revokeSession(db, sessionId, new Date(clock.now()), reason);
     await announce([sessionId]);
@@ -198,7 +220,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   }
 
   return {
-    start, rotate, sessionOfRefreshToken, isActive, list, revokeOwn, revokeAllForUser, revoke, announce,
+    start, rotate, sessionOfRefreshToken, isActive, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revoke, announce, deviceFamiliarity,
     /** When an idle session ends, or null without an idle timeout. */
     idleExpiresAt: (s: { last_used_at: Date }) => (idleMs > 0 ? new Date(s.last_used_at.getTime() + idleMs) : null),
     cacheSize: () => cache.size(),

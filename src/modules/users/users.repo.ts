@@ -2,7 +2,17 @@ import { sql } from 'kysely';
 import type { Db } from '../../database.ts';
 import type { UserRow } from './users.table.ts';
 
-export async function insertUser(db: Db, row: { id: string; username: string; email: string; password_hash: string | null; role: string }): Promise<UserRow> {
+export interface NewUser {
+  id: string;
+  username: string;
+  email: string;
+  password_hash: string | null;
+  role: string;
+  locale: string;
+  email_verified?: boolean;
+}
+
+export async function insertUser(db: Db, row: NewUser): Promise<UserRow> {
   return db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -35,6 +45,18 @@ export async function recordLogin(db: Db, id: string, at: Date, newPasswordHash?
     .returning('last_login')
     .executeTakeFirstOrThrow();
   return row.last_login ?? at;
+}
+
+export async function setPassword(db: Db, id: string, hash: string, at: Date): Promise<void> {
+  await db.updateTable('users').set({ password_hash: hash, updated_at: at }).where('id', '=', id).execute();
+}
+
+export async function markEmailVerified(db: Db, id: string, at: Date): Promise<void> {
+  await db.updateTable('users').set({ email_verified: true, updated_at: at }).where('id', '=', id).where('email_verified', '=', false).execute();
+}
+
+export async function updateEmail(db: Db, id: string, email: string, at: Date): Promise<void> {
+  await db.updateTable('users').set({ email, email_verified: true, updated_at: at }).where('id', '=', id).execute();
 }
 
 /** Inserts a once-only flag; true for exactly one caller ever, however many race. */

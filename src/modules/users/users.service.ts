@@ -1,5 +1,5 @@
 // Users: registration rules and look-ups. The first user ever registered becomes admin.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { createKeyedCache } from '../../core/cache/keyed-cache.ts';
 import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
@@ -48,7 +48,20 @@ export function createUsersService(deps: UsersServiceDeps) {
   // dropped on every instance whenever `changed(id)` is announced.
   const cache = createKeyedCache<UserRow>({ bus: deps.bus, clock: deps.clock, kind: 'user' });
 
-  async function register(input: { username: string; email: string; password: string }): Promise<PublicUser> {
+  /** Inserts a user; the first one ever becomes admin. Runs in the caller's transaction. */
+  async function insertNew(trx: Db, row: Omit<repo.NewUser, 'id' | 'role'>): Promise<UserRow> {
+    const first = await repo.claimFlag(trx, FIRST_ADMIN_FLAG);
+    return repo.insertUser(trx, { id: randomUUID(), ...row, role: first ? ADMIN_ROLE : defaultRole });
+  }
+
+  /**
+   * Registers an account with a password. `onCreated` runs in the same transaction (the
+   * verification message is queued there), and its result is returned beside the user.
+   */
+  async function register<T = undefined>(
+    input: { username: string; email: string; password: string; locale?: string },
+    onCreated?: (trx: Db, user: UserRow) => Promise<T>,
+  ): Promise<{ user: PublicUser; row: UserRow; extra: T | undefined }> {
     const email = normalizeEmail(input.email);
     const username = normalizeUsername(input.username);
     // Cheap check first so that duplicates do not cost a hash; the unique indexes decide.
@@ -57,16 +70,26 @@ export function createUsersService(deps: UsersServiceDeps) {
     if (taken.username) throw new AppError('username_taken');
     const passwordHash = await passwords.hash(input.password);
     try {
-      const user = await db.transaction().execute(async (trx) => {
-        const first = await repo.claimFlag(trx, FIRST_ADMIN_FLAG);
-        return repo.insertUser(trx, { id: randomUUID(), username, email, password_hash: passwordHash, role: first ? ADMIN_ROLE : defaultRole });
+      const { row, extra } = await db.transaction().execute(async (trx) => {
+        const created = await insertNew(trx, { username, email, password_hash: passwordHash, locale: input.locale ?? 'en' });
+        return { row: created, extra: onCreated ? await onCreated(trx, created) : undefined };
       });
-      return toPublicUser(user);
+      return { user: toPublicUser(row), row, extra };
     } catch (err) {
       if (isUniqueViolation(err, 'users_email_lower_key')) throw new AppError('email_taken');
       if (isUniqueViolation(err, 'users_username_lower_key')) throw new AppError('username_taken');
       throw err;
     }
+  }
+
+  /**
+   * Creates a password-less account for a proven address (magic link or email code with
+   * AUTH_MAGIC_LINK_SIGNUP). The username is the address's local part plus a random suffix.
+   */
+  async function createFromEmail(trx: Db, email: string, locale: string): Promise<UserRow> {
+    const local = normalizeUsername(email.split('@')[0] ?? '').replace(/[^\p{L}\p{N}._-]/gu, '').replace(/^[._-]+/, '').slice(0, 40) || 'user';
+    const username = `${local}_${randomBytes(3).toString('hex')}`;
+    return insertNew(trx, { username, email: normalizeEmail(email), password_hash: null, locale, email_verified: true });
   }
 
   return {
@@ -79,6 +102,18 @@ export function createUsersService(deps: UsersServiceDeps) {
     findByEmail: (email: string, on: Db = db) => repo.findByEmail(on, normalizeEmail(email)),
     findByUsername: (username: string, on: Db = db) => repo.findByUsername(on, normalizeUsername(username)),
     recordLogin: (on: Db, id: string, at: Date, newHash?: string) => repo.recordLogin(on, id, at, newHash),
+    createFromEmail,
+    setPassword: (on: Db, id: string, hash: string) => repo.setPassword(on, id, hash, new Date(deps.clock.now())),
+    markEmailVerified: (on: Db, id: string) => repo.markEmailVerified(on, id, new Date(deps.clock.now())),
+    /** Sets a confirmed new address (which counts as verified); email_taken if another account has it. */
+    async updateEmail(on: Db, id: string, email: string): Promise<void> {
+      try {
+        await repo.updateEmail(on, id, normalizeEmail(email), new Date(deps.clock.now()));
+      } catch (err) {
+        if (isUniqueViolation(err, 'users_email_lower_key')) throw new AppError('email_taken');
+        throw err;
+      }
+    },
   };
 }
 

@@ -8,6 +8,8 @@ export interface UsersTable {
   role: string;
   is_active: Generated<boolean>;
   email_verified: Generated<boolean>;
+  /** Language of the user's emails (`en`, `fr`, ...). */
+  locale: Generated<string>;
   last_login: Date | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;

@@ -1,0 +1,223 @@
+// The email flows of an account: verification at registration, password reset and
+// change, and change of email. Each proof (link or code) is checked and spent in the
+// same transaction as its effect; messages are queued in that transaction and sent
+// after commit. Answers to requests naming an address never depend on whether an
+// account exists there: the account part of such a request runs after the answer.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../../core/clock.ts';
+import type { PasswordHasher } from '../../core/crypto/index.ts';
+import { AppError } from '../../core/errors/index.ts';
+import type { Database, Db } from '../../database.ts';
+import type { Mailer } from '../mail/index.ts';
+import type { SessionsService } from '../sessions/index.ts';
+import { normalizeEmail, toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
+import type { AddressLimits, AddressRule } from './address-limits.ts';
+import type { Notices } from './notices.ts';
+import type { OneTimeTokens, Proof } from './one-time-tokens.ts';
+
+export interface AccountSettings {
+  publicUrl: string;
+  clientUrl: string;
+  verificationExpiresIn: number;
+  resendLimit: number;
+  resendInterval: number;
+  resetExpiresIn: number;
+  emailChangeExpiresIn: number;
+  addressLimit: number;
+  addressWindow: number;
+}
+
+export interface AccountServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  log: Logger;
+  users: UsersService;
+  sessions: SessionsService;
+  passwords: PasswordHasher;
+  mailer: Mailer;
+  notices: Notices;
+  tokens: OneTimeTokens;
+  limits: AddressLimits;
+  settings: AccountSettings;
+}
+
+/** Work that continues after the answer; tracked so that shutdown waits for it. */
+export function createBackground(log: Logger) {
+  const pending = new Set<Promise<void>>();
+  return {
+    run(what: string, fn: () => Promise<void>): void {
+      const p = fn().catch((err: unknown) => { log.error({ err, task: what }, `${what} failed`); }).finally(() => { pending.delete(p); });
+      pending.add(p);
+    },
+    async settle(): Promise<void> {
+      while (pending.size) await Promise.all([...pending]);
+    },
+  };
+}
+export type Background = ReturnType<typeof createBackground>;
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; code: 'email_token_invalid' | 'email_token_expired' | 'invalid_code' | 'too_many_attempts' };
+
+export function createAccountService(deps: AccountServiceDeps, background: Background) {
+  const { db, users, mailer, tokens, limits, settings: s } = deps;
+  const everything: AddressRule = { max: s.addressLimit, windowSeconds: s.addressWindow };
+
+  /** Runs a proof check and its effect in one transaction; a failed check still commits its attempt count. */
+  async function withProof<T>(run: (trx: Db) => Promise<Outcome<T>>): Promise<T> {
+    const outcome = await db.transaction().execute(run);
+    if (!outcome.ok) throw new AppError(outcome.code);
+    return outcome.value;
+  }
+
+  /** Queues the verification message for a user (inside the caller's transaction). */
+  async function sendVerification(trx: Db, user: UserRow): Promise<{ id: string; expiresAt: Date }> {
+    const issued = await tokens.issue(trx, { purpose: 'verify_email', userId: user.id, email: user.email, ttlSeconds: s.verificationExpiresIn });
+    await mailer.send(trx, 'verify_email', user.email, user.locale, {
+      username: user.username, email: user.email, code: issued.code,
+      link: `${s.publicUrl}/auth/verify-email?token=${issued.token}`,
+      expiresIn: mailer.duration(user.locale, s.verificationExpiresIn),
+    });
+    return { id: issued.id, expiresAt: issued.expiresAt };
+  }
+
+  /** Registration with its verification message, queued in the same transaction. */
+  async function register(input: { username: string; email: string; password: string; locale: string }) {
+    const result = await users.register(input, async (trx, user) => {
+      await limits.take(trx, user.email, 'verify_email', []);
+      return sendVerification(trx, user);
+    });
+    mailer.flush();
+    return { user: result.user, verification: result.extra! };
+  }
+
+  async function verifyEmail(proof: Proof): Promise<PublicUser & { emailVerified: true }> {
+    const user = await withProof(async (trx) => {
+      const checked = await tokens.consume(trx, 'verify_email', proof);
+      if (!checked.ok) return checked;
+      const u = checked.row.user_id ? await users.findById(checked.row.user_id, trx) : undefined;
+      // The address changed since the message was sent: the proof is for another address.
+      if (!u || u.email !== checked.row.email) return { ok: false, code: 'email_token_invalid' } as const;
+      await users.markEmailVerified(trx, u.id);
+      return { ok: true, value: u };
+    });
+    await users.changed(user.id);
+    return { ...toPublicUser(user), emailVerified: true };
+  }
+
+  async function resendVerification(email: string): Promise<void> {
+    const address = normalizeEmail(email);
+    await db.transaction().execute((trx) => limits.take(trx, address, 'verify_resend', [
+      everything,
+      { purposes: ['verify_email', 'verify_resend'], max: 1, windowSeconds: s.resendInterval },
+      { purposes: ['verify_resend'], max: s.resendLimit, windowSeconds: s.verificationExpiresIn },
+    ]));
+    background.run('verification resend', async () => {
+      const user = await users.findByEmail(address);
+      if (!user || user.email_verified || !user.is_active) return;
+      await db.transaction().execute((trx) => sendVerification(trx, user));
+      mailer.flush();
+    });
+  }
+
+  async function forgotPassword(email: string): Promise<void> {
+    const address = normalizeEmail(email);
+    await db.transaction().execute((trx) => limits.take(trx, address, 'password_reset', [everything]));
+    background.run('password reset request', async () => {
+      const user = await users.findByEmail(address);
+      if (!user?.is_active) return;
+      await db.transaction().execute(async (trx) => {
+        const issued = await tokens.issue(trx, { purpose: 'password_reset', userId: user.id, email: user.email, ttlSeconds: s.resetExpiresIn });
+        await mailer.send(trx, 'password_reset', user.email, user.locale, {
+          username: user.username, email: user.email, code: issued.code,
+          link: `${s.clientUrl}/reset-password?token=${issued.token}`,
+          expiresIn: mailer.duration(user.locale, s.resetExpiresIn),
+        });
+      });
+      mailer.flush();
+    });
+  }
+
+  /** Sets a new password from a reset proof; every session of the user ends. */
+  async function resetPassword(proof: Proof, password: string): Promise<void> {
+    const hash = await deps.passwords.hash(password);
+    const { user, announce } = await withProof(async (trx) => {
+      const checked = await tokens.consume(trx, 'password_reset', proof);
+      if (!checked.ok) return checked;
+      const u = checked.row.user_id ? await users.findById(checked.row.user_id, trx) : undefined;
+      if (!u || u.email !== checked.row.email) return { ok: false, code: 'email_token_invalid' } as const;
+      if (!u.is_active) throw new AppError('account_disabled');
+      await users.setPassword(trx, u.id, hash);
+      // The message reached this mailbox, so the address is proven too.
+      await users.markEmailVerified(trx, u.id);
+      await tokens.revokeForUser(trx, u.id, 'password_reset');
+      await deps.notices.passwordChanged(trx, u);
+      const announce = await deps.sessions.revokeAllForUserIn(trx, u.id, 'password_reset');
+      return { ok: true, value: { user: u, announce } };
+    });
+    await announce();
+    await users.changed(user.id);
+    mailer.flush();
+  }
+
+  /** A signed-in user changes their password; their other sessions end, this one stays. */
+  async function changePassword(userId: string, sessionId: string, current: string, next: string): Promise<void> {
+    const user = await users.findById(userId);
+    if (!user) throw new AppError('unauthorized');
+    if (!user.password_hash) {
+      await deps.passwords.dummyVerify(current);
+      throw new AppError('invalid_current_password');
+    }
+    if (!(await deps.passwords.verify(user.password_hash, current)).ok) throw new AppError('invalid_current_password');
+    const hash = await deps.passwords.hash(next);
+    const announce = await db.transaction().execute(async (trx) => {
+      await users.setPassword(trx, user.id, hash);
+      await tokens.revokeForUser(trx, user.id, 'password_reset');
+      await deps.notices.passwordChanged(trx, user);
+      return deps.sessions.revokeAllForUserIn(trx, user.id, 'password_changed', sessionId);
+    });
+    await announce();
+    await users.changed(user.id);
+    mailer.flush();
+  }
+
+  /** Sends a confirmation to the new address and a notice to the current one; nothing changes yet. */
+  async function requestEmailChange(userId: string, newEmail: string): Promise<{ id: string; expiresAt: Date }> {
+    const address = normalizeEmail(newEmail);
+    const user = await users.findById(userId);
+    if (!user) throw new AppError('unauthorized');
+    if (address === user.email) throw new AppError('email_unchanged');
+    if (await users.findByEmail(address)) throw new AppError('email_taken');
+    const issued = await db.transaction().execute(async (trx) => {
+      await limits.take(trx, address, 'email_change', [everything]);
+      const t = await tokens.issue(trx, { purpose: 'email_change', userId: user.id, email: address, ttlSeconds: s.emailChangeExpiresIn });
+      await mailer.send(trx, 'email_change_confirm', address, user.locale, {
+        username: user.username, email: user.email, newEmail: address, code: t.code,
+        link: `${s.publicUrl}/auth/email/change/confirm?token=${t.token}`,
+        expiresIn: mailer.duration(user.locale, s.emailChangeExpiresIn),
+      });
+      await mailer.send(trx, 'email_change_notice', user.email, user.locale, { username: user.username, email: user.email, newEmail: address });
+      return t;
+    });
+    mailer.flush();
+    return { id: issued.id, expiresAt: issued.expiresAt };
+  }
+
+  async function confirmEmailChange(proof: Proof): Promise<PublicUser & { emailVerified: true }> {
+    const userId = await withProof(async (trx) => {
+      const checked = await tokens.consume(trx, 'email_change', proof);
+      if (!checked.ok) return checked;
+      if (!checked.row.user_id) return { ok: false, code: 'email_token_invalid' } as const;
+      await users.updateEmail(trx, checked.row.user_id, checked.row.email);
+      return { ok: true, value: checked.row.user_id };
+    });
+    await users.changed(userId);
+    const user = await users.findById(userId);
+    if (!user) throw new AppError('not_found');
+    return { ...toPublicUser(user), emailVerified: true };
+  }
+
+  return { register, verifyEmail, resendVerification, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

@@ -1,0 +1,52 @@
+// Per-address limits on mail: every request that would send a message to an address is
+// recorded whether or not an account exists there, so that the limit stops mail-bombing
+// and its answers say nothing about accounts. Requests for one address are serialised
+// with an advisory lock, so concurrent requests cannot slip past the limit together.
+import { sql } from 'kysely';
+import type { Clock } from '../../core/clock.ts';
+import { sha256 } from '../../core/crypto/index.ts';
+import { AppError } from '../../core/errors/index.ts';
+import type { Db } from '../../database.ts';
+
+export interface AddressRule {
+  /** Purposes counted by this rule (all when omitted). */
+  purposes?: string[];
+  max: number;
+  windowSeconds: number;
+}
+
+export function createAddressLimits(deps: { clock: Clock; secret: string }) {
+  // Keyed, so that the table does not list which addresses were asked about.
+  const hash = (email: string) => sha256(`${deps.secret}:${email}`);
+
+  /**
+   * Records a request of `purpose` for `email` unless one of the rules is exhausted, in
+   * which case it throws rate_limited with Retry-After. Runs in the caller's transaction.
+   */
+  async function take(trx: Db, email: string, purpose: string, rules: AddressRule[]): Promise<void> {
+    const h = hash(email);
+    const now = deps.clock.now();
+    await sql`select pg_advisory_xact_lock(7318003, hashtext(${h.toString('hex')}))`.execute(trx);
+    for (const rule of rules) {
+      if (rule.max <= 0) throw new AppError('rate_limited', { headers: { 'retry-after': String(rule.windowSeconds) } });
+      let q = trx.selectFrom('mail_requests').select('created_at').where('address_hash', '=', h).where('created_at', '>', new Date(now - rule.windowSeconds * 1000));
+      if (rule.purposes) q = q.where('purpose', 'in', rule.purposes);
+      const rows = await q.orderBy('created_at', 'desc').limit(rule.max).execute();
+      if (rows.length >= rule.max) {
+        const oldest = rows[rows.length - 1]!.created_at.getTime();
+        const retryAfter = Math.max(1, Math.ceil((oldest + rule.windowSeconds * 1000 - now) / 1000));
+        throw new AppError('rate_limited', { headers: { 'retry-after': String(retryAfter) } });
+      }
+    }
+    await trx.insertInto('mail_requests').values({ address_hash: h, purpose, created_at: new Date(now) }).execute();
+  }
+
+  /** Forgets requests older than `seconds`. */
+  async function prune(db: Db, seconds: number): Promise<void> {
+    await db.deleteFrom('mail_requests').where('created_at', '<', new Date(deps.clock.now() - seconds * 1000)).execute();
+  }
+
+  return { take, prune };
+}
+
+export type AddressLimits = ReturnType<typeof createAddressLimits>;

@@ -1,0 +1,99 @@
+// Single-use proofs of access to a mailbox: each issue makes a 256-bit link token and a
+// 6-digit code, stores only their hashes (the code keyed with a server secret, so a
+// database dump does not reveal it by brute force), and supersedes the earlier live
+// ones of the same purpose and address. A code gives up after MAX_CODE_ATTEMPTS wrong
+// tries; both expire. Checks take the row lock and run in the caller's transaction, so
+// that consuming a token and acting on it commit together.
+import { createHmac, hkdfSync, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Clock } from '../../core/clock.ts';
+import { randomToken, sha256 } from '../../core/crypto/index.ts';
+import type { Db } from '../../database.ts';
+import type { EmailTokenRow } from './account.table.ts';
+
+export const MAX_CODE_ATTEMPTS = 5;
+
+export type TokenPurpose = 'verify_email' | 'password_reset' | 'magic_link' | 'email_code' | 'email_change';
+
+export interface Issued {
+  id: string;
+  token: string;
+  code: string;
+  expiresAt: Date;
+}
+
+/** How the client proves it read the message: the link's token, or a code with the id or address. */
+export type Proof = { token: string } | { id: string; code: string } | { email: string; code: string };
+
+export type Checked =
+  | { ok: true; row: EmailTokenRow }
+  | { ok: false; code: 'email_token_invalid' | 'email_token_expired' | 'invalid_code' | 'too_many_attempts' };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
+  const key = Buffer.from(hkdfSync('sha256', Buffer.from(deps.secret, 'utf8'), Buffer.alloc(0), 'tessera/email-codes/v1', 32));
+  const codeHash = (id: string, code: string) => createHmac('sha256', key).update(`${id}:${code}`).digest();
+
+  async function issue(trx: Db, input: { purpose: TokenPurpose; userId: string | null; email: string; ttlSeconds: number; redirectTo?: string | null; locale?: string | null }): Promise<Issued> {
+    const now = new Date(deps.clock.now());
+    await trx.updateTable('email_tokens').set({ consumed_at: now })
+      .where('purpose', '=', input.purpose).where('email', '=', input.email).where('consumed_at', 'is', null).execute();
+    const id = randomUUID();
+    const token = randomToken(32);
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
+    await trx.insertInto('email_tokens').values({
+      id, purpose: input.purpose, user_id: input.userId, email: input.email, token_hash: sha256(token), code_hash: codeHash(id, code),
+      redirect_to: input.redirectTo ?? null, locale: input.locale ?? null, created_at: now, expires_at: expiresAt, consumed_at: null,
+    }).execute();
+    return { id, token, code, expiresAt };
+  }
+
+  async function findForUpdate(trx: Db, purpose: TokenPurpose, proof: Proof): Promise<EmailTokenRow | undefined> {
+    const q = trx.selectFrom('email_tokens').selectAll().where('purpose', '=', purpose);
+    if ('token' in proof) return q.where('token_hash', '=', sha256(proof.token)).forUpdate().executeTakeFirst();
+    if ('id' in proof) return UUID.test(proof.id) ? q.where('id', '=', proof.id).forUpdate().executeTakeFirst() : undefined;
+    // The newest live code sent to the address.
+    return q.where('email', '=', proof.email).where('consumed_at', 'is', null).orderBy('created_at', 'desc').limit(1).forUpdate().executeTakeFirst();
+  }
+
+  /**
+   * Checks a proof and, when it holds, spends the token. A wrong code is counted in the
+   * same transaction: commit it even when the check fails.
+   */
+  async function consume(trx: Db, purpose: TokenPurpose, proof: Proof): Promise<Checked> {
+    const now = deps.clock.now();
+    const byCode = !('token' in proof);
+    const row = await findForUpdate(trx, purpose, proof);
+    const unknown = byCode ? 'invalid_code' : 'email_token_invalid';
+    if (!row || row.consumed_at) return { ok: false, code: unknown };
+    if (row.expires_at.getTime() <= now) return { ok: false, code: 'email_token_expired' };
+    if (row.attempts >= MAX_CODE_ATTEMPTS) return { ok: false, code: 'too_many_attempts' };
+    if (byCode) {
+      const given = /^\d{6}$/.test(proof.code) ? codeHash(row.id, proof.code) : Buffer.alloc(32);
+      if (!timingSafeEqual(given, row.code_hash)) {
+        const attempts = row.attempts + 1;
+        await trx.updateTable('email_tokens').set({ attempts }).where('id', '=', row.id).execute();
+        return { ok: false, code: attempts >= MAX_CODE_ATTEMPTS ? 'too_many_attempts' : 'invalid_code' };
+      }
+    }
+    await trx.updateTable('email_tokens').set({ consumed_at: new Date(now) }).where('id', '=', row.id).execute();
+    return { ok: true, row: { ...row, consumed_at: new Date(now) } };
+  }
+
+  /** Ends every live token of a user for a purpose (a reset spends the other reset links). */
+  async function revokeForUser(trx: Db, userId: string, purpose: TokenPurpose): Promise<void> {
+    await trx.updateTable('email_tokens').set({ consumed_at: new Date(deps.clock.now()) })
+      .where('user_id', '=', userId).where('purpose', '=', purpose).where('consumed_at', 'is', null).execute();
+  }
+
+  /** Deletes tokens that ended more than a week ago. */
+  async function prune(db: Db): Promise<void> {
+    await db.deleteFrom('email_tokens').where(sql<boolean>`coalesce(consumed_at, expires_at) < ${new Date(deps.clock.now() - 7 * 86_400_000)}`).execute();
+  }
+
+  return { issue, consume, revokeForUser, prune };
+}
+
+export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;

@@ -1,0 +1,34 @@
+// Delivery over SMTP with nodemailer. One pooled connection keeps bursts cheap; the
+// timeouts are short so that an unreachable server fails the attempt, not the worker.
+import nodemailer from 'nodemailer';
+import type { MailTransport, OutgoingMail } from './transport.ts';
+
+export interface SmtpOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  user?: string | undefined;
+  pass?: string | undefined;
+  sender: string;
+}
+
+export function createSmtpTransport(opts: SmtpOptions): MailTransport {
+  const transporter = nodemailer.createTransport({
+    host: opts.host,
+    port: opts.port,
+    secure: opts.secure,
+    ...(opts.user ? { auth: { user: opts.user, pass: opts.pass ?? '' } } : {}),
+    pool: true,
+    maxConnections: 2,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
+  return {
+    name: 'smtp',
+    async send(mail: OutgoingMail) {
+      await transporter.sendMail({ from: opts.sender, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+    },
+    close: () => transporter.close(),
+  };
+}
