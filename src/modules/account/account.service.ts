@@ -12,7 +12,7 @@ import type { Database, Db } from '../../database.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionsService } from '../sessions/index.ts';
 import { normalizeEmail, toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
-import type { AddressLimits, AddressRule } from './address-limits.ts';
+import { REQUESTED_PURPOSES, type AddressLimits, type AddressRule } from './address-limits.ts';
 import type { Notices } from './notices.ts';
 import type { OneTimeTokens, Proof } from './one-time-tokens.ts';
 
@@ -61,7 +61,7 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; code: 'email_token_inval
 
 export function createAccountService(deps: AccountServiceDeps, background: Background) {
   const { db, users, mailer, tokens, limits, settings: s } = deps;
-  const everything: AddressRule = { max: s.addressLimit, windowSeconds: s.addressWindow };
+  const everything: AddressRule = { purposes: REQUESTED_PURPOSES, max: s.addressLimit, windowSeconds: s.addressWindow };
 
   /** Runs a proof check and its effect in one transaction; a failed check still commits its attempt count. */
   async function withProof<T>(run: (trx: Db) => Promise<Outcome<T>>): Promise<T> {

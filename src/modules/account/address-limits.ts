@@ -8,6 +8,13 @@ import { sha256 } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Db } from '../../database.ts';
 
+/**
+ * What callers ask for by naming an address. The verification message that registration
+ * sends is recorded too (for the resend interval) but not counted here, so that an
+ * address with a new account and one without get exactly the same answers.
+ */
+export const REQUESTED_PURPOSES = ['verify_resend', 'password_reset', 'magic_link', 'email_code', 'email_change'];
+
 export interface AddressRule {
   /** Purposes counted by this rule (all when omitted). */
   purposes?: string[];

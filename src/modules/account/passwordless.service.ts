@@ -8,7 +8,7 @@ import type { AuthService } from '../auth/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionContext } from '../sessions/index.ts';
 import { normalizeEmail, type UsersService } from '../users/index.ts';
-import type { AddressLimits } from './address-limits.ts';
+import { REQUESTED_PURPOSES, type AddressLimits } from './address-limits.ts';
 import type { Background } from './account.service.ts';
 import type { OneTimeTokens, Proof } from './one-time-tokens.ts';
 import type { RedirectPolicy } from './redirects.ts';
@@ -33,7 +33,7 @@ export interface PasswordlessDeps {
 
 export function createPasswordlessService(deps: PasswordlessDeps, background: Background) {
   const { db, users, mailer, tokens, limits, settings: s } = deps;
-  const everything = { max: s.addressLimit, windowSeconds: s.addressWindow };
+  const everything = { purposes: REQUESTED_PURPOSES, max: s.addressLimit, windowSeconds: s.addressWindow };
 
   /** The account a proof is for: the one it was sent to, or a new one when sign-up is on. */
   async function accountFor(purpose: 'magic_link' | 'email_code', proof: Proof) {

@@ -210,7 +210,9 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   async function deviceFamiliarity(on: Db, session: SessionRow): Promise<'first' | 'seen' | 'new'> {
     const earlier = await repo.recentDevices(on, session.user_id, session.id, 50);
     if (!earlier.length) return 'first';
-    return earlier.some((d) => d.browser === session.browser && d.os === session.os) ? 'seen' : 'new';
+    // Families, not versions: a browser update is not a new device.
+    const family = (v: string | null) => (v ?? '').replace(/(\s+[\d.]+)+$/, '');
+    return earlier.some((d) => family(d.browser) === family(session.browser) && family(d.os) === family(session.os)) ? 'seen' : 'new';
   }
 
   async function revoke(sessionId: string, reason: string): Promise<number> {
