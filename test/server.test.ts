@@ -115,7 +115,7 @@ describe('the server process', () => {
       const env = { ...baseEnv(), ...fresh.env };
       const first = run('src/cli/migrate.ts', env);
       assert.equal(await first.exited, 0, first.err());
-      assert.match(first.out(), /^(applied: 0001_init, 0002_session_devices|database is up to date)\n$/);
+      assert.match(first.out(), /^(applied: 0001_init, 0002_session_devices, 0003_email|database is up to date)\n$/);
       const second = run('src/cli/migrate.ts', env);
       assert.equal(await second.exited, 0, second.err());
       assert.equal(second.out(), 'database is up to date\n');

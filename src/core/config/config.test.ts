@@ -95,6 +95,7 @@ describe('loadConfig', () => {
     assert.match(w, /AUTH_SESSION_SECURE_COOKIES/);
     assert.match(w, /AUTH_TRUST_PROXY/);
     assert.match(w, /AUTH_JWT_SECRET/);
-    assert.deepEqual(insecureSettings(loadConfig({})), []);
+    assert.deepEqual(insecureSettings(loadConfig({})), ['AUTH_SMTP_HOST is not set: emails are written to the log, links and codes included, instead of being sent']);
+    assert.deepEqual(insecureSettings(loadConfig({ AUTH_SMTP_HOST: 'smtp.example.com' })), []);
   });
 });
