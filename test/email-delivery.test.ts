@@ -211,3 +211,50 @@ describe('templates', () => {
     }
   });
 });
+
+describe('secrets stay out of the log when SMTP is configured', () => {
+  test('tokens, codes and passwords of the email flows never reach it, even at trace level', async () => {
+    const sink = await new SmtpSink().start();
+    const t = await createTestApp({ logLevel: 'trace', env: { ...sink.env(), AUTH_DEBUG_MODE: 'true', AUTH_MAGIC_LINK_SIGNUP: 'true' } });
+    try {
+      const c = uniqueCredentials('quiet');
+      const reg = json(await t.app.inject({ method: 'POST', url: '/auth/register', payload: c }));
+      const verify = await sink.latest(c.email, VERIFY);
+      const secrets = [c.password, codeOf(verify), tokenOf(linkOf(verify, 'http'))];
+      await t.app.inject({ method: 'GET', url: `/auth/verify-email?token=${secrets[2]}` });
+      await t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { id: reg.verification.id, code: secrets[1] } });
+
+      await t.app.inject({ method: 'POST', url: '/auth/password/forgot', payload: { email: c.email } });
+      await t.deps.settle();
+      const reset = await sink.latest(c.email, /Reset your/);
+      secrets.push(codeOf(reset), tokenOf(linkOf(reset, 'http')), 'the-new-reset-password');
+      await t.app.inject({ method: 'POST', url: '/auth/password/reset', payload: { token: secrets.at(-2), password: 'the-new-reset-password' } });
+
+      const other = uniqueCredentials('quiet2').email;
+      await t.app.inject({ method: 'POST', url: '/auth/magic-link', payload: { email: other } });
+      await t.deps.settle();
+      const magic = await sink.latest(other, /sign-in link/);
+      secrets.push(tokenOf(linkOf(magic, 'http')));
+      const signedIn = await t.app.inject({ method: 'GET', url: `/auth/magic-link/verify?token=${secrets.at(-1)}` });
+      assert.equal(signedIn.statusCode, 302);
+      await t.app.inject({ method: 'POST', url: '/auth/email-code', payload: { email: other } });
+      await t.deps.settle();
+      const code = codeOf(await sink.latest(other, /sign-in code/));
+      secrets.push(code);
+      const viaCode = json(await t.app.inject({ method: 'POST', url: '/auth/email-code/verify', payload: { email: other, code, client: 'native' } }));
+      secrets.push(viaCode.accessToken, viaCode.refreshToken);
+
+      const text = t.logs.join('\n');
+      assert.ok(t.logs.length > 20);
+      for (const s of secrets) {
+        // A 6-digit code is looked for as a value of its own, not inside timestamps or durations.
+        const leaked = /^\d{6}$/.test(s) ? new RegExp(`(^|[^\\d.])${s}($|[^\\d])`).test(text) : text.includes(s);
+        assert.ok(s && !leaked, `a secret (${String(s).length} chars) appeared in the log`);
+      }
+      assert.ok(text.includes('email delivered'), 'deliveries are logged, without content');
+    } finally {
+      await t.close();
+      await sink.stop();
+    }
+  });
+});

@@ -24,7 +24,8 @@ const int = (n: number) => Math.floor(rnd() * n);
 
 const STRINGS = ['', ' ', 'a', 'admin', 'a@b', 'x@example.test', '\u0000', '\ud800', '🙂🙂', "' OR 1=1 --", '"; drop table users; --', '<script>alert(1)</script>',
   '../../../etc/passwd', '%00', 'null', 'true', '{}', '[]', 'Bearer x', 'x'.repeat(300), 'é'.repeat(60), '\u202e', 'NaN', '__proto__', '${jndi:ldap://x}'];
-const KEYS = ['username', 'email', 'password', 'refreshToken', 'client', 'role', '__proto__', 'constructor', 'prototype', 'is_active', 'id', '', 'a.b', '$where'];
+const KEYS = ['username', 'email', 'password', 'refreshToken', 'client', 'role', '__proto__', 'constructor', 'prototype', 'is_active', 'id', '', 'a.b', '$where',
+  'token', 'code', 'newEmail', 'currentPassword', 'newPassword', 'redirectTo', 'locale'];
 
 function value(depth: number): unknown {
   switch (int(depth > 3 ? 6 : 9)) {
@@ -57,6 +58,7 @@ function body(): { payload: string | Buffer; contentType: string | undefined } {
       const o = object(0);
       // Shapes close to valid ones find the deeper paths.
       Object.assign(o, { email: pick([...STRINGS, 'fuzz@example.test']), password: pick([...STRINGS, 'long-enough-password']) });
+      if (rnd() < 0.5) Object.assign(o, pick([{ code: pick(['000000', '123456', ...STRINGS]) }, { token: pick(STRINGS) }, { id: pick(['00000000-0000-4000-8000-000000000000', ...STRINGS]), code: '000000' }, { newEmail: pick([...STRINGS, 'new@example.test']) }]));
       return { payload: JSON.stringify(o), contentType: 'application/json' };
     }
   }
@@ -67,6 +69,10 @@ const ENDPOINTS = [
   ['GET', '/auth/me'], ['GET', '/auth/verify'], ['GET', '/.well-known/jwks.json'], ['GET', '/readyz'],
   ['GET', '/auth/sessions'], ['GET', '/auth/sessions/current'], ['DELETE', '/auth/sessions'], ['DELETE', '/auth/sessions/00000000-0000-4000-8000-000000000000'],
   ['POST', '/auth/introspect'],
+  ['POST', '/auth/verify-email'], ['GET', '/auth/verify-email'], ['POST', '/auth/verify-email/resend'], ['POST', '/auth/password/forgot'],
+  ['POST', '/auth/password/reset'], ['POST', '/auth/password/change'], ['POST', '/auth/magic-link'], ['GET', '/auth/magic-link/verify'],
+  ['POST', '/auth/magic-link/verify'], ['POST', '/auth/email-code'], ['POST', '/auth/email-code/verify'], ['POST', '/auth/email/change'],
+  ['POST', '/auth/email/change/confirm'], ['GET', '/auth/email/change/confirm'],
 ] as const;
 
 describe(`fuzzed requests (seed ${seed})`, () => {
@@ -88,7 +94,7 @@ describe(`fuzzed requests (seed ${seed})`, () => {
         if (rnd() < 0.2) headers['x-forwarded-for'] = pick(STRINGS);
         const b = method === 'POST' || (method === 'DELETE' && rnd() < 0.3) ? body() : undefined;
         if (b?.contentType) headers['content-type'] = b.contentType;
-        const res = await t.app.inject({ method, url: url + pick(['', '', '?x=1', '?token=abc', '/', '//']), headers, ...(b ? { payload: b.payload } : {}) });
+        const res = await t.app.inject({ method, url: url + pick(['', '', '?x=1', '?token=abc', '/', '//', `?token=${encodeURIComponent(pick(STRINGS).replace(/[\ud800-\udfff]/g, '?'))}`, '?token=%ED%A0%80%ff', '?token=a&token=b']), headers, ...(b ? { payload: b.payload } : {}) });
         const where = `seed ${seed} round ${i}: ${method} ${url} -> ${res.statusCode} ${res.body.slice(0, 200)}`;
         assert.ok(res.statusCode < 500, where);
         if (res.statusCode >= 400) {
