@@ -178,6 +178,11 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         signup: config.magicLinkSignup, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
       },
     }, background);
+    const keepRequests = Math.max(config.emailAddressWindow, config.emailVerificationExpiresIn, config.emailVerificationResendInterval);
+    outbox.addHousekeeping(async () => {
+      await oneTime.prune(db);
+      await limits.prune(db, keepRequests);
+    });
     if (!overrides.noMailWorker) outbox.start();
     const limiter = createRateLimiter({ max: config.rateLimitMax, windowSeconds: config.rateLimitWindow, redis });
 

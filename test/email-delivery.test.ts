@@ -258,3 +258,35 @@ describe('secrets stay out of the log when SMTP is configured', () => {
     }
   });
 });
+
+describe('housekeeping', () => {
+  test('delivered messages, ended tokens and old request records are deleted after their time', async () => {
+    const sink = await new SmtpSink().start();
+    const clock = new ManualClock(Date.parse('2026-02-01T00:00:00Z'));
+    const t = await createTestApp({ clock, env: { ...sink.env(), AUTH_EMAIL_POLL_INTERVAL: '3600' } });
+    try {
+      const { creds } = await register(t.app);
+      await sink.latest(creds.email, VERIFY);
+      await t.app.inject({ method: 'POST', url: '/auth/password/forgot', payload: { email: `nobody.${creds.email}` } });
+      const count = async () => ({
+        mail: (await t.deps.db.selectFrom('mail_outbox').select('id').execute()).length,
+        tokens: (await t.deps.db.selectFrom('email_tokens').select('id').execute()).length,
+        requests: (await t.deps.db.selectFrom('mail_requests').select('id').execute()).length,
+      });
+      const before = await count();
+      assert.ok(before.mail >= 1 && before.tokens >= 1 && before.requests >= 2, JSON.stringify(before));
+      // A day on: the token is expired but recent, the requests are past every window.
+      clock.advance(2 * 86_400_000);
+      await t.deps.outbox.deliverDue();
+      const mid = await count();
+      assert.equal(mid.requests, 0);
+      assert.equal(mid.tokens, before.tokens);
+      clock.advance(8 * 86_400_000);
+      await t.deps.outbox.deliverDue();
+      assert.deepEqual(await count(), { mail: 0, tokens: 0, requests: 0 });
+    } finally {
+      await t.close();
+      await sink.stop();
+    }
+  });
+});

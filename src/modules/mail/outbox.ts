@@ -45,8 +45,8 @@ export function createMailOutbox(deps: MailOutboxDeps) {
   let again = false;
   let stopped = false;
   let lastHousekeeping = 0;
-  // Other processes (the CLI, tests) enqueue too; subscribers hear about every delivery.
-  const delivered = new Set<(id: string, kind: string) => void>();
+  // Hourly clean-up jobs of other modules (spent tokens, old request logs) ride on the worker.
+  const chores: (() => Promise<void>)[] = [];
 
   /** Queues a message inside the caller's transaction; call `kick()` after commit. */
   async function enqueue(trx: Db, kind: string, mail: OutgoingMail): Promise<string> {
@@ -87,7 +87,6 @@ export function createMailOutbox(deps: MailOutboxDeps) {
     }
     await repo.markSent(db, row.id, at());
     log.info({ mailId: row.id, kind: row.kind, attempts: row.attempts, transport: transport.name }, 'email delivered');
-    for (const fn of delivered) fn(row.id, row.kind);
     return true;
   }
 
@@ -103,6 +102,7 @@ export function createMailOutbox(deps: MailOutboxDeps) {
     if (clock.now() - lastHousekeeping >= HOUSEKEEPING_MS) {
       lastHousekeeping = clock.now();
       await repo.deleteDeliveredBefore(db, new Date(clock.now() - KEEP_DELIVERED_MS));
+      for (const chore of chores) await chore();
     }
     return sent;
   }
@@ -148,9 +148,9 @@ export function createMailOutbox(deps: MailOutboxDeps) {
       await running;
       transport.close();
     },
-    onDelivered(fn: (id: string, kind: string) => void): () => void {
-      delivered.add(fn);
-      return () => delivered.delete(fn);
+    /** Adds a job run about once an hour by the worker. */
+    addHousekeeping(fn: () => Promise<void>): void {
+      chores.push(fn);
     },
     counts: () => repo.counts(db),
     transport: transport.name,
