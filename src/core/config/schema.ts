@@ -61,7 +61,7 @@ export const schema = {
   smtpPass: v({ env: 'AUTH_SMTP_PASS', parse: (s) => s, doc: 'SMTP password.', secret: true }),
   smtpSecure: v({ env: 'AUTH_SMTP_SECURE', default: 'false', parse: parseBool, doc: '`true`: TLS from the first byte (port 465). `false`: plain connection upgraded with STARTTLS when the server offers it.' }),
   smtpSender: v({ env: 'AUTH_SMTP_SENDER', default: 'Tessera <no-reply@localhost>', parse: parseSender, doc: 'The `From` of every message.' }),
-  emailTemplatesDir: v({ env: 'AUTH_EMAIL_TEMPLATES_DIR', parse: (s) => s.trim(), doc: 'Directory of templates that override the shipped ones, file by file: `<locale>/<kind>.subject`, `.txt`, `.html` (see docs/api.md#email-templates).' }),
+  emailTemplatesDir: v({ env: 'AUTH_EMAIL_TEMPLATES_DIR', parse: (s) => s.trim(), doc: 'Directory of templates that override the shipped ones, file by file: `<locale>/<kind>.subject`, `.txt`, `.html`, and `<locale>/layout.html` (see docs/api.md#email-templates).' }),
   emailMaxAttempts: v({ env: 'AUTH_EMAIL_MAX_ATTEMPTS', default: '8', parse: parseInteger(3, 100), doc: 'Delivery attempts per message before it is given up (logged as an error).' }),
   emailRetryDelay: v({ env: 'AUTH_EMAIL_RETRY_DELAY', default: '10s', parse: parseDuration, doc: 'Wait before the second attempt; it doubles after every failure, up to one hour.' }),
   emailPollInterval: v({ env: 'AUTH_EMAIL_POLL_INTERVAL', default: '5s', parse: parseDuration, doc: 'How often the delivery worker looks for due messages (new messages are also sent at once).' }),

@@ -1,7 +1,8 @@
 // Email templates: one subject, plain-text and HTML template per message kind and locale,
 // rendered with Mustache. In HTML every `{{value}}` is escaped, so a hostile username
 // cannot inject markup; text and subject are not HTML and are not escaped (the subject
-// loses line breaks). A directory given by AUTH_EMAIL_TEMPLATES_DIR overrides the shipped
+// loses line breaks). The HTML part of a kind is the inside of the locale's `layout.html`
+// (`{{> content}}` marks where it goes). A directory given by AUTH_EMAIL_TEMPLATES_DIR overrides the shipped
 // files one by one and may add locales; a part missing in a locale falls back to `en`.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,7 +64,16 @@ export function loadTemplates(overrideDir?: string): Templates {
     return undefined;
   };
 
+  const parse = (locale: string, file: string, text: string) => {
+    try {
+      Mustache.parse(text);
+    } catch (err) {
+      throw new Error(`email template ${locale}/${file}: ${(err as Error).message}`);
+    }
+    return text;
+  };
   const table = new Map<string, string>();
+  const layouts = new Map<string, string>();
   const words = new Map<string, LocaleWords>();
   for (const locale of locales) {
     const w = read(locale, 'locale.json') ?? read(DEFAULT_LOCALE, 'locale.json')!;
@@ -72,16 +82,14 @@ export function loadTemplates(overrideDir?: string): Templates {
     } catch (err) {
       throw new Error(`email templates: ${locale}/locale.json is not valid JSON (${(err as Error).message})`);
     }
+    const layout = read(locale, 'layout.html') ?? read(DEFAULT_LOCALE, 'layout.html');
+    if (layout === undefined) throw new Error(`email template ${DEFAULT_LOCALE}/layout.html is missing`);
+    layouts.set(locale, parse(locale, 'layout.html', layout));
     for (const kind of MAIL_KINDS) {
       for (const part of PARTS) {
         const text = read(locale, `${kind}.${part}`) ?? read(DEFAULT_LOCALE, `${kind}.${part}`);
         if (text === undefined) throw new Error(`email template ${DEFAULT_LOCALE}/${kind}.${part} is missing`);
-        try {
-          Mustache.parse(text);
-        } catch (err) {
-          throw new Error(`email template ${locale}/${kind}.${part}: ${(err as Error).message}`);
-        }
-        table.set(`${locale}/${kind}.${part}`, text);
+        table.set(`${locale}/${kind}.${part}`, parse(locale, `${kind}.${part}`, text));
       }
     }
   }
@@ -114,10 +122,11 @@ export function loadTemplates(overrideDir?: string): Templates {
     },
     render(kind, locale, values) {
       const l = resolveLocale(locale);
+      const subject = Mustache.render(get(l, kind, 'subject'), values, {}, plain).replace(/[\r\n]+/g, ' ').trim();
       return {
-        subject: Mustache.render(get(l, kind, 'subject'), values, {}, plain).replace(/[\r\n]+/g, ' ').trim(),
+        subject,
         text: Mustache.render(get(l, kind, 'txt'), values, {}, plain),
-        html: Mustache.render(get(l, kind, 'html'), values),
+        html: Mustache.render(layouts.get(l)!, { ...values, subject, lang: l }, { content: get(l, kind, 'html') }),
       };
     },
     duration(locale, seconds) {
