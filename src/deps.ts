@@ -9,7 +9,7 @@ import { sql, type Kysely } from 'kysely';
 import { Redis } from 'ioredis';
 import { INVALIDATION_CHANNEL, LocalBus, PostgresBus, RedisBus, type InvalidationBus } from './core/cache/invalidation-bus.ts';
 import { systemClock, type Clock } from './core/clock.ts';
-import type { Config } from './core/config/index.ts';
+import { publicUrl, type Config } from './core/config/index.ts';
 import { createEncrypter, createPasswordHasher, type PasswordHasher } from './core/crypto/index.ts';
 import { connectDatabase, migrateToLatest, type DbKind } from './core/db/index.ts';
 import { createRateLimiter, type CookieSettings, type RateLimiter } from './core/http/index.ts';
@@ -165,7 +165,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const account = createAccountService({
       db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits,
       settings: {
-        publicUrl: config.publicUrl, clientUrl: config.clientUrl,
+        publicUrl: publicUrl(config), clientUrl: config.clientUrl,
         verificationExpiresIn: config.emailVerificationExpiresIn, resendLimit: config.emailVerificationResendLimit,
         resendInterval: config.emailVerificationResendInterval, resetExpiresIn: config.passwordResetExpiresIn,
         emailChangeExpiresIn: config.emailChangeExpiresIn, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
@@ -174,7 +174,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const passwordless = createPasswordlessService({
       db, users, auth, mailer, tokens: oneTime, limits, redirects,
       settings: {
-        publicUrl: config.publicUrl, magicLinkExpiresIn: config.magicLinkExpiresIn, emailCodeExpiresIn: config.emailCodeExpiresIn,
+        publicUrl: publicUrl(config), magicLinkExpiresIn: config.magicLinkExpiresIn, emailCodeExpiresIn: config.emailCodeExpiresIn,
         signup: config.magicLinkSignup, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
       },
     }, background);

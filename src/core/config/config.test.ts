@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, describeConfig, insecureSettings, loadConfig } from './index.ts';
+import { ConfigError, describeConfig, insecureSettings, loadConfig, publicUrl } from './index.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -97,5 +97,16 @@ describe('loadConfig', () => {
     assert.match(w, /AUTH_JWT_SECRET/);
     assert.deepEqual(insecureSettings(loadConfig({})), ['AUTH_SMTP_HOST is not set: emails are written to the log, links and codes included, instead of being sent']);
     assert.deepEqual(insecureSettings(loadConfig({ AUTH_SMTP_HOST: 'smtp.example.com' })), []);
+  });
+
+  test('the public URL is AUTH_PUBLIC_URL, else follows HOST and PORT', () => {
+    assert.equal(publicUrl(loadConfig({})), 'http://localhost:4000');
+    assert.equal(publicUrl(loadConfig({ PORT: '4555', HOST: '0.0.0.0' })), 'http://localhost:4555');
+    assert.equal(publicUrl(loadConfig({ HOST: 'auth.internal' })), 'http://auth.internal:4000');
+    assert.equal(publicUrl(loadConfig({ HOST: 'fd00::5' })), 'http://[fd00::5]:4000');
+    assert.equal(publicUrl(loadConfig({ AUTH_PUBLIC_URL: 'https://id.example.com/' })), 'https://id.example.com');
+    assert.throws(() => loadConfig({ AUTH_PUBLIC_URL: 'https://id.example.com/?x=1' }), /AUTH_PUBLIC_URL/);
+    assert.throws(() => loadConfig({ AUTH_REDIRECT_ALLOWLIST: 'https://ok.example, not a url' }), /AUTH_REDIRECT_ALLOWLIST/);
+    assert.throws(() => loadConfig({ AUTH_SMTP_PASS: 'x' }), /AUTH_SMTP_PASS: set AUTH_SMTP_USER/);
   });
 });

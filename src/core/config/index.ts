@@ -48,6 +48,14 @@ function crossCheck(c: Config, problems: string[]): void {
   }
 }
 
+/** The address browsers reach Tessera at: AUTH_PUBLIC_URL, else derived from HOST and PORT. */
+export function publicUrl(c: Config): string {
+  if (c.publicUrl) return c.publicUrl;
+  const local = ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', ''].includes(c.host);
+  const host = local ? 'localhost' : c.host.includes(':') ? `[${c.host}]` : c.host;
+  return `http://${host}:${c.port}`;
+}
+
 /** Warnings about insecure settings, logged loudly outside development. */
 export function insecureSettings(c: Config): string[] {
   const w: string[] = [];

@@ -51,7 +51,7 @@ export const schema = {
     if (s.length < 32) throw new Error('must be at least 32 characters (use a random value, e.g. `openssl rand -base64 48`)');
     return s;
   }, doc: 'Shared secret with which resource servers authenticate to `POST /auth/introspect` (HTTP Basic password or Bearer). Unset: introspection refuses every caller.', secret: true }),
-  publicUrl: v({ env: 'AUTH_PUBLIC_URL', default: 'http://localhost:4000', parse: parseBaseUrl, doc: "Tessera's own address as browsers reach it; links in emails that Tessera answers itself (verify email, magic link, confirm email change) start with it." }),
+  publicUrl: v({ env: 'AUTH_PUBLIC_URL', parse: parseBaseUrl, doc: "Tessera's own address as browsers reach it; links in emails that Tessera answers itself (verify email, magic link, confirm email change) start with it. Unset: `http://localhost:<PORT>` (or `HOST` when it is a name or a routable address)." }),
   clientUrl: v({ env: 'AUTH_CLIENT_URL', default: 'http://localhost:3000', parse: parseBaseUrl, doc: "The application's address: where email links land after Tessera has handled them, the default `redirectTo`, and the base of the password-reset link (`<AUTH_CLIENT_URL>/reset-password?token=...`)." }),
   redirectAllowlist: v({ env: 'AUTH_REDIRECT_ALLOWLIST', default: '', parse: parseUrlList, doc: 'Comma list of URLs, besides `AUTH_CLIENT_URL`, that `redirectTo` may name. Exact matches only (scheme, host, port, path and query); app links such as `myapp://auth` are allowed.' }),
   appName: v({ env: 'AUTH_APP_NAME', default: 'Tessera', parse: (s) => s.trim().slice(0, 100), doc: 'Product name shown in emails.' }),
