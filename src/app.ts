@@ -9,7 +9,10 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.ts';
 import { AppError } from './core/errors/index.ts';
-import { createAuthGuard, installErrorHandler } from './core/http/index.ts';
+import { createAuthGuard, createCsrfCheck, installErrorHandler } from './core/http/index.ts';
+import { publicUrl } from './core/config/index.ts';
+import { adminRoutes } from './modules/admin/index.ts';
+import { passwordPolicyRoutes } from './modules/passwords/index.ts';
 import { accountRoutes } from './modules/account/index.ts';
 import { authRoutes, introspectRoutes, sessionsRoutes } from './modules/auth/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
@@ -107,6 +110,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'email', description: 'Email verification, password reset and change, magic links, email codes, change of email' },
         { name: 'sessions', description: "The caller's sessions and devices" },
         { name: 'tokens', description: 'Signing keys' },
+        { name: 'admin', description: 'Administration (role admin)' },
         { name: 'health', description: 'Probes' },
       ],
     },
@@ -118,19 +122,22 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   const guard = createAuthGuard(deps.auth.authenticate, (req, a) => { req.auth = a; });
   const templates = deps.mailer.templates;
+  const csrf = createCsrfCheck([new URL(publicUrl(config)).origin, ...config.corsOrigins]);
   await app.register(authRoutes, {
-    prefix: '/auth', auth: deps.auth, limiter: deps.limiter, cookies: deps.cookies, guard,
+    prefix: '/auth', auth: deps.auth, limiter: deps.limiter, limits: deps.limits, captcha: deps.captcha, csrf, cookies: deps.cookies, guard,
     register: (input) => deps.account.register(input),
     locale: (given, acceptLanguage) => templates.resolveLocale(given ?? templates.fromAcceptLanguage(acceptLanguage)),
   });
+  await app.register(passwordPolicyRoutes, { prefix: '/auth', policy: deps.policy });
+  await app.register(adminRoutes, { prefix: '/admin', auth: deps.auth, users: deps.users, guard });
   await app.register(accountRoutes, {
-    prefix: '/auth', account: deps.account, passwordless: deps.passwordless, redirects: deps.redirects, templates,
+    prefix: '/auth', auth: deps.auth, account: deps.account, passwordless: deps.passwordless, redirects: deps.redirects, templates,
     limiter: deps.limiter, cookies: deps.cookies, guard,
   });
   await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, guard, cookies: deps.cookies });
   await app.register(introspectRoutes, { prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret });
   await app.register(tokensRoutes, { tokens: deps.tokens });
-  await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks });
+  await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks, degraded: deps.degradedChecks });
 
   return app;
 }

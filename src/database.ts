@@ -4,10 +4,11 @@ import type { EmailTokensTable, MailRequestsTable } from './modules/account/acco
 import type { MailOutboxTable } from './modules/mail/mail.table.ts';
 import type { RefreshTokensTable, SessionsTable } from './modules/sessions/sessions.table.ts';
 import type { SigningKeysTable } from './modules/tokens/keys.table.ts';
-import type { SystemFlagsTable, UsersTable } from './modules/users/users.table.ts';
+import type { PasswordHistoryTable, SystemFlagsTable, UsersTable } from './modules/users/users.table.ts';
 
 export interface Database {
   users: UsersTable;
+  password_history: PasswordHistoryTable;
   system_flags: SystemFlagsTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;

@@ -19,7 +19,8 @@ import {
   createAccountService, createAddressLimits, createBackground, createNotices, createOneTimeTokens, createPasswordlessService, createRedirectPolicy,
   type AccountService, type PasswordlessService, type RedirectPolicy,
 } from './modules/account/index.ts';
-import { createAuthService, type AuthService } from './modules/auth/index.ts';
+import { createAuthService, createCaptcha, createLockout, type AuthService, type Captcha } from './modules/auth/index.ts';
+import { commonPasswords, createBreachChecker, createPasswordPolicy, type PasswordPolicy } from './modules/passwords/index.ts';
 import { createLogTransport, createMailer, createMailOutbox, createSmtpTransport, loadTemplates, type MailOutbox, type Mailer } from './modules/mail/index.ts';
 import { createSessionsService, noGeoLocator, openGeoLocator, type SessionsService } from './modules/sessions/index.ts';
 import { createKeyStore, createTokensService, type TokensService } from './modules/tokens/index.ts';
@@ -35,7 +36,12 @@ export interface Deps {
   redis: Redis | undefined;
   bus: InvalidationBus;
   passwords: PasswordHasher;
+  /** The general per-IP limit of credential endpoints. */
   limiter: RateLimiter;
+  /** Per-group limits: sign-in (per IP and per identifier) and registration. */
+  limits: { login: RateLimiter; signup: RateLimiter };
+  policy: PasswordPolicy;
+  captcha: Captcha | undefined;
   cookies: CookieSettings;
   users: UsersService;
   sessions: SessionsService;
@@ -47,6 +53,8 @@ export interface Deps {
   passwordless: PasswordlessService;
   redirects: RedirectPolicy;
   readinessChecks: Record<string, () => Promise<void>>;
+  /** Checks whose failure leaves the service answering in a degraded mode (Redis). */
+  degradedChecks: Record<string, () => Promise<void>>;
   /** Waits for work that continues after answers (queuing mail for address requests). */
   settle(): Promise<void>;
   /** Closes Redis and the database; idempotent. */
@@ -142,7 +150,19 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       keys, clock, issuer: config.jwtIssuer, audience: config.jwtAudience,
       accessTokenExpiry: config.accessTokenExpiry, hasuraClaims: config.jwtHasuraClaims,
     });
-    const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, bus, clock });
+    const policy = createPasswordPolicy({
+      settings: {
+        minLength: config.passwordMinLength, maxLength: config.passwordMaxLength,
+        requireUppercase: config.passwordRequireUppercase, requireLowercase: config.passwordRequireLowercase,
+        requireNumbers: config.passwordRequireNumbers, requireSymbols: config.passwordRequireSymbols,
+        preventCommon: config.passwordPreventCommon, preventUserInfo: config.passwordPreventUserInfo,
+        historyCount: config.passwordHistoryCount, changeRequiredDays: config.passwordChangeRequiredDays, breachCheck: config.passwordBreachCheck,
+      },
+      common: commonPasswords,
+      breach: config.passwordBreachCheck ? createBreachChecker({ baseUrl: config.passwordBreachApiUrl, timeoutMs: config.passwordBreachTimeout * 1000 }) : undefined,
+      passwords, log,
+    });
+    const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, bus, clock, policy });
     const sessions = createSessionsService({
       db, clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
       idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions,
@@ -155,15 +175,33 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     });
     const mailer = createMailer({ outbox, templates, appName: config.appName });
     const notices = createNotices({ mailer, sessions, clock, newSignIn: config.newSignInNotice });
+    const limiter = createRateLimiter({ max: config.rateLimitMax, windowSeconds: config.rateLimitWindow, redis });
+    const limits = {
+      login: createRateLimiter({ max: config.rateLimitLoginAttempts ?? config.rateLimitMax, windowSeconds: config.rateLimitLoginWindow ?? config.rateLimitWindow, redis, keyPrefix: 'tessera:rl:login' }),
+      signup: createRateLimiter({ max: config.rateLimitSignupAttempts ?? config.rateLimitMax, windowSeconds: config.rateLimitSignupWindow ?? config.rateLimitWindow, redis, keyPrefix: 'tessera:rl:signup' }),
+    };
+    const captcha = config.captchaProvider && config.captchaSecret
+      ? createCaptcha({ provider: config.captchaProvider, secret: config.captchaSecret, verifyUrl: config.captchaVerifyUrl, log })
+      : undefined;
+    const lockout = createLockout({ enabled: config.lockoutEnabled, attempts: config.lockoutAttempts, durationSeconds: config.lockoutDuration, redis });
+    // The account service needs auth (to sign in) and auth needs one account function.
+    let accountRef: AccountService | undefined;
     const auth = createAuthService({
       db, clock, users, sessions, tokens, passwords, log, debugMode: config.debugMode, sessionCheck: config.sessionCheck,
       requireVerifiedEmail: config.emailVerificationRequired, notices, mailer,
+      passwordMaxAgeDays: config.passwordChangeRequiredDays,
+      issuePasswordChange: (user) => accountRef!.issuePasswordChange(user),
+      lockout, identifierLimit: limits.login, captcha, captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
+      notifyLocked: async (user, until) => {
+        await db.transaction().execute((trx) => notices.accountLocked(trx, user, until));
+        mailer.flush();
+      },
     });
     const oneTime = createOneTimeTokens({ clock, secret: encryptionKey });
-    const limits = createAddressLimits({ clock, secret: encryptionKey });
+    const addressLimits = createAddressLimits({ clock, secret: encryptionKey });
     const redirects = createRedirectPolicy(config.clientUrl, config.redirectAllowlist);
     const account = createAccountService({
-      db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits,
+      db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits: addressLimits,
       settings: {
         publicUrl: publicUrl(config), clientUrl: config.clientUrl,
         verificationExpiresIn: config.emailVerificationExpiresIn, resendLimit: config.emailVerificationResendLimit,
@@ -171,8 +209,9 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         emailChangeExpiresIn: config.emailChangeExpiresIn, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
       },
     }, background);
+    accountRef = account;
     const passwordless = createPasswordlessService({
-      db, users, auth, mailer, tokens: oneTime, limits, redirects,
+      db, users, auth, mailer, tokens: oneTime, limits: addressLimits, redirects,
       settings: {
         publicUrl: publicUrl(config), magicLinkExpiresIn: config.magicLinkExpiresIn, emailCodeExpiresIn: config.emailCodeExpiresIn,
         signup: config.magicLinkSignup, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
@@ -181,21 +220,22 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const keepRequests = Math.max(config.emailAddressWindow, config.emailVerificationExpiresIn, config.emailVerificationResendInterval);
     outbox.addHousekeeping(async () => {
       await oneTime.prune(db);
-      await limits.prune(db, keepRequests);
+      await addressLimits.prune(db, keepRequests);
     });
     if (!overrides.noMailWorker) outbox.start();
-    const limiter = createRateLimiter({ max: config.rateLimitMax, windowSeconds: config.rateLimitWindow, redis });
-
+    // Redis and the invalidation bus have fallbacks (in-memory limits, cache bypass): while
+    // they fail the service keeps answering and /readyz says "degraded".
     const readinessChecks: Record<string, () => Promise<void>> = {};
+    const degradedChecks: Record<string, () => Promise<void>> = {};
     if (redis) {
       const r = redis;
-      readinessChecks.redis = async () => { await r.ping(); };
+      degradedChecks.redis = async () => { await r.ping(); };
     }
     const b = bus;
-    if (b.transport !== 'local') readinessChecks.invalidation = async () => { if (!b.connected()) throw new Error('invalidation bus disconnected'); };
+    if (b.transport !== 'local') degradedChecks.invalidation = async () => { if (!b.connected()) throw new Error('invalidation bus disconnected'); };
 
     return {
-      config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter,
+      config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
       users, sessions, tokens, auth, outbox, mailer, account, passwordless, redirects, readinessChecks, close,
       settle: () => background.settle(),

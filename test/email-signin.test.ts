@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../src/core/clock.ts';
-import { bearer, createTestApp, json, login, refreshCookie, register, uniqueCredentials, type TestApp } from './helpers/app.ts';
+import { bearer, createTestApp, json, login, refreshCookie, register, uniqueCredentials, type TestApp, SAME_ORIGIN } from './helpers/app.ts';
 import { codeOf, linkOf, SmtpSink, tokenOf } from './helpers/smtp.ts';
 
 const MAGIC = /sign-in link/;
@@ -52,7 +52,7 @@ describe('magic links', () => {
     assert.equal(res.headers.location, 'https://app.example.test/welcome');
     const cookie = refreshCookie(res);
     assert.ok(cookie?.value && cookie.httpOnly);
-    const refreshed = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: cookie.value } });
+    const refreshed = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: cookie.value }, headers: SAME_ORIGIN });
     assert.equal(refreshed.statusCode, 200);
     const me = json(await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(json(refreshed).accessToken) }));
     assert.equal(me.email, creds.email);

@@ -1,7 +1,7 @@
 // Logs carry request ids and authentication decisions, and never a password or token.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bearer, createTestApp, json, refreshCookie, uniqueCredentials } from './helpers/app.ts';
+import { bearer, createTestApp, json, refreshCookie, uniqueCredentials, SAME_ORIGIN } from './helpers/app.ts';
 
 describe('logging', () => {
   test('passwords and tokens never reach the log, at trace level with AUTH_DEBUG_MODE', async () => {
@@ -22,7 +22,7 @@ describe('logging', () => {
 
       const rotated = json(await t.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: native.refreshToken } }));
       secrets.push(rotated.accessToken, rotated.refreshToken);
-      const viaCookie = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: webRefresh } });
+      const viaCookie = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: webRefresh }, headers: SAME_ORIGIN });
       secrets.push(refreshCookie(viaCookie)!.value, json(viaCookie).accessToken);
 
       await t.app.inject({ method: 'GET', url: `/auth/me?token=${webAccess}`, headers: bearer(webAccess) });

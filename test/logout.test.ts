@@ -1,7 +1,7 @@
 // POST /auth/logout: signs the user out on every device, by bearer token or refresh token.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bearer, createTestApp, json, login, refreshCookie, register, signUp, type TestApp } from './helpers/app.ts';
+import { bearer, createTestApp, json, login, refreshCookie, register, signUp, type TestApp, SAME_ORIGIN } from './helpers/app.ts';
 
 describe('POST /auth/logout', () => {
   let t: TestApp;
@@ -41,7 +41,7 @@ describe('POST /auth/logout', () => {
   test('with only the refresh cookie', async () => {
     const { creds } = await register(t.app);
     const web = await login(t.app, creds, 'web');
-    const res = await t.app.inject({ method: 'POST', url: '/auth/logout', cookies: { refresh_token: web.refreshToken } });
+    const res = await t.app.inject({ method: 'POST', url: '/auth/logout', cookies: { refresh_token: web.refreshToken }, headers: SAME_ORIGIN });
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(await alive(web.accessToken, web.refreshToken), { me: 401, refresh: 401 });
   });

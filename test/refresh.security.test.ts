@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { ManualClock } from '../src/core/clock.ts';
-import { bearer, createTestApp, decodeJwtPart, json, login, refreshCookie, register, signUp, type TestApp } from './helpers/app.ts';
+import { bearer, createTestApp, decodeJwtPart, json, login, refreshCookie, register, signUp, type TestApp, SAME_ORIGIN } from './helpers/app.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
@@ -22,7 +22,7 @@ describe('POST /auth/refresh', () => {
   test('cookie in, cookie out: the token rotates and the response holds only the access token', async () => {
     const { creds } = await register(t.app);
     const s = await login(t.app, creds, 'web');
-    const res = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: s.refreshToken } });
+    const res = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: s.refreshToken }, headers: SAME_ORIGIN });
     assert.equal(res.statusCode, 200, res.body);
     const body = json(res);
     assert.deepEqual(Object.keys(body), ['accessToken']);
@@ -40,7 +40,7 @@ describe('POST /auth/refresh', () => {
   test('a browser POST with an empty JSON body still uses the cookie', async () => {
     const { creds } = await register(t.app);
     const s = await login(t.app, creds, 'web');
-    const res = await t.app.inject({ method: 'POST', url: '/auth/refresh', headers: { 'content-type': 'application/json' }, payload: '', cookies: { refresh_token: s.refreshToken } });
+    const res = await t.app.inject({ method: 'POST', url: '/auth/refresh', headers: { 'content-type': 'application/json', ...SAME_ORIGIN }, payload: '', cookies: { refresh_token: s.refreshToken } });
     assert.equal(res.statusCode, 200, res.body);
   });
 
@@ -132,7 +132,7 @@ describe('POST /auth/refresh', () => {
       assert.equal(res.statusCode, 401);
       assert.equal(json(res).code, 'invalid_refresh_token');
     }
-    const res = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: 'forged' } });
+    const res = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: 'forged' }, headers: SAME_ORIGIN });
     assert.equal(res.statusCode, 401);
     const cleared = refreshCookie(res);
     assert.ok(cleared);

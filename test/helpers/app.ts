@@ -124,6 +124,9 @@ export function refreshCookie(res: LightMyRequestResponse) {
     | undefined;
 }
 
+/** The Origin a browser on the service's own pages sends (refresh and logout by cookie need it). */
+export const SAME_ORIGIN = { origin: 'http://localhost:4000' } as const;
+
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }

@@ -43,6 +43,8 @@ function crossCheck(c: Config, problems: string[]): void {
   }
   if (c.smtpUser !== undefined && c.smtpHost === undefined) problems.push('AUTH_SMTP_USER: set AUTH_SMTP_HOST too (without it, email goes to the log)');
   if (c.smtpPass !== undefined && c.smtpUser === undefined) problems.push('AUTH_SMTP_PASS: set AUTH_SMTP_USER too');
+  if (c.passwordMaxLength < c.passwordMinLength) problems.push('AUTH_PASSWORD_MAX_LENGTH: must be at least AUTH_PASSWORD_MIN_LENGTH');
+  if (c.captchaProvider && !c.captchaSecret) problems.push('AUTH_CAPTCHA_SECRET: required with AUTH_CAPTCHA_PROVIDER');
   if (c.refreshReuseInterval >= c.refreshTokenExpiry) {
     problems.push('AUTH_REFRESH_TOKEN_REUSE_INTERVAL: must be shorter than AUTH_REFRESH_TOKEN_EXPIRY');
   }

@@ -5,11 +5,13 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import * as m0001 from './migrations/0001_init.ts';
 import * as m0002 from './migrations/0002_session_devices.ts';
 import * as m0003 from './migrations/0003_email.ts';
+import * as m0004 from './migrations/0004_password_protection.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
   '0002_session_devices': m0002,
   '0003_email': m0003,
+  '0004_password_protection': m0004,
 };
 
 export function createMigrator(db: Kysely<unknown>): Migrator {

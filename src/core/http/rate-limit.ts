@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../errors/index.ts';
+import { clientKey } from './client-key.ts';
 
 export interface RateLimitOptions {
   max: number;
@@ -38,9 +39,9 @@ export function createRateLimiter(opts: RateLimitOptions): RateLimiter {
   };
 }
 
-/** An onRequest hook limiting one route group by client IP (proxy-aware via trustProxy). */
+/** An onRequest hook limiting one route group by client IP (proxy-aware via trustProxy; IPv6 per /64). */
 export function rateLimitHook(limiter: RateLimiter, group: string) {
   return async (req: FastifyRequest): Promise<void> => {
-    await limiter.hit(`${group}:${req.ip}`);
+    await limiter.hit(`${group}:${clientKey(req.ip)}`);
   };
 }

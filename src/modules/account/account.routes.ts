@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import { rateLimitHook, setRefreshCookie, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import type { AuthService } from '../auth/index.ts';
 import type { Templates } from '../mail/index.ts';
 import { normalizeEmail } from '../users/index.ts';
 import type { AccountService } from './account.service.ts';
@@ -13,6 +14,7 @@ import type { PasswordlessService } from './passwordless.service.ts';
 import type { RedirectPolicy } from './redirects.ts';
 
 export interface AccountRoutesOptions {
+  auth: Pick<AuthService, 'signIn'>;
   account: AccountService;
   passwordless: PasswordlessService;
   redirects: RedirectPolicy;
@@ -82,6 +84,12 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
   app.post<{ Body: ProofBody & { password: string } }>('/password/reset', { schema: schemas.resetSchema, onRequest: limit('password') }, async (req) => {
     await account.resetPassword(proofOf(req.body), req.body.password);
     return { message: 'Password changed; every session has been signed out' };
+  });
+
+  app.post<{ Body: { token: string; newPassword: string; client?: string } }>('/password/expired', { schema: schemas.expiredPasswordSchema, onRequest: limit('password') }, async (req, reply) => {
+    const client = req.body.client ?? 'web';
+    const user = await account.replaceExpiredPassword(req.body.token, req.body.newPassword);
+    return tokensFor(reply, client, await opts.auth.signIn(user, { ...ctx(req, client), amr: ['pwd'] }));
   });
 
   app.post<{ Body: { currentPassword: string; newPassword: string } }>('/password/change', { schema: schemas.changePasswordSchema, onRequest: [limit('password'), guard] }, async (req) => {

@@ -7,7 +7,7 @@ const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254 } 
 const token = { type: 'string', minLength: 1, maxLength: 256, description: 'The token from the emailed link' } as const;
 const code = { type: 'string', minLength: 1, maxLength: 16, description: 'The 6-digit code from the email' } as const;
 const id = { type: 'string', minLength: 1, maxLength: 64, description: 'The id returned when the message was requested' } as const;
-const password = { type: 'string', minLength: 8, maxLength: 128 } as const;
+const password = { type: 'string', minLength: 1, maxLength: 1024, description: 'Checked against the password policy (GET /auth/password-policy)' } as const;
 const clientKind = { type: 'string', pattern: '^[a-z0-9_-]{1,32}$', description: '`web` (default: refresh token in an HttpOnly cookie) or `native` (in the body)' } as const;
 const locale = { type: 'string', pattern: '^[a-z]{2,3}(-[A-Za-z]{2})?$', description: 'Language of the emails (`en`, `fr`); default from Accept-Language, else `en`' } as const;
 const message = { type: 'object', required: ['message'], properties: { message: { type: 'string' } } } as const;
@@ -129,4 +129,11 @@ export const emailChangeLinkSchema = {
   description: 'Redirects to `AUTH_CLIENT_URL?email_changed=true`, or `?error=<code>`.',
   querystring: { type: 'object', required: ['token'], properties: { token } },
   response: { 302: { type: 'null', description: 'Redirect' }, ...errors(400, 429) },
+} as const;
+
+export const expiredPasswordSchema = {
+  tags, summary: 'Replace an expired password and sign in',
+  description: 'With the `passwordChangeToken` of a `password_expired` answer from POST /auth/login (15 minutes, single use). Answers like a sign-in.',
+  body: { type: 'object', required: ['token', 'newPassword'], additionalProperties: false, properties: { token, newPassword: password, client: clientKind } },
+  response: { 200: signedIn, ...errors(400, 403, 413, 415, 429) },
 } as const;

@@ -140,12 +140,17 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
 
   /** Sets a new password from a reset proof; every session of the user ends. */
   async function resetPassword(proof: Proof, password: string): Promise<void> {
+    // The policy (history, breach check) and the hash are slow: done before the short
+    // transaction that spends the proof. A proof that leads nowhere fails there.
+    const target = await tokens.peekUser(db, 'password_reset', proof);
+    const targetUser = target ? await users.findById(target) : undefined;
+    if (targetUser) await users.checkNewPassword(targetUser, password);
     const hash = await deps.passwords.hash(password);
     const { user, announce } = await withProof(async (trx) => {
       const checked = await tokens.consume(trx, 'password_reset', proof);
       if (!checked.ok) return checked;
       const u = checked.row.user_id ? await users.findById(checked.row.user_id, trx) : undefined;
-      if (!u || u.email !== checked.row.email) return { ok: false, code: 'email_token_invalid' } as const;
+      if (!u || u.email !== checked.row.email || u.id !== targetUser?.id) return { ok: false, code: 'email_token_invalid' } as const;
       if (!u.is_active) throw new AppError('account_disabled');
       await users.setPassword(trx, u.id, hash);
       // The message reached this mailbox, so the address is proven too.
@@ -160,6 +165,37 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
     mailer.flush();
   }
 
+  /** A token that only allows setting a new password, for a sign-in with an expired one. */
+  async function issuePasswordChange(user: UserRow): Promise<{ token: string; expiresAt: Date }> {
+    const t = await db.transaction().execute((trx) => tokens.issue(trx, { purpose: 'password_expired', userId: user.id, email: user.email, ttlSeconds: 15 * 60 }));
+    return { token: t.token, expiresAt: t.expiresAt };
+  }
+
+  /** Sets a new password with the token of an expired sign-in; returns the user to sign in. */
+  async function replaceExpiredPassword(token: string, password: string): Promise<UserRow> {
+    const target = await tokens.peekUser(db, 'password_expired', { token });
+    const targetUser = target ? await users.findById(target) : undefined;
+    if (targetUser) {
+      // The expired password itself is never accepted again, whatever the history setting.
+      if (targetUser.password_hash && (await deps.passwords.verify(targetUser.password_hash, password)).ok) throw new AppError('password_reused');
+      await users.checkNewPassword(targetUser, password);
+    }
+    const hash = await deps.passwords.hash(password);
+    const user = await withProof(async (trx) => {
+      const checked = await tokens.consume(trx, 'password_expired', { token });
+      if (!checked.ok) return checked;
+      const u = checked.row.user_id ? await users.findById(checked.row.user_id, trx) : undefined;
+      if (!u || u.id !== targetUser?.id) return { ok: false, code: 'email_token_invalid' } as const;
+      if (!u.is_active) throw new AppError('account_disabled');
+      await users.setPassword(trx, u.id, hash);
+      await deps.notices.passwordChanged(trx, u);
+      return { ok: true, value: u };
+    });
+    await users.changed(user.id);
+    mailer.flush();
+    return user;
+  }
+
   /** A signed-in user changes their password; their other sessions end, this one stays. */
   async function changePassword(userId: string, sessionId: string, current: string, next: string): Promise<void> {
     const user = await users.findById(userId);
@@ -169,6 +205,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
       throw new AppError('invalid_current_password');
     }
     if (!(await deps.passwords.verify(user.password_hash, current)).ok) throw new AppError('invalid_current_password');
+    await users.checkNewPassword(user, next);
     const hash = await deps.passwords.hash(next);
     const announce = await db.transaction().execute(async (trx) => {
       await users.setPassword(trx, user.id, hash);
@@ -217,7 +254,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
     return { ...toPublicUser(user), emailVerified: true };
   }
 
-  return { register, verifyEmail, resendVerification, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
+  return { issuePasswordChange, replaceExpiredPassword, register, verifyEmail, resendVerification, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;

@@ -29,6 +29,9 @@ export function createNotices(deps: NoticesDeps) {
     async passwordChanged(trx: Db, user: UserRow): Promise<void> {
       await mailer.send(trx, 'password_changed', user.email, user.locale, { username: user.username, email: user.email, time: formatTime(user.locale, deps.clock.now()) });
     },
+    async accountLocked(trx: Db, user: UserRow, until: Date): Promise<void> {
+      await mailer.send(trx, 'account_locked', user.email, user.locale, { username: user.username, email: user.email, until: formatTime(user.locale, until.getTime()) });
+    },
     /** Queues a notice when the session's browser and OS are new for this user; true when it did. */
     async newSignIn(trx: Db, user: UserRow, session: SessionRow): Promise<boolean> {
       if (!deps.newSignIn) return false;

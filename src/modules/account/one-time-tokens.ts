@@ -13,7 +13,7 @@ import type { EmailTokenRow } from './account.table.ts';
 
 export const MAX_CODE_ATTEMPTS = 5;
 
-export type TokenPurpose = 'verify_email' | 'password_reset' | 'magic_link' | 'email_code' | 'email_change';
+export type TokenPurpose = 'verify_email' | 'password_reset' | 'magic_link' | 'email_code' | 'email_change' | 'password_expired';
 
 export interface Issued {
   id: string;
@@ -50,12 +50,17 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
     return { id, token, code, expiresAt };
   }
 
-  async function findForUpdate(trx: Db, purpose: TokenPurpose, proof: Proof): Promise<EmailTokenRow | undefined> {
-    const q = trx.selectFrom('email_tokens').selectAll().where('purpose', '=', purpose);
-    if ('token' in proof) return q.where('token_hash', '=', sha256(proof.token)).forUpdate().executeTakeFirst();
-    if ('id' in proof) return UUID.test(proof.id) ? q.where('id', '=', proof.id).forUpdate().executeTakeFirst() : undefined;
-    // The newest live code sent to the address.
-    return q.where('email', '=', proof.email).where('consumed_at', 'is', null).orderBy('created_at', 'desc').limit(1).forUpdate().executeTakeFirst();
+  async function findForUpdate(trx: Db, purpose: TokenPurpose, proof: Proof, lock = true): Promise<EmailTokenRow | undefined> {
+    let q = trx.selectFrom('email_tokens').selectAll().where('purpose', '=', purpose);
+    if ('token' in proof) q = q.where('token_hash', '=', sha256(proof.token));
+    else if ('id' in proof) {
+      if (!UUID.test(proof.id)) return undefined;
+      q = q.where('id', '=', proof.id);
+    } else {
+      // The newest live code sent to the address.
+      q = q.where('email', '=', proof.email).where('consumed_at', 'is', null).orderBy('created_at', 'desc').limit(1);
+    }
+    return (lock ? q.forUpdate() : q).executeTakeFirst();
   }
 
   /**
@@ -82,6 +87,15 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
     return { ok: true, row: { ...row, consumed_at: new Date(now) } };
   }
 
+  /**
+   * The user a proof would be for, without checking or spending it: lets a caller do slow
+   * work (policy, hashing) before the short transaction that consumes the proof.
+   */
+  async function peekUser(db: Db, purpose: TokenPurpose, proof: Proof): Promise<string | undefined> {
+    const row = await findForUpdate(db, purpose, proof, false);
+    return row && !row.consumed_at ? (row.user_id ?? undefined) : undefined;
+  }
+
   /** Ends every live token of a user for a purpose (a reset spends the other reset links). */
   async function revokeForUser(trx: Db, userId: string, purpose: TokenPurpose): Promise<void> {
     await trx.updateTable('email_tokens').set({ consumed_at: new Date(deps.clock.now()) })
@@ -93,7 +107,7 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
     await db.deleteFrom('email_tokens').where(sql<boolean>`coalesce(consumed_at, expires_at) < ${new Date(deps.clock.now() - 7 * 86_400_000)}`).execute();
   }
 
-  return { issue, consume, revokeForUser, prune };
+  return { issue, consume, peekUser, revokeForUser, prune };
 }
 
 export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;

@@ -8,6 +8,7 @@ import {
 import type { PublicUser } from '../users/index.ts';
 import { toPublicUser } from '../users/index.ts';
 import type { Authenticated, AuthService } from './auth.service.ts';
+import type { Captcha } from './captcha.ts';
 import { loginSchema, logoutSchema, meSchema, refreshSchema, registerSchema, verifySchema } from './auth.schemas.ts';
 
 declare module 'fastify' {
@@ -18,6 +19,10 @@ declare module 'fastify' {
 
 export interface AuthRoutesOptions {
   auth: AuthService;
+  limits: { login: RateLimiter; signup: RateLimiter };
+  captcha?: Captcha | undefined;
+  /** Origin check for requests the refresh cookie authenticates. */
+  csrf: (req: FastifyRequest) => void;
   /** Registration with its verification message. */
   register: (input: { username: string; email: string; password: string; locale: string }) => Promise<{ user: PublicUser; verification: { id: string; expiresAt: Date } }>;
   /** The language of a new account: the body's, else Accept-Language's, else `en`. */
@@ -28,8 +33,8 @@ export interface AuthRoutesOptions {
   guard: (req: FastifyRequest) => Promise<void>;
 }
 
-interface RegisterBody { username: string; email: string; password: string; locale?: string }
-interface LoginBody { email?: string; username?: string; password: string; client?: string }
+interface RegisterBody { username: string; email: string; password: string; locale?: string; captchaToken?: string }
+interface LoginBody { email?: string; username?: string; password: string; client?: string; captchaToken?: string }
 interface TokenBody { refreshToken?: string }
 
 /** Browsers refresh and sign out with no body at all: validate that as an empty object. */
@@ -37,20 +42,21 @@ async function optionalBody(req: FastifyRequest): Promise<void> {
   if (req.body === undefined || req.body === null) req.body = {};
 }
 
-export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, limiter, cookies, guard, register, locale }) => {
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, limiter, limits, captcha, csrf, cookies, guard, register, locale }) => {
   const authed = (req: FastifyRequest): Authenticated => {
     if (!req.auth) throw new AppError('unauthorized');
     return req.auth;
   };
   const sessionContext = (req: FastifyRequest, client: string) => ({ client, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null });
 
-  app.post<{ Body: RegisterBody }>('/register', { schema: registerSchema, onRequest: rateLimitHook(limiter, 'register') }, async (req, reply) => {
-    const { locale: given, ...rest } = req.body;
+  app.post<{ Body: RegisterBody }>('/register', { schema: registerSchema, onRequest: rateLimitHook(limits.signup, 'register') }, async (req, reply) => {
+    const { locale: given, captchaToken, ...rest } = req.body;
+    if (captcha) await captcha.verify(captchaToken, req.ip);
     const { user, verification } = await register({ ...rest, locale: locale(given, req.headers['accept-language']) });
     return reply.status(201).send({ message: 'Account created', user, verification: { id: verification.id, expiresAt: verification.expiresAt.toISOString() } });
   });
 
-  app.post<{ Body: LoginBody }>('/login', { schema: loginSchema, onRequest: rateLimitHook(limiter, 'login') }, async (req, reply) => {
+  app.post<{ Body: LoginBody }>('/login', { schema: loginSchema, onRequest: rateLimitHook(limits.login, 'login') }, async (req, reply) => {
     const body = req.body;
     if (body.email === undefined && body.username === undefined) {
       throw new AppError('validation_failed', { details: [{ field: 'email', message: 'email or username is required' }] });
@@ -66,6 +72,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     const fromBody = req.body?.refreshToken;
     const token = fromBody ?? refreshCookie(req);
     if (!token) throw new AppError('invalid_refresh_token', { message: 'No refresh token was sent' });
+    if (!fromBody) csrf(req);
     try {
       const result = await auth.refresh(token);
       if (fromBody) return { accessToken: result.accessToken, refreshToken: result.refreshToken };
@@ -85,8 +92,11 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
   app.get('/verify', { schema: verifySchema, onRequest: guard }, async (req) => ({ valid: true, user: toPublicUser(authed(req).user) }));
 
   app.post<{ Body: TokenBody | undefined }>('/logout', { schema: logoutSchema, preValidation: optionalBody }, async (req, reply) => {
+    const accessToken = bearerToken(req);
+    const cookie = refreshCookie(req);
+    if (!accessToken && !req.body?.refreshToken && cookie) csrf(req);
     clearRefreshCookie(reply, cookies);
-    await auth.logout({ accessToken: bearerToken(req), refreshToken: req.body?.refreshToken ?? refreshCookie(req) });
+    await auth.logout({ accessToken, refreshToken: req.body?.refreshToken ?? cookie });
     return { message: 'Logged out' };
   });
 };

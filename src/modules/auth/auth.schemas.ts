@@ -30,7 +30,8 @@ export const registerSchema = {
     properties: {
       username: { type: 'string', minLength: 3, maxLength: 50, pattern: '^[\\p{L}\\p{N}][\\p{L}\\p{N}._-]*$', description: 'Letters, digits, `.`, `_`, `-`; starts with a letter or digit; unique regardless of case' },
       email,
-      password: { type: 'string', minLength: 8, maxLength: 128 },
+      password: { type: 'string', minLength: 1, maxLength: 1024, description: 'Checked against the password policy (GET /auth/password-policy); each broken rule has its own code' },
+      captchaToken: { type: 'string', maxLength: 4096, description: 'The CAPTCHA widget token, when AUTH_CAPTCHA_PROVIDER is set' },
       locale: { type: 'string', pattern: '^[a-z]{2,3}(-[A-Za-z]{2})?$', description: 'Language of the emails (`en`, `fr`, ...); default from Accept-Language, else `en`' },
     },
   },
@@ -65,6 +66,7 @@ export const loginSchema = {
       username: { type: 'string', minLength: 1, maxLength: 50 },
       password: { type: 'string', minLength: 1, maxLength: 1024 },
       client: clientKind,
+      captchaToken: { type: 'string', maxLength: 4096, description: 'Needed after AUTH_CAPTCHA_LOGIN_AFTER_FAILURES failures for the identifier' },
     },
   },
   response: {
@@ -80,11 +82,11 @@ export const loginSchema = {
 export const refreshSchema = {
   tags: ['auth'],
   summary: 'Exchange a refresh token for a new access token (rotation)',
-  description: 'The refresh token comes from the cookie, or from the body for native clients (who then get the new one in the body). A spent token presented again after `AUTH_REFRESH_TOKEN_REUSE_INTERVAL` seconds revokes the session (`refresh_token_reused`).',
+  description: 'The refresh token comes from the cookie, or from the body for native clients (who then get the new one in the body). A spent token presented again after `AUTH_REFRESH_TOKEN_REUSE_INTERVAL` seconds revokes the session (`refresh_token_reused`). With the cookie, the request needs an `Origin` of this service or `AUTH_CORS_ORIGINS` (or `Sec-Fetch-Site: same-origin`), else 403 `csrf_rejected`.',
   body: { type: 'object', additionalProperties: false, properties: { refreshToken: refreshTokenField } },
   response: {
     200: { type: 'object', required: ['accessToken'], properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string', description: 'Only when the token came in the body' } } },
-    ...errors(400, 401, 413, 415, 429),
+    ...errors(400, 401, 403, 413, 415, 429),
   },
 } as const;
 

@@ -7,10 +7,14 @@ import type { PasswordHasher } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
 import type { Notices } from '../account/index.ts';
+import type { RateLimiter } from '../../core/http/index.ts';
+import { sha256 } from '../../core/crypto/index.ts';
 import type { Mailer } from '../mail/index.ts';
+import type { Captcha } from './captcha.ts';
+import type { Lockout } from './lockout.ts';
 import type { SessionContext, SessionsService } from '../sessions/index.ts';
 import type { AccessClaims, TokensService } from '../tokens/index.ts';
-import { toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
+import { normalizeEmail, normalizeUsername, toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
 
 export interface AuthServiceDeps {
   db: Kysely<Database>;
@@ -30,12 +34,26 @@ export interface AuthServiceDeps {
   notices: Pick<Notices, 'newSignIn'>;
   /** Sends what the sign-in transaction queued. */
   mailer: Pick<Mailer, 'flush'>;
+  /** Days after which a password must be changed at sign-in (0: never). */
+  passwordMaxAgeDays: number;
+  /** A token that only allows setting a new password (for `password_expired`). */
+  issuePasswordChange: (user: UserRow) => Promise<{ token: string; expiresAt: Date }>;
+  lockout: Lockout;
+  /** Queues the "account locked" message. */
+  notifyLocked: (user: UserRow, until: Date) => Promise<void>;
+  /** Per-identifier sign-in limit (all attempts, from any address). */
+  identifierLimit: RateLimiter;
+  /** Bot check; needed at sign-in after `captchaAfter` failures for the identifier. */
+  captcha?: Captcha | undefined;
+  captchaAfter: number;
+  lockoutDurationSeconds: number;
 }
 
 export interface LoginInput {
   email?: string | undefined;
   username?: string | undefined;
   password: string;
+  captchaToken?: string | undefined;
 }
 
 export interface SignedIn {
@@ -63,30 +81,50 @@ export function createAuthService(deps: AuthServiceDeps) {
   }
 
   async function login(input: LoginInput, ctx: Omit<SessionContext, 'amr'>): Promise<SignedIn> {
-    // 1. Find the account by email or username.
+    // 1. The identifier as typed (normalised) is limited from every address at once.
+    const identifier = input.email !== undefined ? `email:${normalizeEmail(input.email)}` : `username:${normalizeUsername(input.username ?? '').toLowerCase()}`;
+    await deps.identifierLimit.hit(`login-id:${sha256(identifier).toString('base64url')}`);
+    // 2. Find the account by email or username.
     const user = input.email !== undefined ? await users.findByEmail(input.email) : await users.findByUsername(input.username ?? '');
-    // 2. Check the password; unknown users cost the same hash so timing tells nothing.
+    // 3. A locked identifier stops here, account or not (the same keys and work either way).
+    const keys = deps.lockout.keysOf(identifier, user?.id ?? `none-${sha256(identifier).toString('base64url')}`);
+    await deps.lockout.assertOpen(keys);
+    // 4. After repeated failures, a bot check.
+    if (deps.captcha && (await deps.lockout.failures(keys)).count >= deps.captchaAfter) await deps.captcha.verify(input.captchaToken, ctx.ip ?? undefined);
+    // 5. Check the password; unknown users cost the same hash so timing tells nothing.
+    const failed = async (reason: string) => {
+      decision('login_failed', { reason, ...(user ? { userId: user.id } : {}), ip: ctx.ip });
+      if ((await deps.lockout.fail(keys)) && user) {
+        log.warn({ auth: 'account_locked', userId: user.id }, 'sign-in locked after repeated failures');
+        await deps.notifyLocked(user, new Date(clock.now() + deps.lockoutDurationSeconds * 1000));
+      }
+      return new AppError('invalid_credentials');
+    };
     if (!user?.password_hash) {
       await passwords.dummyVerify(input.password);
-      decision('login_failed', { reason: 'unknown_user', ip: ctx.ip });
-      throw new AppError('invalid_credentials');
+      throw await failed('unknown_user');
     }
     const check = await passwords.verify(user.password_hash, input.password);
-    if (!check.ok) {
-      decision('login_failed', { reason: 'wrong_password', userId: user.id, ip: ctx.ip });
-      throw new AppError('invalid_credentials');
-    }
-    // 3. Disabled accounts stop here (only someone who knows the password learns this).
+    if (!check.ok) throw await failed('wrong_password');
+    await deps.lockout.reset(keys);
+    // 6. Disabled accounts stop here (only someone who knows the password learns this).
     if (!user.is_active) {
       decision('login_failed', { reason: 'account_disabled', userId: user.id, ip: ctx.ip });
       throw new AppError('account_disabled');
     }
-    // 4. An unverified address stops here when verification is required.
+    // 7. An unverified address stops here when verification is required.
     if (deps.requireVerifiedEmail && !user.email_verified) {
       decision('login_failed', { reason: 'email_not_verified', userId: user.id, ip: ctx.ip });
       throw new AppError('email_not_verified');
     }
-    // 5. Legacy or outdated hashes become argon2id with current parameters.
+    // 8. An expired password must be replaced before any session starts.
+    const changedAt = (user.password_changed_at ?? user.created_at).getTime();
+    if (deps.passwordMaxAgeDays > 0 && clock.now() - changedAt > deps.passwordMaxAgeDays * 86_400_000) {
+      decision('login_failed', { reason: 'password_expired', userId: user.id, ip: ctx.ip });
+      const change = await deps.issuePasswordChange(user);
+      throw new AppError('password_expired', { details: { passwordChangeToken: change.token, expiresAt: change.expiresAt.toISOString() } });
+    }
+    // 9. Legacy or outdated hashes become argon2id with current parameters.
     const newHash = check.needsRehash ? await passwords.hash(input.password) : undefined;
     const signedIn = await signIn(user, { ...ctx, amr: ['pwd'] }, { newHash, notify: true });
     decision('login_succeeded', { userId: user.id, sessionId: signedIn.sessionId, client: ctx.client, rehashed: Boolean(newHash) });
@@ -187,7 +225,15 @@ export function createAuthService(deps: AuthServiceDeps) {
     };
   }
 
-  return { login, signIn, refresh, authenticate, logout, introspect };
+  /** Lifts a sign-in lock of a user (both identifiers); an admin action. */
+  async function unlock(user: UserRow): Promise<void> {
+    await deps.lockout.reset([
+      ...deps.lockout.keysOf(`email:${normalizeEmail(user.email)}`, user.id),
+      ...deps.lockout.keysOf(`username:${normalizeUsername(user.username).toLowerCase()}`),
+    ]);
+  }
+
+  return { login, signIn, refresh, authenticate, logout, introspect, unlock };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

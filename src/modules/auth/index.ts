@@ -4,3 +4,5 @@ export { createAuthService, type AuthService, type Authenticated } from './auth.
 export { authRoutes } from './auth.routes.ts';
 export { sessionsRoutes } from './sessions.routes.ts';
 export { introspectRoutes } from './introspect.routes.ts';
+export { createLockout, type Lockout } from './lockout.ts';
+export { createCaptcha, type Captcha } from './captcha.ts';

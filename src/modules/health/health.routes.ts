@@ -8,19 +8,21 @@ export interface HealthRoutesOptions {
   db: Kysely<unknown>;
   /** Extra readiness checks (Redis, NATS ...): each throws when its dependency is down. */
   checks?: Record<string, () => Promise<void>>;
+  /** Checks of parts with a fallback: failing, they make the answer `degraded` (still 200). */
+  degraded?: Record<string, () => Promise<void>>;
 }
 
 const okSchema = {
   type: 'object',
   required: ['status'],
-  properties: { status: { type: 'string', enum: ['ok'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+  properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
 } as const;
 
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { db, checks = {} }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { db, checks = {}, degraded = {} }) => {
   app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness: the process is up', response: { 200: okSchema } } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', {
-    schema: { tags: ['health'], summary: 'Readiness: database reachable and migrations applied', response: { 200: okSchema } },
+    schema: { tags: ['health'], summary: 'Readiness: database reachable and migrations applied', description: '503 `not_ready` when the database fails; 200 with status `degraded` while Redis or the invalidation bus is down (in-memory limits, cache bypassed).', response: { 200: okSchema } },
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     const results: Record<string, string> = {};
@@ -39,6 +41,18 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     await run('migrations', async () => { if (!(await migrationsDone(db))) throw new Error('pending migrations'); });
     for (const [name, check] of Object.entries(checks)) await run(name, check);
     if (failed.length) throw new AppError('not_ready', { details: results });
-    return { status: 'ok', checks: results };
+    // Parts with a fallback: failing, the service still answers, in a degraded mode.
+    let degradedNow = false;
+    for (const [name, check] of Object.entries(degraded)) {
+      try {
+        await check();
+        results[name] = 'ok';
+      } catch (err) {
+        req.log.warn({ check: name, err: (err as Error).message }, 'degraded: running on a fallback');
+        results[name] = 'degraded';
+        degradedNow = true;
+      }
+    }
+    return { status: degradedNow ? 'degraded' : 'ok', checks: results };
   });
 };

@@ -10,6 +10,7 @@ export interface NewUser {
   role: string;
   locale: string;
   email_verified?: boolean;
+  password_changed_at?: Date | null;
 }
 
 export async function insertUser(db: Db, row: NewUser): Promise<UserRow> {
@@ -47,8 +48,25 @@ export async function recordLogin(db: Db, id: string, at: Date, newPasswordHash?
   return row.last_login ?? at;
 }
 
-export async function setPassword(db: Db, id: string, hash: string, at: Date): Promise<void> {
-  await db.updateTable('users').set({ password_hash: hash, updated_at: at }).where('id', '=', id).execute();
+/**
+ * Sets a new password. With `keep` > 0 the replaced hash joins the history, of which the
+ * newest `keep - 1` are kept (the current password counts as one of the last `keep`).
+ */
+export async function setPassword(db: Db, id: string, hash: string, at: Date, keep: number): Promise<void> {
+  const row = await db.selectFrom('users').select('password_hash').where('id', '=', id).forUpdate().executeTakeFirst();
+  await db.updateTable('users').set({ password_hash: hash, password_changed_at: at, updated_at: at }).where('id', '=', id).execute();
+  if (keep > 1 && row?.password_hash) await db.insertInto('password_history').values({ user_id: id, password_hash: row.password_hash, created_at: at }).execute();
+  // Only the newest keep - 1 earlier hashes are needed; none at all when history is off.
+  await sql`
+    delete from password_history where user_id = ${id} and id not in (
+      select id from password_history where user_id = ${id} order by created_at desc, id desc limit ${Math.max(0, keep - 1)})`.execute(db);
+}
+
+/** The current hash and the newest history hashes, newest first. */
+export async function previousHashes(db: Db, id: string, n: number): Promise<string[]> {
+  const current = await db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirst();
+  const history = n > 1 ? await db.selectFrom('password_history').select('password_hash').where('user_id', '=', id).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(n - 1).execute() : [];
+  return [current?.password_hash, ...history.map((h) => h.password_hash)].filter((h): h is string => !!h);
 }
 
 export async function markEmailVerified(db: Db, id: string, at: Date): Promise<void> {

@@ -34,7 +34,14 @@ export function normalizeUsername(username: string): string {
   return username.trim().normalize('NFKC');
 }
 
+/** The password policy as users needs it (see the passwords module). */
+export interface PasswordRules {
+  check(password: string, who: { username?: string; email?: string; previousHashes?: () => Promise<string[]> }): Promise<void>;
+  settings: { historyCount: number };
+}
+
 export interface UsersServiceDeps {
+  policy: PasswordRules;
   db: Kysely<Database>;
   passwords: PasswordHasher;
   defaultRole: string;
@@ -68,10 +75,11 @@ export function createUsersService(deps: UsersServiceDeps) {
     const taken = await repo.emailOrUsernameTaken(db, email, username);
     if (taken.email) throw new AppError('email_taken');
     if (taken.username) throw new AppError('username_taken');
+    await deps.policy.check(input.password, { username, email });
     const passwordHash = await passwords.hash(input.password);
     try {
       const { row, extra } = await db.transaction().execute(async (trx) => {
-        const created = await insertNew(trx, { username, email, password_hash: passwordHash, locale: input.locale ?? 'en' });
+        const created = await insertNew(trx, { username, email, password_hash: passwordHash, password_changed_at: new Date(deps.clock.now()), locale: input.locale ?? 'en' });
         return { row: created, extra: onCreated ? await onCreated(trx, created) : undefined };
       });
       return { user: toPublicUser(row), row, extra };
@@ -103,7 +111,12 @@ export function createUsersService(deps: UsersServiceDeps) {
     findByUsername: (username: string, on: Db = db) => repo.findByUsername(on, normalizeUsername(username)),
     recordLogin: (on: Db, id: string, at: Date, newHash?: string) => repo.recordLogin(on, id, at, newHash),
     createFromEmail,
-    setPassword: (on: Db, id: string, hash: string) => repo.setPassword(on, id, hash, new Date(deps.clock.now())),
+    /** Stores a new password hash (the replaced one joins the history when it is kept). */
+    setPassword: (on: Db, id: string, hash: string) => repo.setPassword(on, id, hash, new Date(deps.clock.now()), deps.policy.settings.historyCount),
+    /** Checks a new password for a user against the policy, their history included. */
+    checkNewPassword: (user: UserRow, password: string) => deps.policy.check(password, {
+      username: user.username, email: user.email, previousHashes: () => repo.previousHashes(db, user.id, deps.policy.settings.historyCount),
+    }),
     markEmailVerified: (on: Db, id: string) => repo.markEmailVerified(on, id, new Date(deps.clock.now())),
     /** Sets a confirmed new address (which counts as verified); email_taken if another account has it. */
     async updateEmail(on: Db, id: string, email: string): Promise<void> {

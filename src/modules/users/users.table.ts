@@ -11,6 +11,8 @@ export interface UsersTable {
   /** Language of the user's emails (`en`, `fr`, ...). */
   locale: Generated<string>;
   last_login: Date | null;
+  /** When the current password was set (null without a password). */
+  password_changed_at: Date | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -18,6 +20,13 @@ export interface UsersTable {
 export interface SystemFlagsTable {
   name: string;
   created_at: Generated<Date>;
+}
+
+export interface PasswordHistoryTable {
+  id: Generated<string>;
+  user_id: string;
+  password_hash: string;
+  created_at: Date;
 }
 
 export type UserRow = Selectable<UsersTable>;

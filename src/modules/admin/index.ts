@@ -1,0 +1,2 @@
+// Admin owns the administrative HTTP surface under /admin.
+export { adminRoutes } from './admin.routes.ts';
