@@ -25,7 +25,7 @@ const int = (n: number) => Math.floor(rnd() * n);
 const STRINGS = ['', ' ', 'a', 'admin', 'a@b', 'x@example.test', '\u0000', '\ud800', '🙂🙂', "' OR 1=1 --", '"; drop table users; --', '<script>alert(1)</script>',
   '../../../etc/passwd', '%00', 'null', 'true', '{}', '[]', 'Bearer x', 'x'.repeat(300), 'é'.repeat(60), '\u202e', 'NaN', '__proto__', '${jndi:ldap://x}'];
 const KEYS = ['username', 'email', 'password', 'refreshToken', 'client', 'role', '__proto__', 'constructor', 'prototype', 'is_active', 'id', '', 'a.b', '$where',
-  'token', 'code', 'newEmail', 'currentPassword', 'newPassword', 'redirectTo', 'locale'];
+  'token', 'code', 'newEmail', 'currentPassword', 'newPassword', 'redirectTo', 'locale', 'captchaToken'];
 
 function value(depth: number): unknown {
   switch (int(depth > 3 ? 6 : 9)) {
@@ -73,6 +73,7 @@ const ENDPOINTS = [
   ['POST', '/auth/password/reset'], ['POST', '/auth/password/change'], ['POST', '/auth/magic-link'], ['GET', '/auth/magic-link/verify'],
   ['POST', '/auth/magic-link/verify'], ['POST', '/auth/email-code'], ['POST', '/auth/email-code/verify'], ['POST', '/auth/email/change'],
   ['POST', '/auth/email/change/confirm'], ['GET', '/auth/email/change/confirm'],
+  ['POST', '/auth/password/expired'], ['GET', '/auth/password-policy'], ['POST', '/admin/users/00000000-0000-4000-8000-000000000000/unlock'], ['POST', '/admin/users/x/unlock'],
 ] as const;
 
 describe(`fuzzed requests (seed ${seed})`, () => {
