@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { bearer, baseEnv, createTestApp, json, signUp, type TestApp } from './helpers/app.ts';
+import { MIGRATION_NAMES } from '../src/core/db/index.ts';
 import { createTestDatabase, testDbMode } from './helpers/db.ts';
 
 const postgres = testDbMode() === 'postgres';
@@ -21,7 +22,7 @@ describe('instances sharing PostgreSQL', { skip: postgres ? false : 'needs Postg
       const keys = await apps[0]!.deps.db.selectFrom('signing_keys').select('kid').execute();
       assert.equal(keys.length, 1);
       const migrations = await sql<{ name: string }>`select name from kysely_migration`.execute(apps[0]!.deps.db);
-      assert.deepEqual(migrations.rows.map((r) => r.name), ['0001_init', '0002_session_devices', '0003_email']);
+      assert.deepEqual(migrations.rows.map((r) => r.name), MIGRATION_NAMES);
       const jwks = await Promise.all(apps.map(async (a) => json(await a.app.inject({ method: 'GET', url: '/.well-known/jwks.json' }))));
       assert.deepEqual(jwks[1], jwks[0]);
       assert.deepEqual(jwks[2], jwks[0]);

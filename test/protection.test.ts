@@ -163,7 +163,7 @@ describe('CSRF on endpoints the refresh cookie authenticates', () => {
   test('refresh and logout by cookie need an allowed Origin (or Sec-Fetch-Site: same-origin)', async () => {
     const s = await signUp(t.app, 'web');
     const refresh = (headers: Record<string, string>) => t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: s.refreshToken }, headers });
-    for (const headers of [{}, { origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://app.example.test.evil.example' }]) {
+    for (const headers of <Record<string, string>[]>[{}, { origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://app.example.test.evil.example' }]) {
       const res = await refresh(headers);
       assert.equal(res.statusCode, 403, JSON.stringify(headers));
       assert.equal(json(res).code, 'csrf_rejected');

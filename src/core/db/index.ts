@@ -1,7 +1,7 @@
 // Database access: connection (PGlite or PostgreSQL), migrations, and the helpers
 // repos share. Repos take `db` or a transaction first; services open transactions.
 export { connectDatabase, type DatabaseHandle, type DbKind, type ConnectOptions } from './connect.ts';
-export { migrateToLatest, migrationsDone, createMigrator } from './migrate.ts';
+export { migrateToLatest, migrationsDone, createMigrator, MIGRATION_NAMES } from './migrate.ts';
 
 /** True when a PostgreSQL error is a unique violation on the named index or constraint. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {

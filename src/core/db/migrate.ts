@@ -14,6 +14,9 @@ const migrations: Record<string, Migration> = {
   '0004_password_protection': m0004,
 };
 
+/** Every migration's name, in order. */
+export const MIGRATION_NAMES = Object.keys(migrations);
+
 export function createMigrator(db: Kysely<unknown>): Migrator {
   return new Migrator({ db, provider: { getMigrations: async () => migrations } });
 }
