@@ -26,33 +26,29 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     const results: Record<string, string> = {};
-    const failed: string[] = [];
-    const run = async (name: string, check: () => Promise<void>) => {
+    /** Runs a check; a failure is recorded as `failing` (hard) or `degraded` (with a fallback). */
+    const run = async (name: string, check: () => Promise<void>, onFailure: 'failing' | 'degraded') => {
       try {
         await check();
         results[name] = 'ok';
+        return true;
       } catch (err) {
-        req.log.warn({ check: name, err: (err as Error).message }, 'readiness check failed');
-        results[name] = 'failing';
-        failed.push(name);
+        req.log.warn({ check: name, err: (err as Error).message }, onFailure === 'failing' ? 'readiness check failed' : 'degraded: running on a fallback');
+        results[name] = onFailure;
+        return false;
       }
     };
-    await run('database', async () => { await sql`select 1`.execute(db); });
-    await run('migrations', async () => { if (!(await migrationsDone(db))) throw new Error('pending migrations'); });
-    for (const [name, check] of Object.entries(checks)) await run(name, check);
-    if (failed.length) throw new AppError('not_ready', { details: results });
+    const hard: [string, () => Promise<void>][] = [
+      ['database', async () => { await sql`select 1`.execute(db); }],
+      ['migrations', async () => { if (!(await migrationsDone(db))) throw new Error('pending migrations'); }],
+      ...Object.entries(checks),
+    ];
+    let ready = true;
+    for (const [name, check] of hard) ready = (await run(name, check, 'failing')) && ready;
+    if (!ready) throw new AppError('not_ready', { details: results });
     // Parts with a fallback: failing, the service still answers, in a degraded mode.
     let degradedNow = false;
-    for (const [name, check] of Object.entries(degraded)) {
-      try {
-        await check();
-        results[name] = 'ok';
-      } catch (err) {
-        req.log.warn({ check: name, err: (err as Error).message }, 'degraded: running on a fallback');
-        results[name] = 'degraded';
-        degradedNow = true;
-      }
-    }
+    for (const [name, check] of Object.entries(degraded)) degradedNow = !(await run(name, check, 'degraded')) || degradedNow;
     return { status: degradedNow ? 'degraded' : 'ok', checks: results };
   });
 };
