@@ -12,6 +12,7 @@ import { AppError } from './core/errors/index.ts';
 import { createAuthGuard, createCsrfCheck, installErrorHandler } from './core/http/index.ts';
 import { publicUrl } from './core/config/index.ts';
 import { adminRoutes } from './modules/admin/index.ts';
+import { mfaRoutes } from './modules/mfa/index.ts';
 import { passwordPolicyRoutes } from './modules/passwords/index.ts';
 import { accountRoutes } from './modules/account/index.ts';
 import { authRoutes, introspectRoutes, sessionsRoutes } from './modules/auth/index.ts';
@@ -108,6 +109,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       tags: [
         { name: 'auth', description: 'Core token API' },
         { name: 'email', description: 'Email verification, password reset and change, magic links, email codes, change of email' },
+        { name: 'mfa', description: 'Second factors (TOTP, email, SMS, recovery codes), the second step of sign-in, step-up' },
         { name: 'sessions', description: "The caller's sessions and devices" },
         { name: 'tokens', description: 'Signing keys' },
         { name: 'admin', description: 'Administration (role admin)' },
@@ -132,7 +134,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: '/admin', auth: deps.auth, users: deps.users, guard });
   await app.register(accountRoutes, {
     prefix: '/auth', auth: deps.auth, account: deps.account, passwordless: deps.passwordless, redirects: deps.redirects, templates,
-    limiter: deps.limiter, cookies: deps.cookies, guard,
+    limiter: deps.limiter, cookies: deps.cookies, guard, stepUp: (sid) => deps.mfa.requireRecent(sid),
+  });
+  await app.register(mfaRoutes, {
+    prefix: '/auth', mfa: deps.mfa, auth: deps.auth, users: deps.users, passwords: deps.passwords, limiter: deps.limiter, cookies: deps.cookies, guard,
   });
   await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, guard, cookies: deps.cookies });
   await app.register(introspectRoutes, { prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret });

@@ -2,6 +2,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { EmailTokensTable, MailRequestsTable } from './modules/account/account.table.ts';
 import type { MailOutboxTable } from './modules/mail/mail.table.ts';
+import type { MfaChallengesTable, MfaFactorsTable, MfaRecoveryCodesTable } from './modules/mfa/mfa.table.ts';
 import type { RefreshTokensTable, SessionsTable } from './modules/sessions/sessions.table.ts';
 import type { SigningKeysTable } from './modules/tokens/keys.table.ts';
 import type { PasswordHistoryTable, SystemFlagsTable, UsersTable } from './modules/users/users.table.ts';
@@ -16,6 +17,9 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   email_tokens: EmailTokensTable;
   mail_requests: MailRequestsTable;
+  mfa_factors: MfaFactorsTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }
 
 /** A database handle or an open transaction: what every repo function takes first. */

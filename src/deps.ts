@@ -20,6 +20,7 @@ import {
   type AccountService, type PasswordlessService, type RedirectPolicy,
 } from './modules/account/index.ts';
 import { createAuthService, createCaptcha, createLockout, type AuthService, type Captcha } from './modules/auth/index.ts';
+import { createLogSmsProvider, createMfaService, createSnsProvider, createTwilioProvider, type MfaService } from './modules/mfa/index.ts';
 import { commonPasswords, createBreachChecker, createPasswordPolicy, type PasswordPolicy } from './modules/passwords/index.ts';
 import { createLogTransport, createMailer, createMailOutbox, createSmtpTransport, loadTemplates, type MailOutbox, type Mailer } from './modules/mail/index.ts';
 import { createSessionsService, noGeoLocator, openGeoLocator, type SessionsService } from './modules/sessions/index.ts';
@@ -50,6 +51,7 @@ export interface Deps {
   outbox: MailOutbox;
   mailer: Mailer;
   account: AccountService;
+  mfa: MfaService;
   passwordless: PasswordlessService;
   redirects: RedirectPolicy;
   readinessChecks: Record<string, () => Promise<void>>;
@@ -184,6 +186,18 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       ? createCaptcha({ provider: config.captchaProvider, secret: config.captchaSecret, verifyUrl: config.captchaVerifyUrl, log })
       : undefined;
     const lockout = createLockout({ enabled: config.lockoutEnabled, attempts: config.lockoutAttempts, durationSeconds: config.lockoutDuration, redis });
+    const sms = config.smsProvider === 'twilio'
+      ? createTwilioProvider({ accountSid: config.twilioAccountSid ?? '', authToken: config.twilioAuthToken ?? '', from: config.twilioPhoneNumber ?? '', baseUrl: config.twilioApiUrl })
+      : config.smsProvider === 'aws_sns'
+        ? createSnsProvider({ accessKeyId: config.awsSnsAccessKey ?? '', secretAccessKey: config.awsSnsSecretKey ?? '', region: config.awsSnsRegion ?? '', endpoint: config.awsSnsEndpoint })
+        : createLogSmsProvider(log);
+    const mfa = createMfaService({
+      db, clock, log, encrypter, secret: encryptionKey, users, sessions, mailer, sms,
+      settings: {
+        issuer: config.mfaTotpIssuer, challengeTtl: config.mfaChallengeExpiresIn, requiredForRoles: config.mfaRequiredForRoles,
+        reauthMaxAge: config.reauthMaxAge, smsEnabled: config.mfaSmsEnabled, smsPerNumberPerHour: config.mfaSmsPerNumberLimit, smsPerDay: config.mfaSmsDailyLimit,
+      },
+    });
     // The account service needs auth (to sign in) and auth needs one account function.
     let accountRef: AccountService | undefined;
     const auth = createAuthService({
@@ -191,7 +205,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       requireVerifiedEmail: config.emailVerificationRequired, notices, mailer,
       passwordMaxAgeDays: config.passwordChangeRequiredDays,
       issuePasswordChange: (user) => accountRef!.issuePasswordChange(user),
-      lockout, identifierLimit: limits.login, captcha, captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
+      lockout, identifierLimit: limits.login, mfa, captcha, captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
       notifyLocked: async (user, until) => {
         await db.transaction().execute((trx) => notices.accountLocked(trx, user, until));
         mailer.flush();
@@ -237,7 +251,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, auth, outbox, mailer, account, passwordless, redirects, readinessChecks, close,
+      users, sessions, tokens, auth, outbox, mailer, account, mfa, passwordless, redirects, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

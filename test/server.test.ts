@@ -70,7 +70,10 @@ describe('the server process', () => {
       socket.on('data', (d: Buffer) => { raw += d.toString(); });
       const socketClosed = once(socket, 'close');
       socket.write(`POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      await new Promise((r) => setTimeout(r, 30));
+      // SIGTERM once the server has taken the login in (its request line is logged).
+      const seen = Date.now() + 10_000;
+      while (!/"url":"\/auth\/login"/.test(first.out()) && Date.now() < seen) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
       first.child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 60));
       socket.write('GET /auth/me HTTP/1.1\r\nHost: x\r\n\r\n');

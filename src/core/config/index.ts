@@ -45,6 +45,12 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.smtpPass !== undefined && c.smtpUser === undefined) problems.push('AUTH_SMTP_PASS: set AUTH_SMTP_USER too');
   if (c.passwordMaxLength < c.passwordMinLength) problems.push('AUTH_PASSWORD_MAX_LENGTH: must be at least AUTH_PASSWORD_MIN_LENGTH');
   if (c.captchaProvider && !c.captchaSecret) problems.push('AUTH_CAPTCHA_SECRET: required with AUTH_CAPTCHA_PROVIDER');
+  if (c.mfaSmsEnabled && c.smsProvider === 'twilio' && !(c.twilioAccountSid && c.twilioAuthToken && c.twilioPhoneNumber)) {
+    problems.push('SMS_PROVIDER=twilio: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER');
+  }
+  if (c.mfaSmsEnabled && c.smsProvider === 'aws_sns' && !(c.awsSnsAccessKey && c.awsSnsSecretKey && c.awsSnsRegion)) {
+    problems.push('SMS_PROVIDER=aws_sns: set AWS_SNS_ACCESS_KEY, AWS_SNS_SECRET_KEY and AWS_SNS_REGION');
+  }
   if (c.refreshReuseInterval >= c.refreshTokenExpiry) {
     problems.push('AUTH_REFRESH_TOKEN_REUSE_INTERVAL: must be shorter than AUTH_REFRESH_TOKEN_EXPIRY');
   }

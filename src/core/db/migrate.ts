@@ -6,12 +6,14 @@ import * as m0001 from './migrations/0001_init.ts';
 import * as m0002 from './migrations/0002_session_devices.ts';
 import * as m0003 from './migrations/0003_email.ts';
 import * as m0004 from './migrations/0004_password_protection.ts';
+import * as m0005 from './migrations/0005_mfa.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
   '0002_session_devices': m0002,
   '0003_email': m0003,
   '0004_password_protection': m0004,
+  '0005_mfa': m0005,
 };
 
 /** Every migration's name, in order. */

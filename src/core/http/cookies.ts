@@ -23,3 +23,10 @@ export function refreshCookie(req: FastifyRequest): string | undefined {
   const v = req.cookies?.[REFRESH_COOKIE];
   return v ? v : undefined;
 }
+
+/** The answer of a sign-in: tokens in the body for native clients; the refresh token as a cookie for browsers. */
+export function signedInBody(reply: FastifyReply, client: string, r: { accessToken: string; refreshToken: string; user: unknown }, s: CookieSettings) {
+  if (client === 'native') return { accessToken: r.accessToken, refreshToken: r.refreshToken, user: r.user };
+  setRefreshCookie(reply, r.refreshToken, s);
+  return { accessToken: r.accessToken, user: r.user };
+}

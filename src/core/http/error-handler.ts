@@ -9,6 +9,7 @@ export interface ErrorBody {
   code: string;
   details?: unknown;
   requestId?: string;
+  [field: string]: unknown;
 }
 
 const FRAMEWORK_CODES: Record<string, ErrorCode> = {
@@ -33,7 +34,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
     if (err instanceof AppError) {
       if (err.headers) reply.headers(err.headers);
-      const body: ErrorBody = { error: err.message, code: err.code };
+      const body: ErrorBody = { error: err.message, code: err.code, ...err.fields };
       if (err.details !== undefined) body.details = err.details;
       return reply.status(err.status).send(body);
     }
@@ -66,5 +67,9 @@ export const errorResponseSchema = {
     code: { type: 'string', description: 'Stable machine-readable code (docs/errors.md)' },
     details: { description: 'Per-field problems for validation_failed' },
     requestId: { type: 'string', description: 'Present on 500: quote it when reporting the problem' },
+    verification_id: { type: 'string', description: '`mfa_required`: the challenge to answer with POST /auth/login/mfa' },
+    expires_at: { type: 'string', format: 'date-time', description: '`mfa_required`: when the challenge ends' },
+    methods: { type: 'array', items: { type: 'string' }, description: '`mfa_required`: the methods that can answer it, the preferred first (its code already sent)' },
+    enrollment_token: { type: 'string', description: '`mfa_enrollment_required`: allows only enrolling a factor, then signs in' },
   },
 } as const;

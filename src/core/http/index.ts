@@ -3,6 +3,6 @@
 export { installErrorHandler, errorResponseSchema, type ErrorBody } from './error-handler.ts';
 export { createRateLimiter, rateLimitHook, type RateLimiter } from './rate-limit.ts';
 export { createAuthGuard, bearerToken } from './auth-guard.ts';
-export { setRefreshCookie, clearRefreshCookie, refreshCookie, REFRESH_COOKIE, type CookieSettings } from './cookies.ts';
+export { setRefreshCookie, clearRefreshCookie, refreshCookie, signedInBody, REFRESH_COOKIE, type CookieSettings } from './cookies.ts';
 export { clientKey } from './client-key.ts';
 export { createCsrfCheck } from './csrf.ts';

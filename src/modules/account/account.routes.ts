@@ -3,7 +3,7 @@
 // outcome or the error code in the query string, never in a JSON page.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { rateLimitHook, setRefreshCookie, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { rateLimitHook, setRefreshCookie, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { Templates } from '../mail/index.ts';
 import { normalizeEmail } from '../users/index.ts';
@@ -22,6 +22,8 @@ export interface AccountRoutesOptions {
   limiter: RateLimiter;
   cookies: CookieSettings;
   guard: (req: FastifyRequest) => Promise<void>;
+  /** Step-up: the session must have proven its user recently (sensitive actions). */
+  stepUp: (sessionId: string) => Promise<void>;
 }
 
 interface ProofBody { token?: string; id?: string; email?: string; code?: string }
@@ -50,15 +52,13 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
       target = await fn();
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      target = redirects.withParams(redirects.check(undefined), { error: err.code });
+      // A sign-in that needs its second step carries the challenge to the application.
+      const extra = Object.fromEntries(Object.entries(err.fields ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]));
+      target = redirects.withParams(redirects.check(undefined), { error: err.code, ...extra });
     }
     return reply.redirect(target, 302);
   };
-  const tokensFor = (reply: FastifyReply, client: string, r: { accessToken: string; refreshToken: string; user: unknown }) => {
-    if (client === 'native') return { accessToken: r.accessToken, refreshToken: r.refreshToken, user: r.user };
-    setRefreshCookie(reply, r.refreshToken, cookies);
-    return { accessToken: r.accessToken, user: r.user };
-  };
+  const tokensFor = (reply: FastifyReply, client: string, r: { accessToken: string; refreshToken: string; user: unknown }) => signedInBody(reply, client, r, cookies);
 
   app.post<{ Body: ProofBody }>('/verify-email', { schema: schemas.verifyEmailSchema, onRequest: limit('verify-email') }, async (req) => {
     const user = await account.verifyEmail(proofOf(req.body));
@@ -94,6 +94,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
 
   app.post<{ Body: { currentPassword: string; newPassword: string } }>('/password/change', { schema: schemas.changePasswordSchema, onRequest: [limit('password'), guard] }, async (req) => {
     const { claims } = authed(req);
+    await opts.stepUp(claims.sid);
     await account.changePassword(claims.sub, claims.sid, req.body.currentPassword, req.body.newPassword);
     return { message: 'Password changed; other sessions have been signed out' };
   });
@@ -126,7 +127,9 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
   });
 
   app.post<{ Body: { newEmail: string } }>('/email/change', { schema: schemas.emailChangeSchema, onRequest: [limit('email-change'), guard] }, async (req, reply) => {
-    const r = await account.requestEmailChange(authed(req).claims.sub, req.body.newEmail);
+    const { claims } = authed(req);
+    await opts.stepUp(claims.sid);
+    const r = await account.requestEmailChange(claims.sub, req.body.newEmail);
     return reply.status(202).send({ message: 'Confirm the change from the message sent to the new address', id: r.id, expiresAt: r.expiresAt.toISOString() });
   });
 

@@ -16,7 +16,7 @@ import type { RedirectPolicy } from './redirects.ts';
 export interface PasswordlessDeps {
   db: Kysely<Database>;
   users: UsersService;
-  auth: Pick<AuthService, 'signIn'>;
+  auth: Pick<AuthService, 'signIn' | 'secondFactorGate'>;
   mailer: Mailer;
   tokens: OneTimeTokens;
   limits: AddressLimits;
@@ -98,12 +98,14 @@ export function createPasswordlessService(deps: PasswordlessDeps, background: Ba
   /** Signs in with a magic link's token; returns the session and where to send the browser. */
   async function verifyMagicLink(token: string, ctx: Omit<SessionContext, 'amr'>) {
     const { user, redirectTo } = await accountFor('magic_link', { token });
+    await deps.auth.secondFactorGate(user, ctx.client, 'otp', ctx.ip);
     const signedIn = await deps.auth.signIn(user, { ...ctx, amr: ['otp'] });
     return { ...signedIn, redirectTo: redirectTo ?? deps.redirects.check(undefined) };
   }
 
   async function verifyEmailCode(email: string, code: string, ctx: Omit<SessionContext, 'amr'>) {
     const { user } = await accountFor('email_code', { email: normalizeEmail(email), code });
+    await deps.auth.secondFactorGate(user, ctx.client, 'otp', ctx.ip);
     return deps.auth.signIn(user, { ...ctx, amr: ['otp'] });
   }
 

@@ -10,6 +10,7 @@ import type { Notices } from '../account/index.ts';
 import type { RateLimiter } from '../../core/http/index.ts';
 import { sha256 } from '../../core/crypto/index.ts';
 import type { Mailer } from '../mail/index.ts';
+import type { MfaService } from '../mfa/index.ts';
 import type { Captcha } from './captcha.ts';
 import type { Lockout } from './lockout.ts';
 import type { SessionContext, SessionsService } from '../sessions/index.ts';
@@ -47,6 +48,8 @@ export interface AuthServiceDeps {
   captcha?: Captcha | undefined;
   captchaAfter: number;
   lockoutDurationSeconds: number;
+  /** Second factors: the challenge after a right password, or enrollment required by role. */
+  mfa: Pick<MfaService, 'enrollmentRequired' | 'enrollmentToken' | 'loginChallenge'>;
 }
 
 export interface LoginInput {
@@ -124,11 +127,31 @@ export function createAuthService(deps: AuthServiceDeps) {
       const change = await deps.issuePasswordChange(user);
       throw new AppError('password_expired', { details: { passwordChangeToken: change.token, expiresAt: change.expiresAt.toISOString() } });
     }
-    // 9. Legacy or outdated hashes become argon2id with current parameters.
+    // 9. A second factor, or its enrollment when the role requires one.
+    await secondFactorGate(user, ctx.client, 'pwd', ctx.ip);
+    // 10. Legacy or outdated hashes become argon2id with current parameters.
     const newHash = check.needsRehash ? await passwords.hash(input.password) : undefined;
     const signedIn = await signIn(user, { ...ctx, amr: ['pwd'] }, { newHash, notify: true });
     decision('login_succeeded', { userId: user.id, sessionId: signedIn.sessionId, client: ctx.client, rehashed: Boolean(newHash) });
     return signedIn;
+  }
+
+  /**
+   * Stops a sign-in whose first factor is done when a second one is due: a role that
+   * requires MFA without a factor gets an enrollment token; a user with factors gets a
+   * challenge (the preferred code is sent). Passes when neither applies.
+   */
+  async function secondFactorGate(user: UserRow, client: string, firstAmr: string, ip: string | null): Promise<void> {
+    if (await deps.mfa.enrollmentRequired(user)) {
+      decision('login_failed', { reason: 'mfa_enrollment_required', userId: user.id, ip });
+      const e = await deps.mfa.enrollmentToken(user, client);
+      throw new AppError('mfa_enrollment_required', { fields: { enrollment_token: e.token, expires_at: e.expiresAt.toISOString() } });
+    }
+    const challenge = await deps.mfa.loginChallenge(user, client, firstAmr);
+    if (challenge) {
+      decision('login_mfa_required', { userId: user.id, methods: challenge.methods, ip });
+      throw new AppError('mfa_required', { fields: { verification_id: challenge.verificationId, expires_at: challenge.expiresAt.toISOString(), methods: challenge.methods } });
+    }
   }
 
   /**
@@ -151,7 +174,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       await sessions.announce(evicted);
       log.info({ auth: 'session_evicted', userId: user.id, sessionIds: evicted }, 'active-session limit reached: least recently used sessions revoked');
     }
-    const { accessToken } = tokens.issueAccessToken(user, session.id);
+    const { accessToken } = tokens.issueAccessToken(user, session.id, ctx.amr);
     return { accessToken, refreshToken, user: toPublicUser(user), sessionId: session.id };
   }
 
@@ -167,7 +190,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       throw new AppError('invalid_refresh_token');
     }
     decision('refresh_succeeded', { userId: user.id, sessionId: result.sessionId, graced: result.graced });
-    return { accessToken: tokens.issueAccessToken(user, result.sessionId).accessToken, refreshToken: result.refreshToken };
+    return { accessToken: tokens.issueAccessToken(user, result.sessionId, result.amr).accessToken, refreshToken: result.refreshToken };
   }
 
   /** The bearer check: signature and expiry, then a live session and an active user. */
@@ -233,7 +256,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     ]);
   }
 
-  return { login, signIn, refresh, authenticate, logout, introspect, unlock };
+  return { login, signIn, secondFactorGate, refresh, authenticate, logout, introspect, unlock };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

@@ -5,7 +5,7 @@ import type { SessionRow } from './sessions.table.ts';
 export interface NewSession {
   id: string; user_id: string; client: string; ip: string | null; user_agent: string | null;
   browser: string | null; os: string | null; device_type: string | null; location: string | null; amr: string[];
-  created_at: Date; last_used_at: Date; expires_at: Date;
+  created_at: Date; last_used_at: Date; expires_at: Date; reauthenticated_at: Date;
 }
 
 export async function insertSession(db: Db, row: NewSession): Promise<SessionRow> {
@@ -21,7 +21,7 @@ export async function findRefreshTokenForUpdate(db: Db, tokenHash: Buffer) {
   return db
     .selectFrom('refresh_tokens as rt')
     .innerJoin('sessions as s', 's.id', 'rt.session_id')
-    .select(['rt.id', 'rt.session_id', 'rt.expires_at', 'rt.spent_at', 's.user_id', 's.client', 's.revoked_at', 's.expires_at as session_expires_at', 's.last_used_at'])
+    .select(['rt.id', 'rt.session_id', 'rt.expires_at', 'rt.spent_at', 's.user_id', 's.client', 's.revoked_at', 's.expires_at as session_expires_at', 's.last_used_at', 's.amr'])
     .where('rt.token_hash', '=', tokenHash)
     .forUpdate('rt')
     .executeTakeFirst();
@@ -84,4 +84,12 @@ export async function lockUserSessions(db: Db, userId: string): Promise<void> {
 export async function recentDevices(db: Db, userId: string, excludeId: string, limit: number): Promise<{ browser: string | null; os: string | null }[]> {
   return db.selectFrom('sessions').select(['browser', 'os']).where('user_id', '=', userId).where('id', '!=', excludeId)
     .orderBy('created_at', 'desc').limit(limit).execute();
+}
+
+export async function setReauthenticated(db: Db, id: string, at: Date, amr: string[]): Promise<void> {
+  await db.updateTable('sessions').set({ reauthenticated_at: at, amr }).where('id', '=', id).execute();
+}
+
+export async function findSession(db: Db, id: string) {
+  return db.selectFrom('sessions').select(['id', 'user_id', 'amr', 'reauthenticated_at', 'created_at', 'revoked_at']).where('id', '=', id).executeTakeFirst();
 }

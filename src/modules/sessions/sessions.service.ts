@@ -43,7 +43,7 @@ export interface SessionsServiceDeps {
 }
 
 export type RotateResult =
-  | { kind: 'rotated'; sessionId: string; userId: string; client: string; refreshToken: string; graced: boolean }
+  | { kind: 'rotated'; sessionId: string; userId: string; client: string; refreshToken: string; graced: boolean; amr: string[] }
   | { kind: 'reused'; sessionId: string; userId: string };
 
 export interface Started {
@@ -83,7 +83,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     const session = await repo.insertSession(trx, {
       id: randomUUID(), user_id: userId, client: ctx.client, ip: ctx.ip, user_agent: ctx.userAgent?.slice(0, 512) ?? null,
       browser: device.browser, os: device.os, device_type: device.deviceType, location: location ? JSON.stringify(location) : null,
-      amr: ctx.amr, created_at: now, last_used_at: now, expires_at: expires,
+      amr: ctx.amr, created_at: now, last_used_at: now, expires_at: expires, reauthenticated_at: now,
     });
     // 3. The first refresh token of the family.
     const refreshToken = randomToken(32);
@@ -121,7 +121,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       const next = randomToken(32);
       await repo.insertRefreshToken(trx, { session_id: row.session_id, token_hash: sha256(next), parent_id: row.id, created_at: now, expires_at: row.session_expires_at });
       await repo.touchSession(trx, row.session_id, now);
-      return { kind: 'rotated', sessionId: row.session_id, userId: row.user_id, client: row.client, refreshToken: next, graced };
+      return { kind: 'rotated', sessionId: row.session_id, userId: row.user_id, client: row.client, refreshToken: next, graced, amr: row.amr };
     });
     if (outcome.kind === 'rotated') {
       cache.touched(outcome.sessionId, clock.now());
@@ -215,6 +215,20 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     return earlier.some((d) => family(d.browser) === family(session.browser) && family(d.os) === family(session.os)) ? 'seen' : 'new';
   }
 
+  /** When the session's user last proved who they are, and how (null: unknown session). */
+  async function proof(sessionId: string): Promise<{ at: number; amr: string[] } | null> {
+    const s = await repo.findSession(db, sessionId);
+    if (!s || s.revoked_at) return null;
+    return { at: (s.reauthenticated_at ?? s.created_at).getTime(), amr: s.amr };
+  }
+
+  /** Records a fresh proof (reauthentication), adding its methods to the session's amr. */
+  async function reauthenticated(sessionId: string, methods: string[]): Promise<void> {
+    const s = await repo.findSession(db, sessionId);
+    if (!s) return;
+    await repo.setReauthenticated(db, sessionId, new Date(clock.now()), [...new Set([...s.amr, ...methods])]);
+  }
+
   async function revoke(sessionId: string, reason: string): Promise<number> {
     const n = await repo.revokeSession(db, sessionId, new Date(clock.now()), reason);
     await announce([sessionId]);
@@ -222,7 +236,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   }
 
   return {
-    start, rotate, sessionOfRefreshToken, isActive, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revoke, announce, deviceFamiliarity,
+    start, rotate, sessionOfRefreshToken, isActive, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revoke, announce, deviceFamiliarity, proof, reauthenticated,
     /** When an idle session ends, or null without an idle timeout. */
     idleExpiresAt: (s: { last_used_at: Date }) => (idleMs > 0 ? new Date(s.last_used_at.getTime() + idleMs) : null),
     cacheSize: () => cache.size(),

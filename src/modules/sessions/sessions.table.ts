@@ -16,6 +16,8 @@ export interface SessionsTable {
   device_type: string | null;
   location: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   amr: Generated<string[]>;
+  /** When the user last proved who they are in this session (sign-in, reauthentication). */
+  reauthenticated_at: Date | null;
 }
 
 export interface RefreshTokensTable {

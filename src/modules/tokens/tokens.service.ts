@@ -7,6 +7,14 @@ import type { KeyStore } from './keys.service.ts';
 
 export const HASURA_NAMESPACE = 'https://hasura.io/jwt/claims';
 
+/** Methods that are a second factor (a possession or a one-time secret beside a password). */
+const SECOND_FACTORS = new Set(['otp', 'sms', 'email', 'recovery', 'hwk', 'mfa']);
+
+/** `aal2` when a password was backed by a second factor, or a factor stands alone with another. */
+export function assuranceLevel(amr: string[]): 'aal1' | 'aal2' {
+  return amr.filter((m) => SECOND_FACTORS.has(m)).length >= 1 && amr.length >= 2 ? 'aal2' : 'aal1';
+}
+
 export interface TokensServiceDeps {
   keys: KeyStore;
   clock: Clock;
@@ -25,6 +33,10 @@ export interface AccessClaims extends JwtPayload {
   email: string;
   username: string;
   role: string;
+  /** How the user authenticated (RFC 8176 values). */
+  amr?: string[];
+  /** Assurance level: `aal2` when a second factor was used. */
+  aal?: 'aal1' | 'aal2';
 }
 
 export interface TokenSubject {
@@ -37,10 +49,13 @@ export interface TokenSubject {
 export function createTokensService(deps: TokensServiceDeps) {
   const { keys, clock } = deps;
 
-  function issueAccessToken(user: TokenSubject, sessionId: string): { accessToken: string; expiresAt: number } {
+  function issueAccessToken(user: TokenSubject, sessionId: string, amr: string[] = ['pwd']): { accessToken: string; expiresAt: number } {
     const iat = Math.floor(clock.now() / 1000);
     const exp = iat + deps.accessTokenExpiry;
-    const claims: AccessClaims = { sub: user.id, sid: sessionId, iat, exp, iss: deps.issuer, email: user.email, username: user.username, role: user.role };
+    const claims: AccessClaims = {
+      sub: user.id, sid: sessionId, iat, exp, iss: deps.issuer, email: user.email, username: user.username, role: user.role,
+      amr, aal: assuranceLevel(amr),
+    };
     if (deps.audience) claims.aud = deps.audience;
     if (deps.hasuraClaims) {
       claims[HASURA_NAMESPACE] = { 'x-hasura-allowed-roles': [user.role], 'x-hasura-default-role': user.role, 'x-hasura-user-id': user.id };
