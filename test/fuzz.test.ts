@@ -25,7 +25,8 @@ const int = (n: number) => Math.floor(rnd() * n);
 const STRINGS = ['', ' ', 'a', 'admin', 'a@b', 'x@example.test', '\u0000', '\ud800', '🙂🙂', "' OR 1=1 --", '"; drop table users; --', '<script>alert(1)</script>',
   '../../../etc/passwd', '%00', 'null', 'true', '{}', '[]', 'Bearer x', 'x'.repeat(300), 'é'.repeat(60), '\u202e', 'NaN', '__proto__', '${jndi:ldap://x}'];
 const KEYS = ['username', 'email', 'password', 'refreshToken', 'client', 'role', '__proto__', 'constructor', 'prototype', 'is_active', 'id', '', 'a.b', '$where',
-  'token', 'code', 'newEmail', 'currentPassword', 'newPassword', 'redirectTo', 'locale', 'captchaToken'];
+  'token', 'code', 'newEmail', 'currentPassword', 'newPassword', 'redirectTo', 'locale', 'captchaToken',
+  'verification_id', 'method', 'phone', 'enrollmentToken'];
 
 function value(depth: number): unknown {
   switch (int(depth > 3 ? 6 : 9)) {
@@ -58,6 +59,7 @@ function body(): { payload: string | Buffer; contentType: string | undefined } {
       const o = object(0);
       // Shapes close to valid ones find the deeper paths.
       Object.assign(o, { email: pick([...STRINGS, 'fuzz@example.test']), password: pick([...STRINGS, 'long-enough-password']) });
+      if (rnd() < 0.3) Object.assign(o, { verification_id: pick(['00000000-0000-4000-8000-000000000000', ...STRINGS]), method: pick(['totp', 'email', 'sms', 'recovery', ...STRINGS]), code: pick(['000000', ...STRINGS]) });
       if (rnd() < 0.5) Object.assign(o, pick([{ code: pick(['000000', '123456', ...STRINGS]) }, { token: pick(STRINGS) }, { id: pick(['00000000-0000-4000-8000-000000000000', ...STRINGS]), code: '000000' }, { newEmail: pick([...STRINGS, 'new@example.test']) }]));
       return { payload: JSON.stringify(o), contentType: 'application/json' };
     }
@@ -73,6 +75,9 @@ const ENDPOINTS = [
   ['POST', '/auth/password/reset'], ['POST', '/auth/password/change'], ['POST', '/auth/magic-link'], ['GET', '/auth/magic-link/verify'],
   ['POST', '/auth/magic-link/verify'], ['POST', '/auth/email-code'], ['POST', '/auth/email-code/verify'], ['POST', '/auth/email/change'],
   ['POST', '/auth/email/change/confirm'], ['GET', '/auth/email/change/confirm'],
+  ['GET', '/auth/mfa'], ['POST', '/auth/mfa/totp/setup'], ['POST', '/auth/mfa/totp/verify'], ['POST', '/auth/mfa/email'], ['POST', '/auth/mfa/sms/enroll'],
+  ['POST', '/auth/mfa/sms/verify'], ['POST', '/auth/mfa/recovery-codes'], ['DELETE', '/auth/mfa/00000000-0000-4000-8000-000000000000'], ['POST', '/auth/login/mfa'],
+  ['POST', '/auth/login/mfa/send'], ['POST', '/auth/reauthenticate'], ['POST', '/auth/reauthenticate/send'],
   ['POST', '/auth/password/expired'], ['GET', '/auth/password-policy'], ['POST', '/admin/users/00000000-0000-4000-8000-000000000000/unlock'], ['POST', '/admin/users/x/unlock'],
 ] as const;
 
