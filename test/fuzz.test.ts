@@ -75,7 +75,7 @@ const ENDPOINTS = [
   ['POST', '/auth/password/reset'], ['POST', '/auth/password/change'], ['POST', '/auth/magic-link'], ['GET', '/auth/magic-link/verify'],
   ['POST', '/auth/magic-link/verify'], ['POST', '/auth/email-code'], ['POST', '/auth/email-code/verify'], ['POST', '/auth/email/change'],
   ['POST', '/auth/email/change/confirm'], ['GET', '/auth/email/change/confirm'],
-  ['GET', '/auth/mfa'], ['POST', '/auth/mfa/totp/setup'], ['POST', '/auth/mfa/totp/verify'], ['POST', '/auth/mfa/email'], ['POST', '/auth/mfa/sms/enroll'],
+  ['DELETE', '/auth/me'], ['GET', '/auth/mfa'], ['POST', '/auth/mfa/totp/setup'], ['POST', '/auth/mfa/totp/verify'], ['POST', '/auth/mfa/email'], ['POST', '/auth/mfa/sms/enroll'],
   ['POST', '/auth/mfa/sms/verify'], ['POST', '/auth/mfa/recovery-codes'], ['DELETE', '/auth/mfa/00000000-0000-4000-8000-000000000000'], ['POST', '/auth/login/mfa'],
   ['POST', '/auth/login/mfa/send'], ['POST', '/auth/reauthenticate'], ['POST', '/auth/reauthenticate/send'],
   ['POST', '/auth/password/expired'], ['GET', '/auth/password-policy'], ['POST', '/admin/users/00000000-0000-4000-8000-000000000000/unlock'], ['POST', '/admin/users/x/unlock'],

@@ -146,6 +146,29 @@ describe('TOTP', () => {
   });
 });
 
+describe('deleting the account', () => {
+  test('needs a recent sign-in; then the user, their factors and every session are gone', async () => {
+    const clock = new ManualClock(T0);
+    const t = await createTestApp({ clock });
+    try {
+      const { creds, secret, accessToken } = await withTotp(t, clock);
+      const other = json(await second(t, { verification_id: json(await loginReq(t, creds)).verification_id, code: await totp(secret, clock.now()), method: 'totp' }));
+      clock.advance(6 * 60_000);
+      const stale = await t.app.inject({ method: 'DELETE', url: '/auth/me', headers: bearer(other.accessToken) });
+      assert.equal(json(stale).code, 'reauthentication_required');
+      assert.equal((await t.app.inject({ method: 'POST', url: '/auth/reauthenticate', headers: bearer(other.accessToken), payload: { password: creds.password } })).statusCode, 200);
+      const gone = await t.app.inject({ method: 'DELETE', url: '/auth/me', headers: bearer(other.accessToken) });
+      assert.equal(gone.statusCode, 200, gone.body);
+      assert.equal(json(await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(accessToken) })).code, 'session_revoked', 'the other session too');
+      assert.equal((await t.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: other.refreshToken } })).statusCode, 401);
+      assert.equal(json(await loginReq(t, creds)).code, 'invalid_credentials');
+      assert.equal((await t.deps.db.selectFrom('mfa_factors').select('id').execute()).length, 0);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('email codes as a second factor', () => {
   test('the email factor sends its code at sign-in; another method can be asked for; reauthentication by email', async () => {
     const clock = new ManualClock(T0);

@@ -116,7 +116,7 @@ export const schema = {
   mfaTotpIssuer: v({ env: 'AUTH_MFA_TOTP_ISSUER', default: 'Tessera', parse: (s) => s.trim().slice(0, 100), doc: 'Issuer shown by authenticator apps for TOTP factors (in the `otpauth://` URI).' }),
   mfaChallengeExpiresIn: v({ env: 'AUTH_MFA_CHALLENGE_EXPIRES_IN', default: '10m', parse: parseDuration, doc: 'Lifetime of a second-factor challenge (sign-in, reauthentication, phone check) and of its email or SMS code.' }),
   mfaRequiredForRoles: v({ env: 'AUTH_MFA_REQUIRED_FOR_ROLES', default: '', parse: parseList, doc: 'Comma list of roles whose users must have a factor: without one, sign-in answers `mfa_enrollment_required` with a token that only allows enrolling.' }),
-  reauthMaxAge: v({ env: 'AUTH_REAUTH_MAX_AGE', default: '5m', parse: parseDuration, doc: 'How long a sign-in or `POST /auth/reauthenticate` counts as recent for sensitive actions (removing a factor, new recovery codes, changing password or email).' }),
+  reauthMaxAge: v({ env: 'AUTH_REAUTH_MAX_AGE', default: '5m', parse: parseDuration, doc: 'How long a sign-in or `POST /auth/reauthenticate` counts as recent for sensitive actions (removing a factor, new recovery codes, changing password or email, deleting the account).' }),
   mfaSmsEnabled: v({ env: 'AUTH_MFA_SMS_ENABLED', default: 'false', parse: parseBool, doc: 'Allows SMS codes as a second factor (through `SMS_PROVIDER`).' }),
   smsProvider: v({ env: 'SMS_PROVIDER', default: 'log', parse: parseEnum(['twilio', 'aws_sns', 'log'] as const), doc: '`twilio`, `aws_sns`, or `log` (development: the message goes to the log).' }),
   twilioAccountSid: v({ env: 'TWILIO_ACCOUNT_SID', parse: (s) => s.trim(), doc: 'Twilio account SID.' }),

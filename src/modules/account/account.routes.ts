@@ -3,7 +3,7 @@
 // outcome or the error code in the query string, never in a JSON page.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { rateLimitHook, setRefreshCookie, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { clearRefreshCookie, rateLimitHook, setRefreshCookie, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { Templates } from '../mail/index.ts';
 import { normalizeEmail } from '../users/index.ts';
@@ -131,6 +131,15 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
     await opts.stepUp(claims.sid);
     const r = await account.requestEmailChange(claims.sub, req.body.newEmail);
     return reply.status(202).send({ message: 'Confirm the change from the message sent to the new address', id: r.id, expiresAt: r.expiresAt.toISOString() });
+  });
+
+  app.delete('/me', { schema: schemas.deleteAccountSchema, onRequest: [limit('account'), guard] }, async (req, reply) => {
+    const { claims } = authed(req);
+    await opts.stepUp(claims.sid);
+    await account.deleteAccount(claims.sub);
+    clearRefreshCookie(reply, cookies);
+    req.log.info({ auth: 'account_deleted', userId: claims.sub }, 'account deleted by its user');
+    return { message: 'Account deleted' };
   });
 
   app.post<{ Body: ProofBody }>('/email/change/confirm', { schema: schemas.emailChangeConfirmSchema, onRequest: limit('email-change') }, async (req) => {

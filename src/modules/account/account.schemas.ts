@@ -137,3 +137,9 @@ export const expiredPasswordSchema = {
   body: { type: 'object', required: ['token', 'newPassword'], additionalProperties: false, properties: { token, newPassword: password, client: clientKind } },
   response: { 200: signedIn, ...errors(400, 403, 413, 415, 429) },
 } as const;
+
+export const deleteAccountSchema = {
+  tags: ['auth'], summary: 'Delete the signed-in account (needs a recent sign-in)', security: bearer,
+  description: 'Removes the user with their sessions, factors and tokens; every session ends on every instance at once.',
+  response: { 200: message, ...errors(401, 403, 429) },
+} as const;

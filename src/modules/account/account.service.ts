@@ -254,7 +254,14 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
     return { ...toPublicUser(user), emailVerified: true };
   }
 
-  return { issuePasswordChange, replaceExpiredPassword, register, verifyEmail, resendVerification, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
+  /** Deletes the account and everything that hangs on it; every session ends at once. */
+  async function deleteAccount(userId: string): Promise<void> {
+    await db.deleteFrom('users').where('id', '=', userId).execute();
+    await deps.sessions.revokeAllForUser(userId, 'account_deleted');
+    await users.changed(userId);
+  }
+
+  return { deleteAccount, issuePasswordChange, replaceExpiredPassword, register, verifyEmail, resendVerification, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;
