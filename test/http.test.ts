@@ -64,7 +64,7 @@ describe('HTTP surface', () => {
   });
 
   test('unknown routes and wrong methods give a JSON 404', async () => {
-    for (const [method, url] of [['GET', '/nope'], ['GET', '/auth/login'], ['DELETE', '/auth/me']] as const) {
+    for (const [method, url] of [['GET', '/nope'], ['GET', '/auth/login'], ['PUT', '/auth/me'], ['PATCH', '/auth/login']] as const) {
       const res = await t.app.inject({ method, url });
       assert.equal(res.statusCode, 404);
       assert.deepEqual(json(res), { error: 'Not found', code: 'not_found' });
