@@ -13,6 +13,7 @@ import { createAuthGuard, createCsrfCheck, installErrorHandler } from './core/ht
 import { publicUrl } from './core/config/index.ts';
 import { adminRoutes } from './modules/admin/index.ts';
 import { mfaRoutes } from './modules/mfa/index.ts';
+import { passkeysRoutes } from './modules/passkeys/index.ts';
 import { passwordPolicyRoutes } from './modules/passwords/index.ts';
 import { accountRoutes } from './modules/account/index.ts';
 import { authRoutes, introspectRoutes, sessionsRoutes } from './modules/auth/index.ts';
@@ -49,6 +50,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    // PostgreSQL text cannot hold NUL: a body carrying one is refused here, with a code,
+    // rather than failing later in a query.
+    if (/\\u0000|\u0000/i.test(text)) {
+      return done(new AppError('validation_failed', { details: [{ field: 'body', message: 'strings must not contain NUL characters' }] }), undefined);
+    }
     try {
       done(null, JSON.parse(text));
     } catch {
@@ -110,6 +116,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'auth', description: 'Core token API' },
         { name: 'email', description: 'Email verification, password reset and change, magic links, email codes, change of email' },
         { name: 'mfa', description: 'Second factors (TOTP, email, SMS, recovery codes), the second step of sign-in, step-up' },
+        { name: 'passkeys', description: 'WebAuthn passkeys: sign-in, second factor, management' },
         { name: 'sessions', description: "The caller's sessions and devices" },
         { name: 'tokens', description: 'Signing keys' },
         { name: 'admin', description: 'Administration (role admin)' },
@@ -136,6 +143,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     prefix: '/auth', auth: deps.auth, account: deps.account, passwordless: deps.passwordless, redirects: deps.redirects, templates,
     limiter: deps.limiter, cookies: deps.cookies, guard, stepUp: (sid) => deps.mfa.requireRecent(sid),
   });
+  await app.register(passkeysRoutes, { prefix: '/auth/passkeys', passkeys: deps.passkeys, limiter: deps.limiter, cookies: deps.cookies, guard, stepUp: (sid) => deps.mfa.requireRecent(sid) });
   await app.register(mfaRoutes, {
     prefix: '/auth', mfa: deps.mfa, auth: deps.auth, users: deps.users, passwords: deps.passwords, limiter: deps.limiter, cookies: deps.cookies, guard,
   });

@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { EmailTokensTable, MailRequestsTable } from './modules/account/account.table.ts';
 import type { MailOutboxTable } from './modules/mail/mail.table.ts';
 import type { MfaChallengesTable, MfaFactorsTable, MfaRecoveryCodesTable } from './modules/mfa/mfa.table.ts';
+import type { PasskeyChallengesTable, PasskeysTable } from './modules/passkeys/passkeys.table.ts';
 import type { RefreshTokensTable, SessionsTable } from './modules/sessions/sessions.table.ts';
 import type { SigningKeysTable } from './modules/tokens/keys.table.ts';
 import type { PasswordHistoryTable, SystemFlagsTable, UsersTable } from './modules/users/users.table.ts';
@@ -20,6 +21,8 @@ export interface Database {
   mfa_factors: MfaFactorsTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
   mfa_challenges: MfaChallengesTable;
+  passkeys: PasskeysTable;
+  passkey_challenges: PasskeyChallengesTable;
 }
 
 /** A database handle or an open transaction: what every repo function takes first. */

@@ -21,6 +21,7 @@ import {
 } from './modules/account/index.ts';
 import { createAuthService, createCaptcha, createLockout, type AuthService, type Captcha } from './modules/auth/index.ts';
 import { createLogSmsProvider, createMfaService, createSnsProvider, createTwilioProvider, type MfaService } from './modules/mfa/index.ts';
+import { createPasskeysService, type PasskeysService } from './modules/passkeys/index.ts';
 import { commonPasswords, createBreachChecker, createPasswordPolicy, type PasswordPolicy } from './modules/passwords/index.ts';
 import { createLogTransport, createMailer, createMailOutbox, createSmtpTransport, loadTemplates, type MailOutbox, type Mailer } from './modules/mail/index.ts';
 import { createSessionsService, noGeoLocator, openGeoLocator, type SessionsService } from './modules/sessions/index.ts';
@@ -52,6 +53,7 @@ export interface Deps {
   mailer: Mailer;
   account: AccountService;
   mfa: MfaService;
+  passkeys: PasskeysService;
   passwordless: PasswordlessService;
   redirects: RedirectPolicy;
   readinessChecks: Record<string, () => Promise<void>>;
@@ -186,6 +188,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       ? createCaptcha({ provider: config.captchaProvider, secret: config.captchaSecret, verifyUrl: config.captchaVerifyUrl, log })
       : undefined;
     const lockout = createLockout({ enabled: config.lockoutEnabled, attempts: config.lockoutAttempts, durationSeconds: config.lockoutDuration, redis });
+    let passkeysRef: PasskeysService | undefined;
     const sms = config.smsProvider === 'twilio'
       ? createTwilioProvider({ accountSid: config.twilioAccountSid ?? '', authToken: config.twilioAuthToken ?? '', from: config.twilioPhoneNumber ?? '', baseUrl: config.twilioApiUrl })
       : config.smsProvider === 'aws_sns'
@@ -193,6 +196,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         : createLogSmsProvider(log);
     const mfa = createMfaService({
       db, clock, log, encrypter, secret: encryptionKey, users, sessions, mailer, sms,
+      hasPasskeys: (userId) => passkeysRef!.hasPasskeys(userId),
       settings: {
         issuer: config.mfaTotpIssuer, challengeTtl: config.mfaChallengeExpiresIn, requiredForRoles: config.mfaRequiredForRoles,
         reauthMaxAge: config.reauthMaxAge, smsEnabled: config.mfaSmsEnabled, smsPerNumberPerHour: config.mfaSmsPerNumberLimit, smsPerDay: config.mfaSmsDailyLimit,
@@ -224,6 +228,14 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       },
     }, background);
     accountRef = account;
+    const passkeys = createPasskeysService({
+      db, clock, log, secret: encryptionKey, users, auth, mfa,
+      settings: {
+        rpId: config.webauthnRpId, rpName: config.webauthnRpName, challengeTtl: config.webauthnChallengeExpiresIn,
+        origins: config.webauthnOrigins.length ? config.webauthnOrigins.map((o) => new URL(o).origin) : [...new Set([new URL(config.clientUrl).origin, new URL(publicUrl(config)).origin])],
+      },
+    });
+    passkeysRef = passkeys;
     const passwordless = createPasswordlessService({
       db, users, auth, mailer, tokens: oneTime, limits: addressLimits, redirects,
       settings: {
@@ -251,7 +263,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, auth, outbox, mailer, account, mfa, passwordless, redirects, readinessChecks, close,
+      users, sessions, tokens, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

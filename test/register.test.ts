@@ -97,6 +97,14 @@ describe('POST /auth/register', () => {
     assert.equal(res.statusCode, 201, res.body);
   });
 
+  test('a NUL character anywhere in a body is a 400, never a database error', async () => {
+    for (const [url, payload] of [['/auth/login', { username: 'a\u0000b', password: 'x' }], ['/auth/register', { ...uniqueCredentials(), username: 'nul\u0000name' }], ['/auth/passkeys/login/options', { email: '\u0000' }]] as const) {
+      const res = await t.app.inject({ method: 'POST', url, payload });
+      assert.equal(res.statusCode, 400, url);
+      assert.equal(json(res).code, 'validation_failed', url);
+    }
+  });
+
   test('malformed JSON gives 400 invalid_json', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/auth/register', headers: { 'content-type': 'application/json' }, payload: '{"username": "x", ' });
     assert.equal(res.statusCode, 400);

@@ -7,6 +7,7 @@ import * as m0002 from './migrations/0002_session_devices.ts';
 import * as m0003 from './migrations/0003_email.ts';
 import * as m0004 from './migrations/0004_password_protection.ts';
 import * as m0005 from './migrations/0005_mfa.ts';
+import * as m0006 from './migrations/0006_passkeys.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0003_email': m0003,
   '0004_password_protection': m0004,
   '0005_mfa': m0005,
+  '0006_passkeys': m0006,
 };
 
 /** Every migration's name, in order. */

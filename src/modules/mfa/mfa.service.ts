@@ -19,9 +19,9 @@ import type { SmsProvider } from './sms/provider.ts';
 
 export const MAX_MFA_ATTEMPTS = 5;
 export const RECOVERY_CODE_COUNT = 10;
-export type Method = 'totp' | 'email' | 'sms' | 'recovery';
+export type Method = 'totp' | 'email' | 'sms' | 'recovery' | 'passkey';
 /** The amr value each method adds (RFC 8176, plus `email` and `recovery`). */
-export const AMR: Record<Method, string> = { totp: 'otp', email: 'email', sms: 'sms', recovery: 'recovery' };
+export const AMR: Record<Method, string> = { totp: 'otp', email: 'email', sms: 'sms', recovery: 'recovery', passkey: 'hwk' };
 
 export interface MfaSettings {
   issuer: string;
@@ -46,6 +46,8 @@ export interface MfaDeps {
   mailer: Mailer;
   sms: SmsProvider;
   settings: MfaSettings;
+  /** Whether the user has passkeys (from the passkeys module, which builds on this one). */
+  hasPasskeys: (userId: string) => Promise<boolean>;
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -66,7 +68,8 @@ export function createMfaService(deps: MfaDeps) {
   /** The methods a user can answer a challenge with, the preferred first. */
   async function methodsOf(userId: string): Promise<Method[]> {
     const types = new Set((await activeFactors(userId)).map((f) => f.type as Method));
-    const order: Method[] = ['totp', 'sms', 'email'];
+    if (await deps.hasPasskeys(userId)) types.add('passkey');
+    const order: Method[] = ['passkey', 'totp', 'sms', 'email'];
     const methods = order.filter((m) => types.has(m));
     if (methods.length && (await remainingRecovery(userId)) > 0) methods.push('recovery');
     return methods;
@@ -152,6 +155,7 @@ export function createMfaService(deps: MfaDeps) {
     if (!ch || ch.consumed_at || (userId && ch.user_id !== userId)) return { ok: false, code: 'mfa_challenge_invalid' };
     if (ch.expires_at.getTime() <= clock.now()) return { ok: false, code: 'mfa_challenge_expired' };
     if (ch.attempts >= MAX_MFA_ATTEMPTS) return { ok: false, code: 'too_many_attempts' };
+    if (method === 'passkey') return { ok: false, code: 'mfa_challenge_invalid' };
     let right = false;
     if (method === 'totp') {
       const factor = (await activeFactors(ch.user_id, trx)).find((f) => f.type === 'totp');
@@ -303,6 +307,30 @@ export function createMfaService(deps: MfaDeps) {
     return { user, client: ch.client ?? 'web', amr: [ch.first_amr ?? 'pwd', AMR[method]] };
   }
 
+  /** Completes a sign-in challenge with a passkey assertion the passkeys module verified. */
+  async function completeWithPasskey(challengeId: string, userId: string): Promise<{ user: UserRow; client: string; amr: string[] }> {
+    const ch = await db.transaction().execute(async (trx) => {
+      const row = /^[0-9a-f-]{36}$/i.test(challengeId) ? await trx.selectFrom('mfa_challenges').selectAll().where('id', '=', challengeId).where('purpose', '=', 'login').forUpdate().executeTakeFirst() : undefined;
+      if (!row || row.consumed_at || row.user_id !== userId) throw new AppError('mfa_challenge_invalid');
+      if (row.expires_at.getTime() <= clock.now()) throw new AppError('mfa_challenge_expired');
+      if (row.attempts >= MAX_MFA_ATTEMPTS) throw new AppError('too_many_attempts');
+      await trx.updateTable('mfa_challenges').set({ consumed_at: now() }).where('id', '=', row.id).execute();
+      return row;
+    });
+    const user = await deps.users.findById(ch.user_id);
+    if (!user) throw new AppError('mfa_challenge_invalid');
+    if (!user.is_active) throw new AppError('account_disabled');
+    return { user, client: ch.client ?? 'web', amr: [ch.first_amr ?? 'pwd', AMR.passkey] };
+  }
+
+  /** The user a live sign-in challenge belongs to (for passkey options of its second step). */
+  async function challengeUser(challengeId: string): Promise<string> {
+    const row = /^[0-9a-f-]{36}$/i.test(challengeId) ? await db.selectFrom('mfa_challenges').select(['user_id', 'consumed_at', 'expires_at']).where('id', '=', challengeId).where('purpose', '=', 'login').executeTakeFirst() : undefined;
+    if (!row || row.consumed_at) throw new AppError('mfa_challenge_invalid');
+    if (row.expires_at.getTime() <= clock.now()) throw new AppError('mfa_challenge_expired');
+    return row.user_id;
+  }
+
   /** True when the user's role requires a factor and they have none. */
   async function enrollmentRequired(user: UserRow): Promise<boolean> {
     return s.requiredForRoles.includes(user.role) && (await methodsOf(user.id)).length === 0;
@@ -401,7 +429,7 @@ export function createMfaService(deps: MfaDeps) {
   }
 
   return {
-    methodsOf, setupTotp, verifyTotp, enableEmail, enrollSms, verifySms, loginChallenge, resend, completeLogin,
+    methodsOf, setupTotp, verifyTotp, enableEmail, enrollSms, verifySms, loginChallenge, resend, completeLogin, completeWithPasskey, challengeUser,
     enrollmentRequired, enrollmentToken, enrollmentUser, spendEnrollment, requireRecent, reauthChallenge, reauthenticate,
     list, remove, regenerateRecoveryCodes,
     /** For tests and tools: a TOTP code of a secret at a time. */

@@ -1,0 +1,4 @@
+// Passkeys owns WebAuthn credentials: registration and sign-in ceremonies, passkeys as a
+// second factor, and their management (list, rename, remove).
+export { createPasskeysService, type PasskeysService } from './passkeys.service.ts';
+export { passkeysRoutes } from './passkeys.routes.ts';
