@@ -99,8 +99,10 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     const hash = sha256(refreshToken);
     // The transaction decides; revocations commit before the caller hears about them.
     const outcome = await db.transaction().execute(async (trx): Promise<RotateResult | { kind: 'idle'; sessionId: string }> => {
-      const now = new Date(clock.now());
       const row = await repo.findRefreshTokenForUpdate(trx, hash);
+      // Read the time only once the row lock is held: a presentation that waited behind
+      // the one that spent the token must not date itself earlier than that spending.
+      const now = new Date(clock.now());
       if (!row || row.revoked_at || row.session_expires_at <= now || row.expires_at <= now) throw new AppError('invalid_refresh_token');
       if (idleExpired(row.last_used_at.getTime(), now.getTime())) {
         await repo.revokeSession(trx, row.session_id, now, 'idle_timeout');
@@ -109,7 +111,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       let graced = false;
       if (row.spent_at) {
         // Grace is strictly inside the interval, so an interval of 0 disables it.
-        if (now.getTime() - row.spent_at.getTime() >= deps.reuseInterval * 1000) {
+        if (Math.max(0, now.getTime() - row.spent_at.getTime()) >= deps.reuseInterval * 1000) {
           await repo.revokeSession(trx, row.session_id, now, 'refresh_token_reused');
           return { kind: 'reused', sessionId: row.session_id, userId: row.user_id };
         }
