@@ -49,7 +49,7 @@ export interface AuthServiceDeps {
   captchaAfter: number;
   lockoutDurationSeconds: number;
   /** Second factors: the challenge after a right password, or enrollment required by role. */
-  mfa: Pick<MfaService, 'enrollmentRequired' | 'enrollmentToken' | 'loginChallenge'>;
+  mfa: Pick<MfaService, 'secondStep' | 'enrollmentToken' | 'loginChallenge'>;
 }
 
 export interface LoginInput {
@@ -142,13 +142,14 @@ export function createAuthService(deps: AuthServiceDeps) {
    * challenge (the preferred code is sent). Passes when neither applies.
    */
   async function secondFactorGate(user: UserRow, client: string, firstAmr: string, ip: string | null): Promise<void> {
-    if (await deps.mfa.enrollmentRequired(user)) {
+    const next = await deps.mfa.secondStep(user);
+    if (next.kind === 'enroll') {
       decision('login_failed', { reason: 'mfa_enrollment_required', userId: user.id, ip });
       const e = await deps.mfa.enrollmentToken(user, client);
       throw new AppError('mfa_enrollment_required', { fields: { enrollment_token: e.token, expires_at: e.expiresAt.toISOString() } });
     }
-    const challenge = await deps.mfa.loginChallenge(user, client, firstAmr);
-    if (challenge) {
+    if (next.kind === 'challenge') {
+      const challenge = await deps.mfa.loginChallenge(user, client, firstAmr, next.methods);
       decision('login_mfa_required', { userId: user.id, methods: challenge.methods, ip });
       throw new AppError('mfa_required', { fields: { verification_id: challenge.verificationId, expires_at: challenge.expiresAt.toISOString(), methods: challenge.methods } });
     }

@@ -67,8 +67,9 @@ export function createMfaService(deps: MfaDeps) {
 
   /** The methods a user can answer a challenge with, the preferred first. */
   async function methodsOf(userId: string): Promise<Method[]> {
-    const types = new Set((await activeFactors(userId)).map((f) => f.type as Method));
-    if (await deps.hasPasskeys(userId)) types.add('passkey');
+    const [factors, passkeys] = await Promise.all([activeFactors(userId), deps.hasPasskeys(userId)]);
+    const types = new Set(factors.map((f) => f.type as Method));
+    if (passkeys) types.add('passkey');
     const order: Method[] = ['passkey', 'totp', 'sms', 'email'];
     const methods = order.filter((m) => types.has(m));
     if (methods.length && (await remainingRecovery(userId)) > 0) methods.push('recovery');
@@ -262,10 +263,19 @@ export function createMfaService(deps: MfaDeps) {
 
   // ---- sign-in, enrollment tokens, step-up ----------------------------------------------
 
-  /** After a right password: a challenge when the user has factors (the preferred code is sent), else null. */
-  async function loginChallenge(user: UserRow, client: string, firstAmr = 'pwd'): Promise<{ verificationId: string; expiresAt: Date; methods: Method[] } | null> {
+  /**
+   * What a sign-in needs after its first factor, read once: `enroll` when the role
+   * requires a factor and there is none, `challenge` (with the methods) when the user has
+   * factors, `none` otherwise.
+   */
+  async function secondStep(user: UserRow): Promise<{ kind: 'none' } | { kind: 'enroll' } | { kind: 'challenge'; methods: Method[] }> {
     const methods = await methodsOf(user.id);
-    if (!methods.length) return null;
+    if (methods.length) return { kind: 'challenge', methods };
+    return s.requiredForRoles.includes(user.role) ? { kind: 'enroll' } : { kind: 'none' };
+  }
+
+  /** The sign-in challenge for a user with factors; the preferred method's code is sent. */
+  async function loginChallenge(user: UserRow, client: string, firstAmr: string, methods: Method[]): Promise<{ verificationId: string; expiresAt: Date; methods: Method[] }> {
     const ch = await db.transaction().execute((trx) => newChallenge(trx, user.id, 'login', { client, firstAmr }));
     const first = methods[0]!;
     if (first === 'email' || first === 'sms') {
@@ -329,11 +339,6 @@ export function createMfaService(deps: MfaDeps) {
     if (!row || row.consumed_at) throw new AppError('mfa_challenge_invalid');
     if (row.expires_at.getTime() <= clock.now()) throw new AppError('mfa_challenge_expired');
     return row.user_id;
-  }
-
-  /** True when the user's role requires a factor and they have none. */
-  async function enrollmentRequired(user: UserRow): Promise<boolean> {
-    return s.requiredForRoles.includes(user.role) && (await methodsOf(user.id)).length === 0;
   }
 
   /** A short-lived token that only allows enrolling a factor (then signing in). */
@@ -430,7 +435,7 @@ export function createMfaService(deps: MfaDeps) {
 
   return {
     methodsOf, setupTotp, verifyTotp, enableEmail, enrollSms, verifySms, loginChallenge, resend, completeLogin, completeWithPasskey, challengeUser,
-    enrollmentRequired, enrollmentToken, enrollmentUser, spendEnrollment, requireRecent, reauthChallenge, reauthenticate,
+    secondStep, enrollmentToken, enrollmentUser, spendEnrollment, requireRecent, reauthChallenge, reauthenticate,
     list, remove, regenerateRecoveryCodes,
     /** For tests and tools: a TOTP code of a secret at a time. */
     totpAt: (secret: string, epochSeconds: number) => totpGenerate({ secret, epoch: epochSeconds }),
