@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   await waitFor(`http://127.0.0.1:${barePort}/`, bare);
   say(`server on ${base} (PostgreSQL), bare Fastify on :${barePort}; ${DURATION}s per scenario, ${CONNECTIONS} connections, ${cpus().length} cores`);
 
-  const creds = { username: 'bench_user', email: 'bench@example.test', password: 'benchmark-password-1' };
+  const creds = { username: 'bench_user', email: 'bench@example.test', password: 'load-test-passphrase-1' };
   await postJson(`${base}/auth/register`, creds);
   const signedIn = await postJson(`${base}/auth/login`, { email: creds.email, password: creds.password, client: 'native' });
 
