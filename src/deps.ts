@@ -236,6 +236,15 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       },
     });
     passkeysRef = passkeys;
+    // Hourly clean-up of ended proofs, challenges and request records rides on the mail worker.
+    // Request records serve the address limits and the daily SMS cap: kept a day at least.
+    const keepRequests = Math.max(86_400, config.emailAddressWindow, config.emailVerificationExpiresIn, config.emailVerificationResendInterval);
+    outbox.addHousekeeping(async () => {
+      await oneTime.prune(db);
+      await addressLimits.prune(db, keepRequests);
+      await mfa.prune();
+      await passkeys.prune();
+    });
     const passwordless = createPasswordlessService({
       db, users, auth, mailer, tokens: oneTime, limits: addressLimits, redirects,
       settings: {
@@ -243,11 +252,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         signup: config.magicLinkSignup, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
       },
     }, background);
-    const keepRequests = Math.max(config.emailAddressWindow, config.emailVerificationExpiresIn, config.emailVerificationResendInterval);
-    outbox.addHousekeeping(async () => {
-      await oneTime.prune(db);
-      await addressLimits.prune(db, keepRequests);
-    });
+
     if (!overrides.noMailWorker) outbox.start();
     // Redis and the invalidation bus have fallbacks (in-memory limits, cache bypass): while
     // they fail the service keeps answering and /readyz says "degraded".

@@ -273,6 +273,12 @@ describe('housekeeping', () => {
         tokens: (await t.deps.db.selectFrom('email_tokens').select('id').execute()).length,
         requests: (await t.deps.db.selectFrom('mail_requests').select('id').execute()).length,
       });
+      // A sign-in challenge and a passkey challenge, ended long before the clean-up runs.
+      const user = await t.deps.users.findByEmail(creds.email);
+      await t.deps.db.insertInto('mfa_challenges').values({ id: randomUUID(), user_id: user!.id, purpose: 'login', method: null, factor_id: null, code_hash: null, token_hash: null, client: 'web', first_amr: 'pwd', created_at: new Date(clock.now()), expires_at: new Date(clock.now() + 600_000), consumed_at: null }).execute();
+      await t.deps.db.insertInto('passkey_challenges').values({ challenge: 'housekeeping-challenge', purpose: 'login', user_id: null, mfa_challenge_id: null, created_at: new Date(clock.now()), expires_at: new Date(clock.now() + 300_000), consumed_at: null }).execute();
+      const challenges = async () => (await t.deps.db.selectFrom('mfa_challenges').select('id').execute()).length + (await t.deps.db.selectFrom('passkey_challenges').select('challenge').execute()).length;
+      assert.equal(await challenges(), 2);
       const before = await count();
       assert.ok(before.mail >= 1 && before.tokens >= 1 && before.requests >= 2, JSON.stringify(before));
       // A day on: the token is expired but recent, the requests are past every window.
@@ -281,6 +287,7 @@ describe('housekeeping', () => {
       const mid = await count();
       assert.equal(mid.requests, 0);
       assert.equal(mid.tokens, before.tokens);
+      assert.equal(await challenges(), 0, 'challenges ended more than a day ago are gone');
       clock.advance(8 * 86_400_000);
       await t.deps.outbox.deliverDue();
       assert.deepEqual(await count(), { mail: 0, tokens: 0, requests: 0 });

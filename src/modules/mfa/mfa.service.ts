@@ -437,6 +437,12 @@ export function createMfaService(deps: MfaDeps) {
     methodsOf, setupTotp, verifyTotp, enableEmail, enrollSms, verifySms, loginChallenge, resend, completeLogin, completeWithPasskey, challengeUser,
     secondStep, enrollmentToken, enrollmentUser, spendEnrollment, requireRecent, reauthChallenge, reauthenticate,
     list, remove, regenerateRecoveryCodes,
+    /** Deletes challenges that ended more than a day ago, and unfinished enrollments older than a day. */
+    async prune(): Promise<void> {
+      const dayAgo = new Date(clock.now() - 86_400_000);
+      await db.deleteFrom('mfa_challenges').where('expires_at', '<', dayAgo).execute();
+      await db.deleteFrom('mfa_factors').where('verified_at', 'is', null).where('created_at', '<', dayAgo).execute();
+    },
     /** For tests and tools: a TOTP code of a secret at a time. */
     totpAt: (secret: string, epochSeconds: number) => totpGenerate({ secret, epoch: epochSeconds }),
   };

@@ -181,6 +181,8 @@ export function createPasskeysService(deps: PasskeysDeps) {
 
   return {
     registrationOptions, verifyRegistration, loginOptions, verifyLogin,
+    /** Deletes ceremony challenges that ended more than a day ago. */
+    prune: async () => { await db.deleteFrom('passkey_challenges').where('expires_at', '<', new Date(clock.now() - 86_400_000)).execute(); },
     hasPasskeys: async (userId: string) => (await db.selectFrom('passkeys').select('id').where('user_id', '=', userId).limit(1).execute()).length > 0,
     list: async (userId: string) => (await ofUser(userId)).map(present),
     async rename(userId: string, id: string, name: string) {
