@@ -159,8 +159,12 @@ describe('GET /auth/me and /auth/verify', () => {
     }
   }
 
-  test('an expired token gets 401 token_expired', async () => {
+  test('an expired token gets 401 token_expired, also after it was accepted (and cached) before', async () => {
     const s = await signUp(t.app);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(s.accessToken) })).statusCode, 200);
+    const sig = s.accessToken.split('.')[2]!;
+    const flipped = `${s.accessToken.slice(0, -sig.length)}${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
+    assert.equal(json(await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(flipped) })).code, 'invalid_token', 'a cached token does not vouch for a changed one');
     clock.advance(15 * 60 * 1000 + 1000);
     const res = await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(s.accessToken) });
     assert.equal(res.statusCode, 401);

@@ -63,8 +63,26 @@ export function createTokensService(deps: TokensServiceDeps) {
     return { accessToken: signJwt(claims, keys.signingKey()), expiresAt: exp };
   }
 
+  // Tokens already verified, until their expiry: a client presents the same token many
+  // times, and the signature check is the costliest step of a bearer check. Only tokens
+  // that passed verification enter; the key is the whole token, so any change misses.
+  const verified = new Map<string, AccessClaims>();
+  const VERIFIED_MAX = 10_000;
+
   /** Verifies signature, algorithm, issuer and expiry; throws invalid_token or token_expired. */
   async function verifyAccessToken(token: string): Promise<AccessClaims> {
+    const cached = verified.get(token);
+    if (cached) {
+      if (cached.exp * 1000 > clock.now() && cached.iat * 1000 <= clock.now() + 60_000) return cached;
+      verified.delete(token);
+    }
+    const claims = await verifyUncached(token);
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+    verified.set(token, claims);
+    return claims;
+  }
+
+  async function verifyUncached(token: string): Promise<AccessClaims> {
     const opts = { resolveKey: keys.resolve, nowSeconds: Math.floor(clock.now() / 1000), issuer: deps.issuer, audience: deps.audience };
     let result = verifyJwt(token, opts);
     if (!result.ok && result.reason === 'bad_signature') {
