@@ -189,13 +189,14 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       : undefined;
     const lockout = createLockout({ enabled: config.lockoutEnabled, attempts: config.lockoutAttempts, durationSeconds: config.lockoutDuration, redis });
     let passkeysRef: PasskeysService | undefined;
+    const addressLimits = createAddressLimits({ clock, secret: encryptionKey });
     const sms = config.smsProvider === 'twilio'
       ? createTwilioProvider({ accountSid: config.twilioAccountSid ?? '', authToken: config.twilioAuthToken ?? '', from: config.twilioPhoneNumber ?? '', baseUrl: config.twilioApiUrl })
       : config.smsProvider === 'aws_sns'
         ? createSnsProvider({ accessKeyId: config.awsSnsAccessKey ?? '', secretAccessKey: config.awsSnsSecretKey ?? '', region: config.awsSnsRegion ?? '', endpoint: config.awsSnsEndpoint })
         : createLogSmsProvider(log);
     const mfa = createMfaService({
-      db, clock, log, encrypter, secret: encryptionKey, users, sessions, mailer, sms,
+      db, clock, log, encrypter, secret: encryptionKey, users, sessions, mailer, sms, limits: addressLimits,
       hasPasskeys: (userId) => passkeysRef!.hasPasskeys(userId),
       settings: {
         issuer: config.mfaTotpIssuer, challengeTtl: config.mfaChallengeExpiresIn, requiredForRoles: config.mfaRequiredForRoles,
@@ -216,7 +217,6 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       },
     });
     const oneTime = createOneTimeTokens({ clock, secret: encryptionKey });
-    const addressLimits = createAddressLimits({ clock, secret: encryptionKey });
     const redirects = createRedirectPolicy(config.clientUrl, config.redirectAllowlist);
     const account = createAccountService({
       db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits: addressLimits,

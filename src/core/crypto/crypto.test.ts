@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
-import { createEncrypter, createPasswordHasher, randomToken, safeEqual, sha256 } from './index.ts';
+import { createEncrypter, createKeyedHasher, createPasswordHasher, randomToken, safeEqual, sha256, sixDigitCode } from './index.ts';
 
 const hasher = createPasswordHasher({ memoryCost: 4096, timeCost: 1, parallelism: 1 });
 
@@ -74,5 +74,24 @@ describe('encryption at rest', () => {
     assert.throws(() => enc.decrypt(sealed, 'kid-2'));
     assert.throws(() => createEncrypter('another key that is also thirty-two chars long').decrypt(sealed, 'kid-1'), /sealed with key/);
     assert.throws(() => enc.decrypt('garbage', 'kid-1'), /unrecognised/);
+  });
+});
+
+describe('keyed hashes and codes', () => {
+  test('deterministic per secret, label and scope; different otherwise', () => {
+    const a = createKeyedHasher('a server secret of at least thirty-two chars', 'tessera/test/v1');
+    assert.deepEqual(a('s', 'v'), a('s', 'v'));
+    assert.equal(a('s', 'v').length, 32);
+    assert.notDeepEqual(a('s', 'v'), a('t', 'v'));
+    assert.notDeepEqual(a('s', 'v'), createKeyedHasher('a server secret of at least thirty-two chars', 'tessera/other/v1')('s', 'v'));
+    assert.notDeepEqual(a('s', 'v'), createKeyedHasher('another secret of at least thirty-two chars', 'tessera/test/v1')('s', 'v'));
+    assert.notDeepEqual(a('s', 'v'), sha256('s:v'), 'keyed, not a plain hash');
+  });
+
+  test('six-digit codes keep leading zeros and vary', () => {
+    const codes = Array.from({ length: 2000 }, () => sixDigitCode());
+    assert.ok(codes.every((c) => /^\d{6}$/.test(c)));
+    assert.ok(codes.some((c) => c.startsWith('0')), 'leading zeros appear');
+    assert.ok(new Set(codes).size > 1900);
   });
 });

@@ -24,6 +24,11 @@ export function refreshCookie(req: FastifyRequest): string | undefined {
   return v ? v : undefined;
 }
 
+/** Where a sign-in comes from, as a session records it. */
+export function sessionContext(req: FastifyRequest, client: string): { client: string; ip: string | null; userAgent: string | null } {
+  return { client, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null };
+}
+
 /** The answer of a sign-in: tokens in the body for native clients; the refresh token as a cookie for browsers. */
 export function signedInBody(reply: FastifyReply, client: string, r: { accessToken: string; refreshToken: string; user: unknown }, s: CookieSettings) {
   if (client === 'native') return { accessToken: r.accessToken, refreshToken: r.refreshToken, user: r.user };

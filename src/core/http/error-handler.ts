@@ -73,3 +73,8 @@ export const errorResponseSchema = {
     enrollment_token: { type: 'string', description: '`mfa_enrollment_required`: allows only enrolling a factor, then signs in' },
   },
 } as const;
+
+/** The error responses of a route, for its schema: `...errorResponses(400, 401)`. */
+export function errorResponses(...statuses: number[]): Record<number, typeof errorResponseSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, errorResponseSchema]));
+}

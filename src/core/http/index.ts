@@ -1,8 +1,8 @@
 // HTTP plumbing shared by every module: the error handler, bearer guard, refresh
 // cookie, rate limiting. Modules use these; this folder imports no module.
-export { installErrorHandler, errorResponseSchema, type ErrorBody } from './error-handler.ts';
+export { installErrorHandler, errorResponseSchema, errorResponses, type ErrorBody } from './error-handler.ts';
 export { createRateLimiter, rateLimitHook, type RateLimiter } from './rate-limit.ts';
 export { createAuthGuard, bearerToken } from './auth-guard.ts';
-export { setRefreshCookie, clearRefreshCookie, refreshCookie, signedInBody, REFRESH_COOKIE, type CookieSettings } from './cookies.ts';
+export { setRefreshCookie, clearRefreshCookie, refreshCookie, signedInBody, sessionContext, REFRESH_COOKIE, type CookieSettings } from './cookies.ts';
 export { clientKey } from './client-key.ts';
 export { createCsrfCheck } from './csrf.ts';

@@ -3,7 +3,7 @@
 // outcome or the error code in the query string, never in a JSON page.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { clearRefreshCookie, rateLimitHook, setRefreshCookie, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { clearRefreshCookie, rateLimitHook, sessionContext, setRefreshCookie, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { Templates } from '../mail/index.ts';
 import { normalizeEmail } from '../users/index.ts';
@@ -40,7 +40,6 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
   const { account, passwordless, redirects, limiter, cookies, guard } = opts;
   const limit = (group: string) => rateLimitHook(limiter, group);
   const locale = (req: FastifyRequest, given?: string) => opts.templates.resolveLocale(given ?? opts.templates.fromAcceptLanguage(req.headers['accept-language']));
-  const ctx = (req: FastifyRequest, client: string) => ({ client, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null });
   const authed = (req: FastifyRequest) => {
     if (!req.auth) throw new AppError('unauthorized');
     return req.auth;
@@ -89,7 +88,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
   app.post<{ Body: { token: string; newPassword: string; client?: string } }>('/password/expired', { schema: schemas.expiredPasswordSchema, onRequest: limit('password') }, async (req, reply) => {
     const client = req.body.client ?? 'web';
     const user = await account.replaceExpiredPassword(req.body.token, req.body.newPassword);
-    return tokensFor(reply, client, await opts.auth.signIn(user, { ...ctx(req, client), amr: ['pwd'] }));
+    return tokensFor(reply, client, await opts.auth.signIn(user, { ...sessionContext(req, client), amr: ['pwd'] }));
   });
 
   app.post<{ Body: { currentPassword: string; newPassword: string } }>('/password/change', { schema: schemas.changePasswordSchema, onRequest: [limit('password'), guard] }, async (req) => {
@@ -106,14 +105,14 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
 
   app.get<{ Querystring: { token: string } }>('/magic-link/verify', { schema: schemas.magicLinkLinkSchema, onRequest: limit('magic-link') }, async (req, reply) =>
     land(reply, async () => {
-      const r = await passwordless.verifyMagicLink(req.query.token, ctx(req, 'web'));
+      const r = await passwordless.verifyMagicLink(req.query.token, sessionContext(req, 'web'));
       setRefreshCookie(reply, r.refreshToken, cookies);
       return r.redirectTo;
     }));
 
   app.post<{ Body: { token: string; client?: string } }>('/magic-link/verify', { schema: schemas.magicLinkVerifySchema, onRequest: limit('magic-link') }, async (req, reply) => {
     const client = req.body.client ?? 'web';
-    return tokensFor(reply, client, await passwordless.verifyMagicLink(req.body.token, ctx(req, client)));
+    return tokensFor(reply, client, await passwordless.verifyMagicLink(req.body.token, sessionContext(req, client)));
   });
 
   app.post<{ Body: { email: string; locale?: string } }>('/email-code', { schema: schemas.emailCodeSchema, onRequest: limit('email-code') }, async (req) => {
@@ -123,7 +122,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
 
   app.post<{ Body: { email: string; code: string; client?: string } }>('/email-code/verify', { schema: schemas.emailCodeVerifySchema, onRequest: limit('email-code') }, async (req, reply) => {
     const client = req.body.client ?? 'web';
-    return tokensFor(reply, client, await passwordless.verifyEmailCode(req.body.email, req.body.code, ctx(req, client)));
+    return tokensFor(reply, client, await passwordless.verifyEmailCode(req.body.email, req.body.code, sessionContext(req, client)));
   });
 
   app.post<{ Body: { newEmail: string } }>('/email/change', { schema: schemas.emailChangeSchema, onRequest: [limit('email-change'), guard] }, async (req, reply) => {

@@ -1,8 +1,7 @@
 // Request and response schemas of the email flows (validation, serialization and the
 // OpenAPI document).
-import { errorResponseSchema } from '../../core/http/index.ts';
+import { errorResponses as errors } from '../../core/http/index.ts';
 
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorResponseSchema]));
 const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254 } as const;
 const token = { type: 'string', minLength: 1, maxLength: 256, description: 'The token from the emailed link' } as const;
 const code = { type: 'string', minLength: 1, maxLength: 16, description: 'The 6-digit code from the email' } as const;

@@ -4,7 +4,7 @@
 // with an advisory lock, so concurrent requests cannot slip past the limit together.
 import { sql } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
-import { sha256 } from '../../core/crypto/index.ts';
+import { createKeyedHasher } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Db } from '../../database.ts';
 
@@ -20,11 +20,16 @@ export interface AddressRule {
   purposes?: string[];
   max: number;
   windowSeconds: number;
+  /** Count requests for every address, not just this one (a service-wide cap). */
+  everyAddress?: boolean;
+  /** Called when this rule refuses (to log a service-wide cap being reached). */
+  onLimit?: () => void;
 }
 
 export function createAddressLimits(deps: { clock: Clock; secret: string }) {
   // Keyed, so that the table does not list which addresses were asked about.
-  const hash = (email: string) => sha256(`${deps.secret}:${email}`);
+  const keyed = createKeyedHasher(deps.secret, 'tessera/address-limits/v1');
+  const hash = (address: string) => keyed('address', address);
 
   /**
    * Records a request of `purpose` for `email` unless one of the rules is exhausted, in
@@ -33,15 +38,19 @@ export function createAddressLimits(deps: { clock: Clock; secret: string }) {
   async function take(trx: Db, email: string, purpose: string, rules: AddressRule[]): Promise<void> {
     const h = hash(email);
     const now = deps.clock.now();
-    await sql`select pg_advisory_xact_lock(7318003, hashtext(${h.toString('hex')}))`.execute(trx);
+    // One address at a time; a service-wide rule serialises every address.
+    if (rules.some((r) => r.everyAddress)) await sql`select pg_advisory_xact_lock(7318003, 0)`.execute(trx);
+    else await sql`select pg_advisory_xact_lock(7318003, hashtext(${h.toString('hex')}))`.execute(trx);
     for (const rule of rules) {
       if (rule.max <= 0) throw new AppError('rate_limited', { headers: { 'retry-after': String(rule.windowSeconds) } });
-      let q = trx.selectFrom('mail_requests').select('created_at').where('address_hash', '=', h).where('created_at', '>', new Date(now - rule.windowSeconds * 1000));
+      let q = trx.selectFrom('mail_requests').select('created_at').where('created_at', '>', new Date(now - rule.windowSeconds * 1000));
+      if (!rule.everyAddress) q = q.where('address_hash', '=', h);
       if (rule.purposes) q = q.where('purpose', 'in', rule.purposes);
       const rows = await q.orderBy('created_at', 'desc').limit(rule.max).execute();
       if (rows.length >= rule.max) {
         const oldest = rows[rows.length - 1]!.created_at.getTime();
         const retryAfter = Math.max(1, Math.ceil((oldest + rule.windowSeconds * 1000 - now) / 1000));
+        rule.onLimit?.();
         throw new AppError('rate_limited', { headers: { 'retry-after': String(retryAfter) } });
       }
     }

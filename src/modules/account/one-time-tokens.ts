@@ -4,10 +4,10 @@
 // ones of the same purpose and address. A code gives up after MAX_CODE_ATTEMPTS wrong
 // tries; both expire. Checks take the row lock and run in the caller's transaction, so
 // that consuming a token and acting on it commit together.
-import { createHmac, hkdfSync, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
-import { randomToken, sha256 } from '../../core/crypto/index.ts';
+import { createKeyedHasher, randomToken, sha256, sixDigitCode } from '../../core/crypto/index.ts';
 import type { Db } from '../../database.ts';
 import type { EmailTokenRow } from './account.table.ts';
 
@@ -32,8 +32,7 @@ export type Checked =
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
-  const key = Buffer.from(hkdfSync('sha256', Buffer.from(deps.secret, 'utf8'), Buffer.alloc(0), 'tessera/email-codes/v1', 32));
-  const codeHash = (id: string, code: string) => createHmac('sha256', key).update(`${id}:${code}`).digest();
+  const codeHash = createKeyedHasher(deps.secret, 'tessera/email-codes/v1');
 
   async function issue(trx: Db, input: { purpose: TokenPurpose; userId: string | null; email: string; ttlSeconds: number; redirectTo?: string | null; locale?: string | null }): Promise<Issued> {
     const now = new Date(deps.clock.now());
@@ -41,7 +40,7 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
       .where('purpose', '=', input.purpose).where('email', '=', input.email).where('consumed_at', 'is', null).execute();
     const id = randomUUID();
     const token = randomToken(32);
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const code = sixDigitCode();
     const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
     await trx.insertInto('email_tokens').values({
       id, purpose: input.purpose, user_id: input.userId, email: input.email, token_hash: sha256(token), code_hash: codeHash(id, code),

@@ -2,7 +2,7 @@
 // The full admin API, guarded by named permissions, grows here.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { errorResponseSchema } from '../../core/http/index.ts';
+import { errorResponses } from '../../core/http/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { UsersService } from '../users/index.ts';
 
@@ -27,7 +27,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
       summary: "Lift a user's sign-in lock (after repeated failures)",
       security: [{ bearerAuth: [] }],
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } },
-      response: { 200: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } }, 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema },
+      response: { 200: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } }, ...errorResponses(400, 401, 403, 404) },
     },
   }, async (req) => {
     const user = await users.findById(req.params.id);

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import {
-  bearerToken, clearRefreshCookie, rateLimitHook, refreshCookie, setRefreshCookie,
+  bearerToken, clearRefreshCookie, rateLimitHook, refreshCookie, sessionContext, setRefreshCookie,
   type CookieSettings, type RateLimiter,
 } from '../../core/http/index.ts';
 import type { PublicUser } from '../users/index.ts';
@@ -47,7 +47,6 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     if (!req.auth) throw new AppError('unauthorized');
     return req.auth;
   };
-  const sessionContext = (req: FastifyRequest, client: string) => ({ client, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null });
 
   app.post<{ Body: RegisterBody }>('/register', { schema: registerSchema, onRequest: rateLimitHook(limits.signup, 'register') }, async (req, reply) => {
     const { locale: given, captchaToken, ...rest } = req.body;

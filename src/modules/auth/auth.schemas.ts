@@ -1,6 +1,6 @@
 // Request and response schemas of the core token API: validation, serialization (only
 // these fields ever leave the server) and the OpenAPI document come from them.
-import { errorResponseSchema } from '../../core/http/index.ts';
+import { errorResponses as errors } from '../../core/http/index.ts';
 
 export const publicUser = {
   type: 'object',
@@ -17,7 +17,6 @@ const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254 } 
 const clientKind = { type: 'string', pattern: '^[a-z0-9_-]{1,32}$', description: '`web` (default: refresh token in an HttpOnly cookie) or `native` (refresh token in the body)' } as const;
 const refreshTokenField = { type: 'string', minLength: 1, maxLength: 512 } as const;
 
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorResponseSchema]));
 
 export const registerSchema = {
   tags: ['auth'],

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { AppError } from '../../core/errors/index.ts';
 import { safeEqual } from '../../core/crypto/index.ts';
-import { errorResponseSchema, type RateLimiter } from '../../core/http/index.ts';
+import { errorResponses, type RateLimiter } from '../../core/http/index.ts';
 import type { AuthService } from './auth.service.ts';
 
 export interface IntrospectRoutesOptions {
@@ -71,7 +71,7 @@ export const introspectRoutes: FastifyPluginAsync<IntrospectRoutesOptions> = asy
         type: 'object', required: ['token'], additionalProperties: false,
         properties: { token: { type: 'string', minLength: 1, maxLength: 8192 }, token_type_hint: { type: 'string', maxLength: 64 } },
       },
-      response: { 200: introspectionSchema, 400: errorResponseSchema, 401: errorResponseSchema, 429: errorResponseSchema },
+      response: { 200: introspectionSchema, ...errorResponses(400, 401, 429) },
     },
     // The caller is authenticated before the body is even validated.
     onRequest: async (req) => {

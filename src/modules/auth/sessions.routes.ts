@@ -2,7 +2,7 @@
 // device out. Another user's session is indistinguishable from a missing one (404).
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { clearRefreshCookie, errorResponseSchema, type CookieSettings } from '../../core/http/index.ts';
+import { clearRefreshCookie, errorResponses as errors, type CookieSettings } from '../../core/http/index.ts';
 import type { SessionRow, SessionsService } from '../sessions/index.ts';
 import type { Authenticated } from './auth.service.ts';
 
@@ -41,7 +41,6 @@ export const sessionSchema = {
 } as const;
 
 const bearer = [{ bearerAuth: [] }];
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorResponseSchema]));
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 
 export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (app, { sessions, guard, cookies }) => {

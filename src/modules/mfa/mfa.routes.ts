@@ -3,7 +3,7 @@
 // token a role that requires MFA hands out at sign-in; enrolling with the latter signs in.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { bearerToken, rateLimitHook, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { bearerToken, rateLimitHook, sessionContext, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { UserRow, UsersService } from '../users/index.ts';
 import type { Method, MfaService } from './mfa.service.ts';
@@ -24,7 +24,6 @@ type Actor = { user: UserRow; sessionId?: string; enrollment?: { challengeId: st
 export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, opts) => {
   const { mfa, guard } = opts;
   const limit = rateLimitHook(opts.limiter, 'mfa');
-  const ctx = (req: FastifyRequest, client: string) => ({ client, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null });
 
   const signedIn = async (req: FastifyRequest) => {
     await guard(req);
@@ -44,7 +43,7 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, opts)
   const finish = async (req: FastifyRequest, reply: FastifyReply, a: Actor, activated: object, amr: string) => {
     if (!a.enrollment) return activated;
     await mfa.spendEnrollment(a.enrollment.challengeId);
-    const r = await opts.auth.signIn(a.user, { ...ctx(req, a.enrollment.client), amr: ['pwd', amr] });
+    const r = await opts.auth.signIn(a.user, { ...sessionContext(req, a.enrollment.client), amr: ['pwd', amr] });
     return { ...activated, ...signedInBody(reply, a.enrollment.client, r, opts.cookies) };
   };
 
@@ -86,7 +85,7 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, opts)
 
   app.post<{ Body: { verification_id: string; code: string; method: Method } }>('/login/mfa', { schema: schemas.loginMfaSchema, onRequest: rateLimitHook(opts.limiter, 'login-mfa') }, async (req, reply) => {
     const done = await mfa.completeLogin(req.body.verification_id, req.body.method, req.body.code);
-    const r = await opts.auth.signIn(done.user, { ...ctx(req, done.client), amr: done.amr });
+    const r = await opts.auth.signIn(done.user, { ...sessionContext(req, done.client), amr: done.amr });
     return signedInBody(reply, done.client, r, opts.cookies);
   });
 

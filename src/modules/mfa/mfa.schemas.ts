@@ -1,7 +1,6 @@
 // Schemas of the MFA endpoints (validation, serialization, OpenAPI).
-import { errorResponseSchema } from '../../core/http/index.ts';
+import { errorResponses as errors } from '../../core/http/index.ts';
 
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorResponseSchema]));
 const tags = ['mfa'];
 const bearer = [{ bearerAuth: [] }];
 const code = { type: 'string', minLength: 1, maxLength: 32 } as const;

@@ -2,15 +2,16 @@
 // codes, the sign-in challenge that follows a right password, enrollment required by
 // role, and step-up (a recent proof of identity for sensitive actions). Secrets at rest
 // are sealed (TOTP) or keyed hashes (codes); a TOTP code is accepted once.
-import { createHmac, hkdfSync, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { generate as totpGenerate, generateSecret, generateURI, verify as totpVerify } from 'otplib';
 import QRCode from 'qrcode';
 import type { Clock } from '../../core/clock.ts';
-import { randomToken, sha256, type Encrypter } from '../../core/crypto/index.ts';
+import { createKeyedHasher, randomToken, sha256, sixDigitCode, type Encrypter } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
+import type { AddressLimits } from '../account/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionsService } from '../sessions/index.ts';
 import type { UserRow, UsersService } from '../users/index.ts';
@@ -45,6 +46,8 @@ export interface MfaDeps {
   sessions: SessionsService;
   mailer: Mailer;
   sms: SmsProvider;
+  /** Per-number and service-wide SMS caps, recorded like other per-address requests. */
+  limits: AddressLimits;
   settings: MfaSettings;
   /** Whether the user has passkeys (from the passkeys module, which builds on this one). */
   hasPasskeys: (userId: string) => Promise<boolean>;
@@ -54,10 +57,8 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 
 export function createMfaService(deps: MfaDeps) {
   const { db, clock, encrypter, mailer, settings: s } = deps;
-  const key = Buffer.from(hkdfSync('sha256', Buffer.from(deps.secret, 'utf8'), Buffer.alloc(0), 'tessera/mfa-codes/v1', 32));
-  const keyed = (scope: string, value: string) => createHmac('sha256', key).update(`${scope}:${value}`).digest();
+  const keyed = createKeyedHasher(deps.secret, 'tessera/mfa-codes/v1');
   const now = () => new Date(clock.now());
-  const sixDigits = () => String(randomInt(0, 1_000_000)).padStart(6, '0');
   const maskPhone = (p: string) => `${p.slice(0, 3)}${'•'.repeat(Math.max(0, p.length - 5))}${p.slice(-2)}`;
 
   const activeFactors = (userId: string, on: Db = db) =>
@@ -81,16 +82,11 @@ export function createMfaService(deps: MfaDeps) {
   async function sendSms(trx: Db, to: string, text: string): Promise<void> {
     if (!s.smsEnabled) throw new AppError('mfa_method_unavailable');
     // Caps against SMS pumping: per number per hour, and for the whole service per day.
-    const phoneHash = sha256(`${deps.secret}:sms:${to}`);
-    await sql`select pg_advisory_xact_lock(7318004, 0)`.execute(trx);
-    const hour = await trx.selectFrom('mail_requests').select(sql<string>`count(*)`.as('n')).where('address_hash', '=', phoneHash).where('purpose', '=', 'sms').where('created_at', '>', new Date(clock.now() - 3600_000)).executeTakeFirstOrThrow();
-    if (Number(hour.n) >= s.smsPerNumberPerHour) throw new AppError('rate_limited', { headers: { 'retry-after': '3600' } });
-    const day = await trx.selectFrom('mail_requests').select(sql<string>`count(*)`.as('n')).where('purpose', '=', 'sms').where('created_at', '>', new Date(clock.now() - 86_400_000)).executeTakeFirstOrThrow();
-    if (Number(day.n) >= s.smsPerDay) {
-      deps.log.warn({ limit: s.smsPerDay }, 'daily SMS cap reached: SMS codes are refused until tomorrow');
-      throw new AppError('rate_limited', { headers: { 'retry-after': '3600' } });
-    }
-    await trx.insertInto('mail_requests').values({ address_hash: phoneHash, purpose: 'sms', created_at: now() }).execute();
+    await deps.limits.take(trx, `sms:${to}`, 'sms', [
+      { purposes: ['sms'], max: s.smsPerNumberPerHour, windowSeconds: 3600 },
+      { purposes: ['sms'], max: s.smsPerDay, windowSeconds: 86_400, everyAddress: true,
+        onLimit: () => deps.log.warn({ limit: s.smsPerDay }, 'daily SMS cap reached: SMS codes are refused until the oldest ages out') },
+    ]);
     try {
       await deps.sms.send(to, text);
     } catch (err) {
@@ -101,7 +97,7 @@ export function createMfaService(deps: MfaDeps) {
 
   /** Puts a fresh code on a challenge and sends it by email or SMS. */
   async function sendCode(trx: Db, challenge: MfaChallengeRow, user: UserRow, method: 'email' | 'sms', factor?: MfaFactorRow): Promise<void> {
-    const code = sixDigits();
+    const code = sixDigitCode();
     await trx.updateTable('mfa_challenges').set({ method, code_hash: keyed(challenge.id, code), factor_id: factor?.id ?? null }).where('id', '=', challenge.id).execute();
     if (method === 'email') {
       await mailer.send(trx, 'email_code', user.email, user.locale, { email: user.email, code, expiresIn: mailer.duration(user.locale, s.challengeTtl) });

@@ -1,7 +1,7 @@
 // Passkeys under /auth/passkeys: the two WebAuthn ceremonies, and the caller's passkeys.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { errorResponseSchema, rateLimitHook, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { errorResponses as errors, rateLimitHook, sessionContext, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
 import type { PasskeysService } from './passkeys.service.ts';
 
 export interface PasskeysRoutesOptions {
@@ -12,7 +12,6 @@ export interface PasskeysRoutesOptions {
   stepUp: (sessionId: string) => Promise<void>;
 }
 
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorResponseSchema]));
 const tags = ['passkeys'];
 const bearer = [{ bearerAuth: [] }];
 const anyObject = { type: 'object', additionalProperties: true } as const;
@@ -26,7 +25,6 @@ const clientKind = { type: 'string', pattern: '^[a-z0-9_-]{1,32}$' } as const;
 
 export const passkeysRoutes: FastifyPluginAsync<PasskeysRoutesOptions> = async (app, { passkeys, limiter, cookies, guard, stepUp }) => {
   const limit = rateLimitHook(limiter, 'passkeys');
-  const ctx = (req: FastifyRequest, client: string) => ({ client, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null });
 
   app.post('/register/options', {
     schema: { tags, summary: 'Start registering a passkey (WebAuthn creation options)', security: bearer, response: { 200: anyObject, ...errors(401, 403, 429) } },
@@ -61,7 +59,7 @@ export const passkeysRoutes: FastifyPluginAsync<PasskeysRoutesOptions> = async (
     },
     onRequest: limit,
   }, async (req, reply) => {
-    const r = await passkeys.verifyLogin(req.body.response, ctx(req, req.body.client ?? 'web'));
+    const r = await passkeys.verifyLogin(req.body.response, sessionContext(req, req.body.client ?? 'web'));
     return signedInBody(reply, r.client, r.signedIn, cookies);
   });
 
