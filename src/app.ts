@@ -9,11 +9,13 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.ts';
 import { AppError } from './core/errors/index.ts';
-import { createAuthGuard, createCsrfCheck, installErrorHandler } from './core/http/index.ts';
+import { createAuthGuard, createCsrfCheck, installErrorHandler, runWithContext, setActor } from './core/http/index.ts';
 import { publicUrl } from './core/config/index.ts';
 import { adminRoutes } from './modules/admin/index.ts';
 import { mfaRoutes } from './modules/mfa/index.ts';
 import { passkeysRoutes } from './modules/passkeys/index.ts';
+import { createPrincipalGuard, rbacRoutes } from './modules/rbac/index.ts';
+import { serviceTokenRoutes } from './modules/service-accounts/index.ts';
 import { passwordPolicyRoutes } from './modules/passwords/index.ts';
 import { accountRoutes } from './modules/account/index.ts';
 import { authRoutes, introspectRoutes, sessionsRoutes } from './modules/auth/index.ts';
@@ -61,6 +63,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       const err = Object.assign(new SyntaxError('invalid JSON body'), { statusCode: 400 });
       done(err, undefined);
     }
+  });
+
+  // Who asks and from where, for the audit log, for the rest of each request.
+  app.addHook('onRequest', (req, _reply, done) => {
+    const ua = req.headers['user-agent'];
+    runWithContext({ ip: req.ip ?? null, userAgent: typeof ua === 'string' ? ua : null }, done);
   });
 
   let closing = false;
@@ -119,7 +127,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'passkeys', description: 'WebAuthn passkeys: sign-in, second factor, management' },
         { name: 'sessions', description: "The caller's sessions and devices" },
         { name: 'tokens', description: 'Signing keys' },
-        { name: 'admin', description: 'Administration (role admin)' },
+        { name: 'admin', description: 'Administration: users, roles, permissions, service accounts, audit log. Each route needs the permission it names.' },
         { name: 'health', description: 'Probes' },
       ],
     },
@@ -129,7 +137,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   installErrorHandler(app);
 
-  const guard = createAuthGuard(deps.auth.authenticate, (req, a) => { req.auth = a; });
+  const assignUser = (req: FastifyRequest, a: NonNullable<FastifyRequest['auth']>) => {
+    req.auth = a;
+    setActor({ type: 'user', id: a.user.id });
+  };
+  const guard = createAuthGuard(deps.auth.authenticate, assignUser);
+  const principals = createPrincipalGuard({
+    verify: (t) => deps.tokens.verifyAnyToken(t),
+    authenticateUser: deps.auth.authenticate,
+    authenticateService: (claims) => deps.serviceAccounts.authenticateToken(claims),
+    accessOf: (id) => deps.rbac.accessOf(id),
+    assignUser,
+  });
   const templates = deps.mailer.templates;
   const csrf = createCsrfCheck([new URL(publicUrl(config)).origin, ...config.corsOrigins]);
   await app.register(authRoutes, {
@@ -138,7 +157,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     locale: (given, acceptLanguage) => templates.resolveLocale(given ?? templates.fromAcceptLanguage(acceptLanguage)),
   });
   await app.register(passwordPolicyRoutes, { prefix: '/auth', policy: deps.policy });
-  await app.register(adminRoutes, { prefix: '/admin', auth: deps.auth, users: deps.users, guard });
+  await app.register(adminRoutes, { prefix: '/admin', admin: deps.admin, rbac: deps.rbac, serviceAccounts: deps.serviceAccounts, audit: deps.audit, principals });
+  await app.register(rbacRoutes, { prefix: '/auth', principals });
+  await app.register(serviceTokenRoutes, { prefix: '/auth', serviceAccounts: deps.serviceAccounts, limiter: deps.limiter });
   await app.register(accountRoutes, {
     prefix: '/auth', auth: deps.auth, account: deps.account, passwordless: deps.passwordless, redirects: deps.redirects, templates,
     limiter: deps.limiter, cookies: deps.cookies, guard, stepUp: (sid) => deps.mfa.requireRecent(sid),
@@ -147,7 +168,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(mfaRoutes, {
     prefix: '/auth', mfa: deps.mfa, auth: deps.auth, users: deps.users, passwords: deps.passwords, limiter: deps.limiter, cookies: deps.cookies, guard,
   });
-  await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, guard, cookies: deps.cookies });
+  await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, audit: deps.audit.record, guard, cookies: deps.cookies });
   await app.register(introspectRoutes, { prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret });
   await app.register(tokensRoutes, { tokens: deps.tokens });
   await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks, degraded: deps.degradedChecks });

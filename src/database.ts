@@ -1,5 +1,8 @@
 // The whole database as Kysely sees it, composed from the tables each module owns.
 import type { Kysely, Transaction } from 'kysely';
+import type { AuditLogTable } from './modules/audit/audit.table.ts';
+import type { PermissionsTable, RoleIncludesTable, RolePermissionsTable, RolesTable, UserRolesTable } from './modules/rbac/rbac.table.ts';
+import type { ServiceAccountPermissionsTable, ServiceAccountsTable } from './modules/service-accounts/service-accounts.table.ts';
 import type { EmailTokensTable, MailRequestsTable } from './modules/account/account.table.ts';
 import type { MailOutboxTable } from './modules/mail/mail.table.ts';
 import type { MfaChallengesTable, MfaFactorsTable, MfaRecoveryCodesTable } from './modules/mfa/mfa.table.ts';
@@ -23,6 +26,14 @@ export interface Database {
   mfa_challenges: MfaChallengesTable;
   passkeys: PasskeysTable;
   passkey_challenges: PasskeyChallengesTable;
+  roles: RolesTable;
+  permissions: PermissionsTable;
+  role_permissions: RolePermissionsTable;
+  role_includes: RoleIncludesTable;
+  user_roles: UserRolesTable;
+  service_accounts: ServiceAccountsTable;
+  service_account_permissions: ServiceAccountPermissionsTable;
+  audit_log: AuditLogTable;
 }
 
 /** A database handle or an open transaction: what every repo function takes first. */

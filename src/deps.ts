@@ -27,6 +27,10 @@ import { createLogTransport, createMailer, createMailOutbox, createSmtpTransport
 import { createSessionsService, noGeoLocator, openGeoLocator, type SessionsService } from './modules/sessions/index.ts';
 import { createKeyStore, createTokensService, type TokensService } from './modules/tokens/index.ts';
 import { createUsersService, type UsersService } from './modules/users/index.ts';
+import { bootstrapAdmin, createAdminService, type AdminService } from './modules/admin/index.ts';
+import { createAuditService, type AuditService } from './modules/audit/index.ts';
+import { createRbacService, type RbacService } from './modules/rbac/index.ts';
+import { createServiceAccountsService, type ServiceAccountsService } from './modules/service-accounts/index.ts';
 
 export interface Deps {
   config: Config;
@@ -56,6 +60,10 @@ export interface Deps {
   passkeys: PasskeysService;
   passwordless: PasswordlessService;
   redirects: RedirectPolicy;
+  audit: AuditService;
+  rbac: RbacService;
+  serviceAccounts: ServiceAccountsService;
+  admin: AdminService;
   readinessChecks: Record<string, () => Promise<void>>;
   /** Checks whose failure leaves the service answering in a degraded mode (Redis). */
   degradedChecks: Record<string, () => Promise<void>>;
@@ -152,7 +160,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     await keys.init();
     const tokens = createTokensService({
       keys, clock, issuer: config.jwtIssuer, audience: config.jwtAudience,
-      accessTokenExpiry: config.accessTokenExpiry, hasuraClaims: config.jwtHasuraClaims,
+      accessTokenExpiry: config.accessTokenExpiry, hasuraClaims: config.jwtHasuraClaims, includePermissions: config.jwtIncludePermissions,
     });
     const policy = createPasswordPolicy({
       settings: {
@@ -166,7 +174,11 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       breach: config.passwordBreachCheck ? createBreachChecker({ baseUrl: config.passwordBreachApiUrl, timeoutMs: config.passwordBreachTimeout * 1000 }) : undefined,
       passwords, log,
     });
-    const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, bus, clock, policy });
+    const audit = createAuditService({ db, clock, retentionDays: config.auditRetentionDays });
+    const bus0 = bus;
+    const rbac = createRbacService({ db, bus, clock, audit: audit.record, userChanged: (id) => bus0.publish({ kind: 'user', id }) });
+    if (!overrides.skipMigrations) await rbac.ensureRole(config.defaultRole);
+    const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, bus, clock, policy, onFirstAdmin: (trx, id) => rbac.grantSuperAdminIn(trx, id) });
     const sessions = createSessionsService({
       db, clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
       idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions,
@@ -197,7 +209,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         : createLogSmsProvider(log);
     const mfa = createMfaService({
       db, clock, log, encrypter, secret: encryptionKey, users, sessions, mailer, sms, limits: addressLimits,
-      hasPasskeys: (userId) => passkeysRef!.hasPasskeys(userId),
+      hasPasskeys: (userId) => passkeysRef!.hasPasskeys(userId), audit: audit.record,
       settings: {
         issuer: config.mfaTotpIssuer, challengeTtl: config.mfaChallengeExpiresIn, requiredForRoles: config.mfaRequiredForRoles,
         reauthMaxAge: config.reauthMaxAge, smsEnabled: config.mfaSmsEnabled, smsPerNumberPerHour: config.mfaSmsPerNumberLimit, smsPerDay: config.mfaSmsDailyLimit,
@@ -210,7 +222,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       requireVerifiedEmail: config.emailVerificationRequired, notices, mailer,
       passwordMaxAgeDays: config.passwordChangeRequiredDays,
       issuePasswordChange: (user) => accountRef!.issuePasswordChange(user),
-      lockout, identifierLimit: limits.login, mfa, captcha, captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
+      lockout, identifierLimit: limits.login, mfa, captcha, audit: audit.record, access: (id) => rbac.accessOf(id), captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
       notifyLocked: async (user, until) => {
         await db.transaction().execute((trx) => notices.accountLocked(trx, user, until));
         mailer.flush();
@@ -219,7 +231,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const oneTime = createOneTimeTokens({ clock, secret: encryptionKey });
     const redirects = createRedirectPolicy(config.clientUrl, config.redirectAllowlist);
     const account = createAccountService({
-      db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits: addressLimits,
+      db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits: addressLimits, audit: audit.record,
+      afterDelete: (trx) => rbac.assertGuards(trx, { actor: { type: 'system' }, permissions: new Set() }, null),
       settings: {
         publicUrl: publicUrl(config), clientUrl: config.clientUrl,
         verificationExpiresIn: config.emailVerificationExpiresIn, resendLimit: config.emailVerificationResendLimit,
@@ -229,7 +242,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     }, background);
     accountRef = account;
     const passkeys = createPasskeysService({
-      db, clock, log, secret: encryptionKey, users, auth, mfa,
+      db, clock, log, secret: encryptionKey, users, auth, mfa, audit: audit.record,
       settings: {
         rpId: config.webauthnRpId, rpName: config.webauthnRpName, challengeTtl: config.webauthnChallengeExpiresIn,
         origins: config.webauthnOrigins.length ? config.webauthnOrigins.map((o) => new URL(o).origin) : [...new Set([new URL(config.clientUrl).origin, new URL(publicUrl(config)).origin])],
@@ -244,14 +257,38 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       await addressLimits.prune(db, keepRequests);
       await mfa.prune();
       await passkeys.prune();
+      await audit.prune();
     });
     const passwordless = createPasswordlessService({
-      db, users, auth, mailer, tokens: oneTime, limits: addressLimits, redirects,
+      db, users, auth, mailer, tokens: oneTime, limits: addressLimits, redirects, audit: audit.record,
       settings: {
         publicUrl: publicUrl(config), magicLinkExpiresIn: config.magicLinkExpiresIn, emailCodeExpiresIn: config.emailCodeExpiresIn,
         signup: config.magicLinkSignup, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
       },
     }, background);
+
+    const serviceAccounts = createServiceAccountsService({
+      db, clock, bus, audit: audit.record, tokens, tokenExpiry: config.serviceAccountTokenExpiry,
+      checkGrant: async (trx, caller, permissions) => {
+        await rbac.requirePermissions(trx, permissions);
+        rbac.assertHolds(caller, permissions);
+      },
+    });
+    const checkPassword = (password: string, who: { username: string; email: string }) => policy.check(password, who);
+    const admin = createAdminService({
+      db, clock, users, rbac, sessions, passwords, audit: audit.record, checkPassword, defaultRole: config.defaultRole,
+      sendPasswordEmail: (trx, user, kind) => account.sendPasswordEmail(trx, user, kind),
+      flushMail: () => mailer.flush(),
+      resetFactors: async (trx, userId) => ({ factors: await mfa.resetIn(trx, userId), passkeys: await passkeys.removeAllIn(trx, userId) }),
+      listFactors: (userId) => mfa.list(userId),
+      listPasskeys: (userId) => passkeys.list(userId),
+      unlock: (user) => auth.unlock(user),
+    });
+    if (!overrides.skipMigrations) {
+      await bootstrapAdmin({ db, users, rbac, audit: audit.record, passwords, checkPassword, log }, {
+        adminUsername: config.adminUsername, adminEmail: config.adminEmail, defaultUsername: config.defaultUsername, defaultPassword: config.defaultPassword,
+      });
+    }
 
     if (!overrides.noMailWorker) outbox.start();
     // Redis and the invalidation bus have fallbacks (in-memory limits, cache bypass): while
@@ -268,7 +305,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, readinessChecks, close,
+      users, sessions, tokens, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, rbac, serviceAccounts, admin, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

@@ -156,9 +156,9 @@ describe('POST /auth/refresh', () => {
 
   test('the new access token carries the current role', async () => {
     const s = await signUp(t.app, 'native');
-    await t.deps.db.updateTable('users').set({ role: 'editor' }).where('id', '=', s.user.id).execute();
+    await t.deps.db.updateTable('users').set({ role: 'moderator' }).where('id', '=', s.user.id).execute();
     const body = json(await refreshNative(t, s.refreshToken));
-    assert.equal(decodeJwtPart(body.accessToken, 1).role, 'editor');
+    assert.equal(decodeJwtPart(body.accessToken, 1).role, 'moderator');
   });
 });
 

@@ -65,14 +65,14 @@ for (const [name, env, skip] of variants) {
         const s = await signUp(a.app, 'native');
         const role = async () => json(await b.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(s.accessToken) })).role as string;
         assert.equal(await role(), s.user.role);
-        await a.deps.db.updateTable('users').set({ role: 'editor' }).where('id', '=', s.user.id).execute();
+        await a.deps.db.updateTable('users').set({ role: 'moderator' }).where('id', '=', s.user.id).execute();
         await a.deps.users.changed(s.user.id);
         let seen = '';
-        for (const until = Date.now() + 1000; seen !== 'editor' && Date.now() < until;) {
+        for (const until = Date.now() + 1000; seen !== 'moderator' && Date.now() < until;) {
           seen = await role();
-          if (seen !== 'editor') await new Promise((r) => setTimeout(r, 20));
+          if (seen !== 'moderator') await new Promise((r) => setTimeout(r, 20));
         }
-        assert.equal(seen, 'editor');
+        assert.equal(seen, 'moderator');
       });
     });
 

@@ -237,11 +237,11 @@ describe('reads stay cheap', () => {
       const me = async () => json(await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(s.accessToken) }));
       assert.equal((await me()).role, s.user.role);
       // A write behind the service's back is not seen: the row is cached...
-      await t.deps.db.updateTable('users').set({ role: 'editor' }).where('id', '=', s.user.id).execute();
+      await t.deps.db.updateTable('users').set({ role: 'moderator' }).where('id', '=', s.user.id).execute();
       assert.equal((await me()).role, s.user.role);
       // ...until the change is announced, as every writer of user rows does.
       await t.deps.users.changed(s.user.id);
-      assert.equal((await me()).role, 'editor');
+      assert.equal((await me()).role, 'moderator');
       // Signing in again announces the new last_login.
       const before = (await me()).lastLogin;
       await t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: s.creds.email, password: s.creds.password, client: 'native' } });

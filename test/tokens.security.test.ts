@@ -53,7 +53,8 @@ describe('GET /auth/me and /auth/verify', () => {
     const claims = decodeJwtPart(s.accessToken, 1);
     assert.equal(header.alg, 'RS256');
     assert.equal(header.typ, 'JWT');
-    assert.deepEqual(Object.keys(claims).sort(), ['aal', 'amr', 'email', 'exp', 'https://hasura.io/jwt/claims', 'iat', 'iss', 'role', 'sid', 'sub', 'username'].sort());
+    assert.deepEqual(Object.keys(claims).sort(), ['aal', 'amr', 'email', 'exp', 'https://hasura.io/jwt/claims', 'iat', 'iss', 'role', 'roles', 'sid', 'sub', 'username'].sort());
+    assert.deepEqual(claims.roles, [s.user.role], 'every role of the user, the default first');
     assert.deepEqual(claims.amr, ['pwd'], 'how the user authenticated (RFC 8176)');
     assert.equal(claims.aal, 'aal1');
     assert.equal(claims.sub, s.user.id);

@@ -14,8 +14,11 @@ import type { Redis } from 'ioredis';
 export const INVALIDATION_CHANNEL = 'tessera_invalidate';
 
 export interface Invalidation {
-  /** What changed: one session, every session of a user, or a user's row. */
-  kind: 'session' | 'user_sessions' | 'user';
+  /**
+   * What changed: one session, every session of a user, a user's row or roles, the role
+   * graph (id `*`), or a service account.
+   */
+  kind: 'session' | 'user_sessions' | 'user' | 'rbac' | 'service_account';
   id: string;
 }
 
@@ -34,7 +37,7 @@ export interface InvalidationBus {
 
 interface Log { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
 
-const KINDS = new Set(['session', 'user_sessions', 'user']);
+const KINDS = new Set(['session', 'user_sessions', 'user', 'rbac', 'service_account']);
 
 // Each bus tags its messages, so that it ignores their echo (it delivered them already).
 function serialize(m: Invalidation, from: string): string {

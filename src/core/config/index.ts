@@ -51,6 +51,9 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.mfaSmsEnabled && c.smsProvider === 'aws_sns' && !(c.awsSnsAccessKey && c.awsSnsSecretKey && c.awsSnsRegion)) {
     problems.push('SMS_PROVIDER=aws_sns: set AWS_SNS_ACCESS_KEY, AWS_SNS_SECRET_KEY and AWS_SNS_REGION');
   }
+  if (c.defaultPassword !== undefined && !(c.defaultUsername || c.adminUsername)) problems.push('DEFAULT_PASSWORD: set DEFAULT_USERNAME (or ADMIN_USERNAME) too');
+  if (c.defaultUsername !== undefined && c.defaultPassword === undefined) problems.push('DEFAULT_USERNAME: set DEFAULT_PASSWORD too');
+  if (c.adminEmail !== undefined && !/^[^\s@]+@[^\s@]+$/.test(c.adminEmail)) problems.push('ADMIN_EMAIL: expected an email address');
   if (c.refreshReuseInterval >= c.refreshTokenExpiry) {
     problems.push('AUTH_REFRESH_TOKEN_REUSE_INTERVAL: must be shorter than AUTH_REFRESH_TOKEN_EXPIRY');
   }
@@ -72,6 +75,7 @@ export function insecureSettings(c: Config): string[] {
   if (c.jwtSecret) w.push('AUTH_JWT_SECRET is set: tokens use HS256, so every verifier holds the signing secret');
   if (!c.sessionCheck) w.push('AUTH_SESSION_CHECK=false: revoked sessions keep working until their access tokens expire');
   if (!c.smtpHost) w.push('AUTH_SMTP_HOST is not set: emails are written to the log, links and codes included, instead of being sent');
+  if (c.defaultPassword) w.push('DEFAULT_PASSWORD is set: unset it once the first administrator has signed in and changed it');
   if (c.debugMode) w.push('AUTH_DEBUG_MODE=true: every authentication decision is logged');
   return w;
 }

@@ -136,6 +136,13 @@ export const schema = {
   argon2Memory: v({ env: 'AUTH_PASSWORD_ARGON2_MEMORY', default: '19456', parse: parseInteger(1024, 4194304), doc: 'argon2id memory cost in KiB.' }),
   argon2Iterations: v({ env: 'AUTH_PASSWORD_ARGON2_ITERATIONS', default: '2', parse: parseInteger(1, 100), doc: 'argon2id time cost (iterations).' }),
   argon2Parallelism: v({ env: 'AUTH_PASSWORD_ARGON2_PARALLELISM', default: '1', parse: parseInteger(1, 16), doc: 'argon2id parallelism.' }),
+  jwtIncludePermissions: v({ env: 'AUTH_JWT_INCLUDE_PERMISSIONS', default: 'false', parse: parseBool, doc: "Adds `permissions`, the user's effective permissions (through every role and included role), to access tokens. Off keeps tokens small; servers can ask `POST /auth/authorize` instead." }),
+  serviceAccountTokenExpiry: v({ env: 'AUTH_SERVICE_ACCOUNT_TOKEN_EXPIRY', default: '1h', parse: parseDuration, doc: 'Lifetime of access tokens obtained by service accounts with the client-credentials grant (`POST /auth/token`).' }),
+  auditRetentionDays: v({ env: 'AUTH_AUDIT_RETENTION_DAYS', default: '90', parse: parseInteger(0, 36500), doc: 'Days audit entries are kept; older ones are deleted by the hourly housekeeping. `0`: kept for ever.' }),
+  adminUsername: v({ env: 'ADMIN_USERNAME', parse: (s) => s.trim(), doc: 'At every start, when no active user holds `admin` or `super_admin`: the user with this username becomes `admin` and `super_admin` (enabled if disabled). When no such user exists and it equals `DEFAULT_USERNAME` (or that is unset), it is created with `DEFAULT_PASSWORD`.' }),
+  adminEmail: v({ env: 'ADMIN_EMAIL', parse: (s) => s.trim().toLowerCase(), doc: 'Email of the administrator created at start (see `DEFAULT_USERNAME`); verified from the start. Unset: `<username>@localhost`, which can only sign in by username.' }),
+  defaultUsername: v({ env: 'DEFAULT_USERNAME', parse: (s) => s.trim(), doc: 'Username of the administrator created at start when no active admin exists (with `DEFAULT_PASSWORD`, which must meet the password policy). Nothing happens when an admin exists, so the start stays idempotent.' }),
+  defaultPassword: v({ env: 'DEFAULT_PASSWORD', parse: (s) => s, doc: 'Password of the administrator created at start (see `DEFAULT_USERNAME`). Change it after the first sign-in, or unset it once the admin exists.', secret: true }),
   shutdownTimeout: v({ env: 'AUTH_SHUTDOWN_TIMEOUT', default: '10s', parse: parseDuration, doc: 'How long SIGTERM waits for in-flight requests before closing anyway.' }),
 } as const;
 

@@ -8,6 +8,7 @@ import * as m0003 from './migrations/0003_email.ts';
 import * as m0004 from './migrations/0004_password_protection.ts';
 import * as m0005 from './migrations/0005_mfa.ts';
 import * as m0006 from './migrations/0006_passkeys.ts';
+import * as m0007 from './migrations/0007_rbac_audit.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0004_password_protection': m0004,
   '0005_mfa': m0005,
   '0006_passkeys': m0006,
+  '0007_rbac_audit': m0007,
 };
 
 /** Every migration's name, in order. */

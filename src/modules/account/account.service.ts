@@ -9,6 +9,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { PasswordHasher } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
+import type { AuditRecorder } from '../audit/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionsService } from '../sessions/index.ts';
 import { normalizeEmail, toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
@@ -40,6 +41,9 @@ export interface AccountServiceDeps {
   tokens: OneTimeTokens;
   limits: AddressLimits;
   settings: AccountSettings;
+  audit: AuditRecorder;
+  /** Checks, after an account is deleted in a transaction, that a super_admin remains. */
+  afterDelete: (trx: Db, userId: string) => Promise<void>;
 }
 
 /** Work that continues after the answer; tracked so that shutdown waits for it. */
@@ -85,6 +89,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
   async function register(input: { username: string; email: string; password: string; locale: string }) {
     const result = await users.register(input, async (trx, user) => {
       await limits.take(trx, user.email, 'verify_email', []);
+      await deps.audit(trx, { type: 'user.registered', subject: user.id, details: { method: 'password', role: user.role } });
       return sendVerification(trx, user);
     });
     mailer.flush();
@@ -98,7 +103,10 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
       const u = checked.row.user_id ? await users.findById(checked.row.user_id, trx) : undefined;
       // The address changed since the message was sent: the proof is for another address.
       if (!u || u.email !== checked.row.email) return { ok: false, code: 'email_token_invalid' } as const;
-      await users.markEmailVerified(trx, u.id);
+      if (!u.email_verified) {
+        await users.markEmailVerified(trx, u.id);
+        await deps.audit(trx, { type: 'email.verified', subject: u.id, details: { email: u.email } });
+      }
       return { ok: true, value: u };
     });
     await users.changed(user.id);
@@ -126,15 +134,23 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
     background.run('password reset request', async () => {
       const user = await users.findByEmail(address);
       if (!user?.is_active) return;
-      await db.transaction().execute(async (trx) => {
-        const issued = await tokens.issue(trx, { purpose: 'password_reset', userId: user.id, email: user.email, ttlSeconds: s.resetExpiresIn });
-        await mailer.send(trx, 'password_reset', user.email, user.locale, {
-          username: user.username, email: user.email, code: issued.code,
-          link: `${s.clientUrl}/reset-password?token=${issued.token}`,
-          expiresIn: mailer.duration(user.locale, s.resetExpiresIn),
-        });
-      });
+      await db.transaction().execute((trx) => sendPasswordEmail(trx, user, 'password_reset'));
       mailer.flush();
+    });
+  }
+
+  /**
+   * Queues a message with a link and code to choose a password: `password_reset` (asked
+   * for, or forced by an admin) or `password_setup` (an account an admin created, valid
+   * for at least three days). Both are spent by POST /auth/reset-password.
+   */
+  async function sendPasswordEmail(trx: Db, user: UserRow, kind: 'password_reset' | 'password_setup'): Promise<void> {
+    const ttl = kind === 'password_setup' ? Math.max(s.resetExpiresIn, 3 * 86_400) : s.resetExpiresIn;
+    const issued = await tokens.issue(trx, { purpose: 'password_reset', userId: user.id, email: user.email, ttlSeconds: ttl });
+    await mailer.send(trx, kind, user.email, user.locale, {
+      username: user.username, email: user.email, code: issued.code,
+      link: `${s.clientUrl}/reset-password?token=${issued.token}`,
+      expiresIn: mailer.duration(user.locale, ttl),
     });
   }
 
@@ -157,6 +173,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
       await users.markEmailVerified(trx, u.id);
       await tokens.revokeForUser(trx, u.id, 'password_reset');
       await deps.notices.passwordChanged(trx, u);
+      await deps.audit(trx, { type: 'password.reset', subject: u.id, actor: { type: 'user', id: u.id }, details: { via: 'reset' } });
       const announce = await deps.sessions.revokeAllForUserIn(trx, u.id, 'password_reset');
       return { ok: true, value: { user: u, announce } };
     });
@@ -189,6 +206,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
       if (!u.is_active) throw new AppError('account_disabled');
       await users.setPassword(trx, u.id, hash);
       await deps.notices.passwordChanged(trx, u);
+      await deps.audit(trx, { type: 'password.reset', subject: u.id, actor: { type: 'user', id: u.id }, details: { via: 'expired_password' } });
       return { ok: true, value: u };
     });
     await users.changed(user.id);
@@ -211,6 +229,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
       await users.setPassword(trx, user.id, hash);
       await tokens.revokeForUser(trx, user.id, 'password_reset');
       await deps.notices.passwordChanged(trx, user);
+      await deps.audit(trx, { type: 'password.changed', subject: user.id });
       return deps.sessions.revokeAllForUserIn(trx, user.id, 'password_changed', sessionId);
     });
     await announce();
@@ -245,7 +264,9 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
       const checked = await tokens.consume(trx, 'email_change', proof);
       if (!checked.ok) return checked;
       if (!checked.row.user_id) return { ok: false, code: 'email_token_invalid' } as const;
+      const before = await users.findById(checked.row.user_id, trx);
       await users.updateEmail(trx, checked.row.user_id, checked.row.email);
+      await deps.audit(trx, { type: 'email.changed', subject: checked.row.user_id, actor: { type: 'user', id: checked.row.user_id }, details: { from: before?.email ?? null, to: checked.row.email } });
       return { ok: true, value: checked.row.user_id };
     });
     await users.changed(userId);
@@ -256,12 +277,19 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
 
   /** Deletes the account and everything that hangs on it; every session ends at once. */
   async function deleteAccount(userId: string): Promise<void> {
-    await db.deleteFrom('users').where('id', '=', userId).execute();
-    await deps.sessions.revokeAllForUser(userId, 'account_deleted');
+    const announce = await db.transaction().execute(async (trx) => {
+      const announce = await deps.sessions.revokeAllForUserIn(trx, userId, 'account_deleted');
+      await users.delete(trx, userId);
+      // The last super_admin cannot leave this way either.
+      await deps.afterDelete(trx, userId);
+      await deps.audit(trx, { type: 'account.deleted', subject: userId });
+      return announce;
+    });
+    await announce();
     await users.changed(userId);
   }
 
-  return { deleteAccount, issuePasswordChange, replaceExpiredPassword, register, verifyEmail, resendVerification, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
+  return { deleteAccount, sendPasswordEmail, issuePasswordChange, replaceExpiredPassword, register, verifyEmail, resendVerification, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;

@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
+import type { AuditRecorder } from '../audit/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionContext } from '../sessions/index.ts';
@@ -15,6 +16,7 @@ import type { RedirectPolicy } from './redirects.ts';
 
 export interface PasswordlessDeps {
   db: Kysely<Database>;
+  audit: AuditRecorder;
   users: UsersService;
   auth: Pick<AuthService, 'signIn' | 'secondFactorGate'>;
   mailer: Mailer;
@@ -46,6 +48,7 @@ export function createPasswordlessService(deps: PasswordlessDeps, background: Ba
       if (!user) {
         if (!s.signup) return { ok: false as const, code: 'email_token_invalid' as const };
         user = await users.createFromEmail(trx, row.email, row.locale ?? 'en');
+        await deps.audit(trx, { type: 'user.registered', subject: user.id, details: { method: 'email_link_or_code', role: user.role } });
       }
       if (!user.is_active) throw new AppError('account_disabled');
       // Using the message proves the address.

@@ -1,39 +1,28 @@
-// The first administrative action, for users with role `admin`: lifting a sign-in lock.
-// The full admin API, guarded by named permissions, grows here.
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { AppError } from '../../core/errors/index.ts';
-import { errorResponses } from '../../core/http/index.ts';
-import type { AuthService } from '../auth/index.ts';
-import type { UsersService } from '../users/index.ts';
+// The admin API under /admin: users, roles and permissions, service accounts and the
+// audit log. Every route is guarded by a named permission (see docs/api.md); callers are
+// users or service accounts.
+import type { FastifyPluginAsync } from 'fastify';
+import type { AuditService } from '../audit/index.ts';
+import type { PrincipalGuard, RbacService } from '../rbac/index.ts';
+import type { ServiceAccountsService } from '../service-accounts/index.ts';
+import { adminAuditRoutes } from './admin-audit.routes.ts';
+import { adminRbacRoutes } from './admin-rbac.routes.ts';
+import { adminServiceAccountsRoutes } from './admin-service-accounts.routes.ts';
+import { adminUsersRoutes } from './admin-users.routes.ts';
+import type { AdminService } from './admin.service.ts';
 
 export interface AdminRoutesOptions {
-  auth: Pick<AuthService, 'unlock'>;
-  users: UsersService;
-  guard: (req: FastifyRequest) => Promise<void>;
+  admin: AdminService;
+  rbac: RbacService;
+  serviceAccounts: ServiceAccountsService;
+  audit: AuditService;
+  principals: PrincipalGuard;
 }
 
-const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-
-export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { auth, users, guard }) => {
-  const adminOnly = async (req: FastifyRequest) => {
-    await guard(req);
-    if (req.auth?.user.role !== 'admin') throw new AppError('forbidden');
-  };
-
-  app.post<{ Params: { id: string } }>('/users/:id/unlock', {
-    onRequest: adminOnly,
-    schema: {
-      tags: ['admin'],
-      summary: "Lift a user's sign-in lock (after repeated failures)",
-      security: [{ bearerAuth: [] }],
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } },
-      response: { 200: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } }, ...errorResponses(400, 401, 403, 404) },
-    },
-  }, async (req) => {
-    const user = await users.findById(req.params.id);
-    if (!user) throw new AppError('not_found');
-    await auth.unlock(user);
-    req.log.info({ auth: 'account_unlocked', userId: user.id, by: req.auth?.user.id }, 'sign-in lock lifted by an admin');
-    return { message: 'Unlocked' };
-  });
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { admin, rbac, serviceAccounts, audit, principals }) => {
+  // Options are passed by name: the prefix this plugin was registered with must not repeat.
+  await app.register(adminUsersRoutes, { admin, rbac, principals });
+  await app.register(adminRbacRoutes, { rbac, principals });
+  await app.register(adminServiceAccountsRoutes, { serviceAccounts, principals });
+  await app.register(adminAuditRoutes, { audit, principals });
 };

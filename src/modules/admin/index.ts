@@ -1,2 +1,5 @@
-// Admin owns the administrative HTTP surface under /admin.
+// Admin owns the administration API under /admin (users, roles, permissions, service
+// accounts, audit) and the bootstrap of the first administrator from configuration.
 export { adminRoutes } from './admin.routes.ts';
+export { createAdminService, type AdminService } from './admin.service.ts';
+export { bootstrapAdmin } from './bootstrap.ts';

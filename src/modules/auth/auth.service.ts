@@ -11,6 +11,8 @@ import type { RateLimiter } from '../../core/http/index.ts';
 import { sha256 } from '../../core/crypto/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { MfaService } from '../mfa/index.ts';
+import type { AuditRecorder } from '../audit/index.ts';
+import type { Access } from '../rbac/index.ts';
 import type { Captcha } from './captcha.ts';
 import type { Lockout } from './lockout.ts';
 import type { SessionContext, SessionsService } from '../sessions/index.ts';
@@ -50,6 +52,9 @@ export interface AuthServiceDeps {
   lockoutDurationSeconds: number;
   /** Second factors: the challenge after a right password, or enrollment required by role. */
   mfa: Pick<MfaService, 'secondStep' | 'enrollmentToken' | 'loginChallenge'>;
+  audit: AuditRecorder;
+  /** A user's roles and effective permissions, for the claims of their tokens. */
+  access: (userId: string) => Promise<Access>;
 }
 
 export interface LoginInput {
@@ -75,7 +80,7 @@ export interface Authenticated {
 }
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { db, clock, users, sessions, tokens, passwords, log } = deps;
+  const { db, clock, users, sessions, tokens, passwords, log, audit } = deps;
 
   /** Records an authentication decision; never passes secrets. */
   function decision(event: string, fields: Record<string, unknown>): void {
@@ -97,11 +102,18 @@ export function createAuthService(deps: AuthServiceDeps) {
     // 5. Check the password; unknown users cost the same hash so timing tells nothing.
     const failed = async (reason: string) => {
       decision('login_failed', { reason, ...(user ? { userId: user.id } : {}), ip: ctx.ip });
+      await audit(db, { type: 'user.login_failed', subject: user?.id ?? null, success: false, reason, details: { method: 'password' } });
       if ((await deps.lockout.fail(keys)) && user) {
         log.warn({ auth: 'account_locked', userId: user.id }, 'sign-in locked after repeated failures');
+        await audit(db, { type: 'account.locked', subject: user.id, reason: 'repeated_failures', actor: { type: 'system' }, details: { durationSeconds: deps.lockoutDurationSeconds } });
         await deps.notifyLocked(user, new Date(clock.now() + deps.lockoutDurationSeconds * 1000));
       }
       return new AppError('invalid_credentials');
+    };
+    /** A refusal after the right password: recorded with its reason. */
+    const refused = async (reason: string) => {
+      decision('login_failed', { reason, userId: user!.id, ip: ctx.ip });
+      await audit(db, { type: 'user.login_failed', subject: user!.id, success: false, reason, details: { method: 'password' } });
     };
     if (!user?.password_hash) {
       await passwords.dummyVerify(input.password);
@@ -112,18 +124,19 @@ export function createAuthService(deps: AuthServiceDeps) {
     await deps.lockout.reset(keys);
     // 6. Disabled accounts stop here (only someone who knows the password learns this).
     if (!user.is_active) {
-      decision('login_failed', { reason: 'account_disabled', userId: user.id, ip: ctx.ip });
+      await refused('account_disabled');
       throw new AppError('account_disabled');
     }
     // 7. An unverified address stops here when verification is required.
     if (deps.requireVerifiedEmail && !user.email_verified) {
-      decision('login_failed', { reason: 'email_not_verified', userId: user.id, ip: ctx.ip });
+      await refused('email_not_verified');
       throw new AppError('email_not_verified');
     }
-    // 8. An expired password must be replaced before any session starts.
+    // 8. An expired password (or one an administrator asked to replace) must be replaced
+    // before any session starts.
     const changedAt = (user.password_changed_at ?? user.created_at).getTime();
-    if (deps.passwordMaxAgeDays > 0 && clock.now() - changedAt > deps.passwordMaxAgeDays * 86_400_000) {
-      decision('login_failed', { reason: 'password_expired', userId: user.id, ip: ctx.ip });
+    if (user.password_reset_required || (deps.passwordMaxAgeDays > 0 && clock.now() - changedAt > deps.passwordMaxAgeDays * 86_400_000)) {
+      await refused(user.password_reset_required ? 'password_reset_required' : 'password_expired');
       const change = await deps.issuePasswordChange(user);
       throw new AppError('password_expired', { details: { passwordChangeToken: change.token, expiresAt: change.expiresAt.toISOString() } });
     }
@@ -145,12 +158,14 @@ export function createAuthService(deps: AuthServiceDeps) {
     const next = await deps.mfa.secondStep(user);
     if (next.kind === 'enroll') {
       decision('login_failed', { reason: 'mfa_enrollment_required', userId: user.id, ip });
+      await audit(db, { type: 'user.login_failed', subject: user.id, success: false, reason: 'mfa_enrollment_required', details: { method: firstAmr } });
       const e = await deps.mfa.enrollmentToken(user, client);
       throw new AppError('mfa_enrollment_required', { fields: { enrollment_token: e.token, expires_at: e.expiresAt.toISOString() } });
     }
     if (next.kind === 'challenge') {
       const challenge = await deps.mfa.loginChallenge(user, client, firstAmr, next.methods);
       decision('login_mfa_required', { userId: user.id, methods: challenge.methods, ip });
+      await audit(db, { type: 'mfa.challenge_issued', subject: user.id, details: { methods: challenge.methods, firstFactor: firstAmr } });
       throw new AppError('mfa_required', { fields: { verification_id: challenge.verificationId, expires_at: challenge.expiresAt.toISOString(), methods: challenge.methods } });
     }
   }
@@ -162,10 +177,13 @@ export function createAuthService(deps: AuthServiceDeps) {
    */
   async function signIn(user: UserRow, ctx: SessionContext, opts: { newHash?: string | undefined; notify?: boolean } = {}): Promise<SignedIn & { sessionId: string }> {
     const now = new Date(clock.now());
+    const access = await deps.access(user.id);
     const { session, refreshToken, evicted, noticed } = await db.transaction().execute(async (trx) => {
       const started = await sessions.start(trx, user.id, ctx);
       await users.recordLogin(trx, user.id, now, opts.newHash);
       const noticed = opts.notify ? await deps.notices.newSignIn(trx, user, started.session) : false;
+      await audit(trx, { type: 'user.login_succeeded', subject: user.id, actor: { type: 'user', id: user.id }, details: { sessionId: started.session.id, client: ctx.client, amr: ctx.amr } });
+      if (started.evicted.length) await audit(trx, { type: 'session.evicted', subject: user.id, actor: { type: 'system' }, details: { sessionIds: started.evicted, limit: 'AUTH_MAX_ACTIVE_SESSIONS' } });
       return { ...started, noticed };
     });
     if (noticed) deps.mailer.flush();
@@ -175,7 +193,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       await sessions.announce(evicted);
       log.info({ auth: 'session_evicted', userId: user.id, sessionIds: evicted }, 'active-session limit reached: least recently used sessions revoked');
     }
-    const { accessToken } = tokens.issueAccessToken(user, session.id, ctx.amr);
+    const { accessToken } = tokens.issueAccessToken(user, session.id, ctx.amr, access);
     return { accessToken, refreshToken, user: toPublicUser(user), sessionId: session.id };
   }
 
@@ -183,6 +201,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     const result = await sessions.rotate(refreshToken);
     if (result.kind === 'reused') {
       log.warn({ auth: 'refresh_token_reused', userId: result.userId, sessionId: result.sessionId }, 'refresh token reuse detected: session revoked');
+      await audit(db, { type: 'session.refresh_reused', subject: result.userId, success: false, reason: 'refresh_token_reused', actor: { type: 'anonymous' }, details: { sessionId: result.sessionId } });
       throw new AppError('refresh_token_reused');
     }
     const user = await users.findById(result.userId);
@@ -191,7 +210,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       throw new AppError('invalid_refresh_token');
     }
     decision('refresh_succeeded', { userId: user.id, sessionId: result.sessionId, graced: result.graced });
-    return { accessToken: tokens.issueAccessToken(user, result.sessionId, result.amr).accessToken, refreshToken: result.refreshToken };
+    return { accessToken: tokens.issueAccessToken(user, result.sessionId, result.amr, await deps.access(user.id)).accessToken, refreshToken: result.refreshToken };
   }
 
   /** The bearer check: signature and expiry, then a live session and an active user. */
@@ -218,6 +237,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     if (!userId && creds.refreshToken) userId = (await sessions.sessionOfRefreshToken(creds.refreshToken))?.userId;
     if (!userId) throw failure ?? new AppError(creds.refreshToken ? 'invalid_refresh_token' : 'unauthorized');
     const revoked = await sessions.revokeAllForUser(userId, 'logout');
+    await audit(db, { type: 'user.logout', subject: userId, actor: { type: 'user', id: userId }, details: { sessionsRevoked: revoked } });
     decision('logout', { userId, sessionsRevoked: revoked });
   }
 

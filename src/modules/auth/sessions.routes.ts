@@ -3,11 +3,13 @@
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import { clearRefreshCookie, errorResponses as errors, type CookieSettings } from '../../core/http/index.ts';
+import type { AuditRecorder } from '../audit/index.ts';
 import type { SessionRow, SessionsService } from '../sessions/index.ts';
 import type { Authenticated } from './auth.service.ts';
 
 export interface SessionsRoutesOptions {
   sessions: SessionsService;
+  audit: AuditRecorder;
   guard: preHandlerAsyncHookHandler;
   cookies: CookieSettings;
 }
@@ -43,7 +45,7 @@ export const sessionSchema = {
 const bearer = [{ bearerAuth: [] }];
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 
-export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (app, { sessions, guard, cookies }) => {
+export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (app, { sessions, audit, guard, cookies }) => {
   const caller = (req: FastifyRequest): Authenticated => {
     if (!req.auth) throw new AppError('unauthorized');
     return req.auth;
@@ -84,7 +86,9 @@ export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (
     preHandler: guard,
   }, async (req, reply) => {
     const { claims } = caller(req);
-    if (!(await sessions.revokeOwn(claims.sub, req.params.id, 'revoked_by_user'))) throw new AppError('not_found', { message: 'No such session' });
+    const revoked = await sessions.revokeOwn(claims.sub, req.params.id, 'revoked_by_user',
+      (trx) => audit(trx, { type: 'session.revoked', subject: claims.sub, details: { sessionIds: [req.params.id], current: req.params.id === claims.sid } }));
+    if (!revoked) throw new AppError('not_found', { message: 'No such session' });
     if (req.params.id === claims.sid) clearRefreshCookie(reply, cookies);
     return { message: 'Session revoked' };
   });
@@ -97,7 +101,8 @@ export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (
     preHandler: guard,
   }, async (req) => {
     const { claims } = caller(req);
-    const revoked = await sessions.revokeAllForUser(claims.sub, 'signed_out_elsewhere', claims.sid);
+    const revoked = await sessions.revokeAllForUser(claims.sub, 'signed_out_elsewhere', claims.sid,
+      (trx, ids) => audit(trx, { type: 'session.revoked', subject: claims.sub, details: { sessionIds: ids, others: true } }));
     return { message: 'Other sessions revoked', revoked };
   });
 };

@@ -12,6 +12,7 @@ import { createKeyedHasher, randomToken, sha256, sixDigitCode, type Encrypter } 
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import type { AddressLimits } from '../account/index.ts';
+import type { AuditRecorder } from '../audit/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionsService } from '../sessions/index.ts';
 import type { UserRow, UsersService } from '../users/index.ts';
@@ -51,6 +52,7 @@ export interface MfaDeps {
   settings: MfaSettings;
   /** Whether the user has passkeys (from the passkeys module, which builds on this one). */
   hasPasskeys: (userId: string) => Promise<boolean>;
+  audit: AuditRecorder;
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -214,6 +216,7 @@ export function createMfaService(deps: MfaDeps) {
       if (!pending) return { ok: false as const, error: 'mfa_challenge_invalid' as const };
       if (!(await checkTotp(trx, pending, code))) return { ok: false as const, error: 'invalid_code' as const };
       await trx.updateTable('mfa_factors').set({ verified_at: now() }).where('id', '=', pending.id).execute();
+      await deps.audit(trx, { type: 'mfa.factor_added', subject: user.id, details: { factorId: pending.id, type: 'totp' } });
       return { ok: true as const, factorId: pending.id, recoveryCodes: await newRecoveryCodes(trx, user.id) };
     });
     if (!outcome.ok) throw new AppError(outcome.error);
@@ -228,6 +231,7 @@ export function createMfaService(deps: MfaDeps) {
       const id = randomUUID();
       const hadCodes = (await trx.selectFrom('mfa_recovery_codes').select('id').where('user_id', '=', user.id).limit(1).execute()).length > 0;
       await trx.insertInto('mfa_factors').values({ id, user_id: user.id, type: 'email', secret_encrypted: null, phone: null, last_time_step: null, verified_at: now(), last_used_at: null, created_at: now() }).execute();
+      await deps.audit(trx, { type: 'mfa.factor_added', subject: user.id, details: { factorId: id, type: 'email' } });
       return { factorId: id, recoveryCodes: hadCodes ? null : await newRecoveryCodes(trx, user.id) };
     });
   }
@@ -252,6 +256,7 @@ export function createMfaService(deps: MfaDeps) {
     const ch = await answerOrThrow('phone', verificationId, 'sms', code, user.id);
     return db.transaction().execute(async (trx) => {
       await trx.updateTable('mfa_factors').set({ verified_at: now() }).where('id', '=', ch.factor_id!).execute();
+      await deps.audit(trx, { type: 'mfa.factor_added', subject: user.id, details: { factorId: ch.factor_id, type: 'sms' } });
       const hadCodes = (await trx.selectFrom('mfa_recovery_codes').select('id').where('user_id', '=', user.id).limit(1).execute()).length > 0;
       return { factorId: ch.factor_id!, recoveryCodes: hadCodes ? null : await newRecoveryCodes(trx, user.id) };
     });
@@ -306,10 +311,21 @@ export function createMfaService(deps: MfaDeps) {
 
   /** Completes a sign-in challenge; returns the user, the client and the amr to sign in with. */
   async function completeLogin(challengeId: string, method: Method, code: string): Promise<{ user: UserRow; client: string; amr: string[] }> {
-    const ch = await answerOrThrow('login', challengeId, method, code);
+    let ch: MfaChallengeRow;
+    try {
+      ch = await answerOrThrow('login', challengeId, method, code);
+    } catch (err) {
+      // A wrong code is a failed sign-in of the challenge's user.
+      if (err instanceof AppError && (err.code === 'invalid_code' || err.code === 'too_many_attempts')) {
+        const owner = await db.selectFrom('mfa_challenges').select('user_id').where('id', '=', challengeId).executeTakeFirst();
+        await deps.audit(db, { type: 'user.login_failed', subject: owner?.user_id ?? null, success: false, reason: `mfa_${err.code}`, details: { method } });
+      }
+      throw err;
+    }
     const user = await deps.users.findById(ch.user_id);
     if (!user) throw new AppError('mfa_challenge_invalid');
     if (!user.is_active) throw new AppError('account_disabled');
+    await deps.audit(db, { type: 'mfa.challenge_succeeded', subject: user.id, details: { method } });
     return { user, client: ch.client ?? 'web', amr: [ch.first_amr ?? 'pwd', AMR[method]] };
   }
 
@@ -326,6 +342,7 @@ export function createMfaService(deps: MfaDeps) {
     const user = await deps.users.findById(ch.user_id);
     if (!user) throw new AppError('mfa_challenge_invalid');
     if (!user.is_active) throw new AppError('account_disabled');
+    await deps.audit(db, { type: 'mfa.challenge_succeeded', subject: user.id, details: { method: 'passkey' } });
     return { user, client: ch.client ?? 'web', amr: [ch.first_amr ?? 'pwd', AMR.passkey] };
   }
 
@@ -418,21 +435,34 @@ export function createMfaService(deps: MfaDeps) {
   async function remove(userId: string, factorId: string): Promise<void> {
     if (!/^[0-9a-f-]{36}$/i.test(factorId)) throw new AppError('not_found');
     await db.transaction().execute(async (trx) => {
-      const gone = await trx.deleteFrom('mfa_factors').where('id', '=', factorId).where('user_id', '=', userId).executeTakeFirst();
-      if (Number(gone.numDeletedRows) === 0) throw new AppError('not_found');
+      const gone = await trx.deleteFrom('mfa_factors').where('id', '=', factorId).where('user_id', '=', userId).where('verified_at', 'is not', null).returning('type').executeTakeFirst();
+      if (!gone) throw new AppError('not_found');
+      await deps.audit(trx, { type: 'mfa.factor_removed', subject: userId, details: { factorId, type: gone.type } });
       if ((await activeFactors(userId, trx)).length === 0) await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
     });
   }
 
   async function regenerateRecoveryCodes(userId: string): Promise<string[]> {
     if ((await activeFactors(userId)).length === 0) throw new AppError('mfa_not_enabled');
-    return db.transaction().execute((trx) => newRecoveryCodes(trx, userId));
+    return db.transaction().execute(async (trx) => {
+      await deps.audit(trx, { type: 'mfa.recovery_codes_regenerated', subject: userId });
+      return newRecoveryCodes(trx, userId);
+    });
+  }
+
+  /** Removes every factor, recovery code and open challenge of a user (admin reset); returns how many factors were active. */
+  async function resetIn(trx: Db, userId: string): Promise<number> {
+    const active = (await activeFactors(userId, trx)).length;
+    await trx.deleteFrom('mfa_factors').where('user_id', '=', userId).execute();
+    await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+    await trx.deleteFrom('mfa_challenges').where('user_id', '=', userId).where('purpose', '<>', 'enroll').execute();
+    return active;
   }
 
   return {
     methodsOf, setupTotp, verifyTotp, enableEmail, enrollSms, verifySms, loginChallenge, resend, completeLogin, completeWithPasskey, challengeUser,
     secondStep, enrollmentToken, enrollmentUser, spendEnrollment, requireRecent, reauthChallenge, reauthenticate,
-    list, remove, regenerateRecoveryCodes,
+    list, remove, regenerateRecoveryCodes, resetIn,
     /** Deletes challenges that ended more than a day ago, and unfinished enrollments older than a day. */
     async prune(): Promise<void> {
       const dayAgo = new Date(clock.now() - 86_400_000);

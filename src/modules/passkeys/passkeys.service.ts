@@ -12,7 +12,8 @@ import {
 } from '@simplewebauthn/server';
 import type { Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors/index.ts';
-import type { Database } from '../../database.ts';
+import type { Database, Db } from '../../database.ts';
+import type { AuditRecorder } from '../audit/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { MfaService } from '../mfa/index.ts';
 import type { SessionContext } from '../sessions/index.ts';
@@ -28,6 +29,7 @@ export interface PasskeySettings {
 }
 
 export interface PasskeysDeps {
+  audit: AuditRecorder;
   db: Kysely<Database>;
   clock: Clock;
   log: Logger;
@@ -100,11 +102,15 @@ export function createPasskeysService(deps: PasskeysDeps) {
       throw new AppError('passkey_invalid');
     }
     const count = (await ofUser(user.id)).length;
-    const row = await db.insertInto('passkeys').values({
-      id: info.credential.id, user_id: user.id, name: (name?.trim() || `Passkey ${count + 1}`).slice(0, 100),
-      public_key: Buffer.from(info.credential.publicKey), counter: String(info.credential.counter), transports: info.credential.transports ?? [],
-      device_type: info.credentialDeviceType, backed_up: info.credentialBackedUp, aaguid: info.aaguid, created_at: now(), last_used_at: null,
-    }).onConflict((oc) => oc.column('id').doNothing()).returningAll().executeTakeFirst();
+    const row = await db.transaction().execute(async (trx) => {
+      const row = await trx.insertInto('passkeys').values({
+        id: info.credential.id, user_id: user.id, name: (name?.trim() || `Passkey ${count + 1}`).slice(0, 100),
+        public_key: Buffer.from(info.credential.publicKey), counter: String(info.credential.counter), transports: info.credential.transports ?? [],
+        device_type: info.credentialDeviceType, backed_up: info.credentialBackedUp, aaguid: info.aaguid, created_at: now(), last_used_at: null,
+      }).onConflict((oc) => oc.column('id').doNothing()).returningAll().executeTakeFirst();
+      if (row) await deps.audit(trx, { type: 'passkey.added', subject: user.id, details: { passkeyId: row.id, name: row.name } });
+      return row;
+    });
     if (!row) throw new AppError('passkey_invalid', { message: 'This passkey is already registered' });
     return present(row);
   }
@@ -154,8 +160,10 @@ export function createPasskeysService(deps: PasskeysDeps) {
       const message = (err as Error).message;
       if (/counter/i.test(message)) {
         log.warn({ auth: 'passkey_clone_suspected', userId: passkey.user_id, passkeyId: passkey.id, storedCounter: passkey.counter }, 'passkey signature counter went backwards: possible cloned authenticator; sign-in refused');
+        await deps.audit(db, { type: 'passkey.clone_suspected', subject: passkey.user_id, success: false, reason: 'counter_regressed', actor: { type: 'anonymous' }, details: { passkeyId: passkey.id } });
       } else {
         log.info({ auth: 'passkey_refused', userId: passkey.user_id, reason: message }, 'passkey assertion refused');
+        await deps.audit(db, { type: 'user.login_failed', subject: passkey.user_id, success: false, reason: 'passkey_invalid', details: { method: 'passkey' } });
       }
       throw new AppError('passkey_invalid');
     }
@@ -196,7 +204,16 @@ export function createPasskeysService(deps: PasskeysDeps) {
       if (!keys.some((k) => k.id === id)) throw new AppError('not_found');
       const current = await deps.users.findById(user.id);
       if (keys.length === 1 && !current?.password_hash) throw new AppError('last_sign_in_method');
-      await db.deleteFrom('passkeys').where('id', '=', id).where('user_id', '=', user.id).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('passkeys').where('id', '=', id).where('user_id', '=', user.id).execute();
+        await deps.audit(trx, { type: 'passkey.removed', subject: user.id, details: { passkeyId: id } });
+      });
+    },
+    /** Removes every passkey of a user (admin MFA reset); returns how many. */
+    async removeAllIn(trx: Db, userId: string): Promise<number> {
+      const r = await trx.deleteFrom('passkeys').where('user_id', '=', userId).executeTakeFirst();
+      await trx.deleteFrom('passkey_challenges').where('user_id', '=', userId).execute();
+      return Number(r.numDeletedRows);
     },
   };
 }

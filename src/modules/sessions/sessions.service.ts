@@ -179,15 +179,26 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   };
 
   /** Ends one session of the user; false when it is not theirs or not active. */
-  async function revokeOwn(userId: string, sessionId: string, reason: string): Promise<boolean> {
-    const n = await repo.revokeUserSession(db, userId, sessionId, new Date(clock.now()), reason);
+  async function revokeOwn(userId: string, sessionId: string, reason: string, record?: (trx: Db) => Promise<void>): Promise<boolean> {
+    const n = await db.transaction().execute(async (trx) => {
+      const n = await repo.revokeUserSession(trx, userId, sessionId, new Date(clock.now()), reason);
+      if (n > 0 && record) await record(trx);
+      return n;
+    });
     await announce([sessionId]);
     return n > 0;
   }
 
-  /** Ends every session of the user but `keep`; returns how many ended. */
-  async function revokeAllForUser(userId: string, reason: string, keep?: string): Promise<number> {
-    const ids = await repo.revokeUserSessions(db, userId, new Date(clock.now()), reason, keep);
+  /**
+   * Ends every session of the user but `keep`; returns how many ended. `record` runs in
+   * the same transaction (an audit entry) when any ended.
+   */
+  async function revokeAllForUser(userId: string, reason: string, keep?: string, record?: (trx: Db, ids: string[]) => Promise<void>): Promise<number> {
+    const ids = await db.transaction().execute(async (trx) => {
+      const ids = await repo.revokeUserSessions(trx, userId, new Date(clock.now()), reason, keep);
+      if (ids.length && record) await record(trx, ids);
+      return ids;
+    });
     if (keep) await announce(ids);
     else await bus.publish({ kind: 'user_sessions', id: userId });
     return ids.length;
@@ -203,6 +214,15 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       if (keep) await announce(ids);
       else await bus.publish({ kind: 'user_sessions', id: userId });
     };
+  }
+
+  /**
+   * Ends one session of the user inside the caller's transaction; returns the function to
+   * call after commit, or undefined when the session is not the user's or not active.
+   */
+  async function revokeOneIn(trx: Db, userId: string, sessionId: string, reason: string): Promise<(() => Promise<void>) | undefined> {
+    const n = await repo.revokeUserSession(trx, userId, sessionId, new Date(clock.now()), reason);
+    return n > 0 ? () => announce([sessionId]) : undefined;
   }
 
   /**
@@ -238,7 +258,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   }
 
   return {
-    start, rotate, sessionOfRefreshToken, isActive, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revoke, announce, deviceFamiliarity, proof, reauthenticated,
+    start, rotate, sessionOfRefreshToken, isActive, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revokeOneIn, revoke, announce, deviceFamiliarity, proof, reauthenticated,
     /** When an idle session ends, or null without an idle timeout. */
     idleExpiresAt: (s: { last_used_at: Date }) => (idleMs > 0 ? new Date(s.last_used_at.getTime() + idleMs) : null),
     cacheSize: () => cache.size(),

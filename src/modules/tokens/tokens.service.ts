@@ -1,5 +1,6 @@
 // Access tokens: what they claim and how they are checked. Signature and expiry are
 // checked here; whether the session is still active is the caller's second step.
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors/index.ts';
 import { signJwt, verifyJwt, type JwtPayload } from './jwt.ts';
@@ -22,6 +23,8 @@ export interface TokensServiceDeps {
   audience?: string | undefined;
   accessTokenExpiry: number;
   hasuraClaims: boolean;
+  /** Adds the flattened `permissions` list to user tokens (AUTH_JWT_INCLUDE_PERMISSIONS). */
+  includePermissions: boolean;
 }
 
 export interface AccessClaims extends JwtPayload {
@@ -33,11 +36,29 @@ export interface AccessClaims extends JwtPayload {
   email: string;
   username: string;
   role: string;
+  /** Every role of the user, the default one first. */
+  roles?: string[];
+  /** Effective permissions, with AUTH_JWT_INCLUDE_PERMISSIONS. */
+  permissions?: string[];
   /** How the user authenticated (RFC 8176 values). */
   amr?: string[];
   /** Assurance level: `aal2` when a second factor was used. */
   aal?: 'aal1' | 'aal2';
 }
+
+/** A service account's token (client credentials): no session, no user. */
+export interface ClientClaims extends JwtPayload {
+  sub: string;
+  client_id: string;
+  scope: string;
+  permissions: string[];
+  iat: number;
+  exp: number;
+  iss: string;
+  jti: string;
+}
+
+export type VerifiedToken = { kind: 'user'; claims: AccessClaims } | { kind: 'client'; claims: ClientClaims };
 
 export interface TokenSubject {
   id: string;
@@ -49,40 +70,66 @@ export interface TokenSubject {
 export function createTokensService(deps: TokensServiceDeps) {
   const { keys, clock } = deps;
 
-  function issueAccessToken(user: TokenSubject, sessionId: string, amr: string[] = ['pwd']): { accessToken: string; expiresAt: number } {
+  /**
+   * A user's access token. `access` carries the user's roles (default first) and
+   * effective permissions; without it the token names the default role only.
+   */
+  function issueAccessToken(user: TokenSubject, sessionId: string, amr: string[] = ['pwd'], access?: { roles: string[]; permissions: string[] }): { accessToken: string; expiresAt: number } {
     const iat = Math.floor(clock.now() / 1000);
     const exp = iat + deps.accessTokenExpiry;
+    const roles = access?.roles.length ? [user.role, ...access.roles.filter((r) => r !== user.role)] : [user.role];
     const claims: AccessClaims = {
-      sub: user.id, sid: sessionId, iat, exp, iss: deps.issuer, email: user.email, username: user.username, role: user.role,
+      sub: user.id, sid: sessionId, iat, exp, iss: deps.issuer, email: user.email, username: user.username, role: user.role, roles,
       amr, aal: assuranceLevel(amr),
     };
+    if (deps.includePermissions) claims.permissions = access?.permissions ?? [];
     if (deps.audience) claims.aud = deps.audience;
     if (deps.hasuraClaims) {
-      claims[HASURA_NAMESPACE] = { 'x-hasura-allowed-roles': [user.role], 'x-hasura-default-role': user.role, 'x-hasura-user-id': user.id };
+      claims[HASURA_NAMESPACE] = { 'x-hasura-allowed-roles': roles, 'x-hasura-default-role': user.role, 'x-hasura-user-id': user.id };
     }
     return { accessToken: signJwt(claims, keys.signingKey()), expiresAt: exp };
+  }
+
+  /** A service account's token (client credentials), valid `expiresIn` seconds. */
+  function issueClientToken(client: { id: string; clientId: string }, permissions: string[], expiresIn: number): { accessToken: string; expiresAt: number } {
+    const iat = Math.floor(clock.now() / 1000);
+    const claims: ClientClaims = {
+      sub: client.id, client_id: client.clientId, scope: permissions.join(' '), permissions, iat, exp: iat + expiresIn, iss: deps.issuer, jti: randomUUID(),
+    };
+    if (deps.audience) claims.aud = deps.audience;
+    return { accessToken: signJwt(claims, keys.signingKey()), expiresAt: claims.exp };
   }
 
   // Tokens already verified, until their expiry: a client presents the same token many
   // times, and the signature check is the costliest step of a bearer check. Only tokens
   // that passed verification enter; the key is the whole token, so any change misses.
-  const verified = new Map<string, AccessClaims>();
+  const verified = new Map<string, JwtPayload & { exp: number; iat: number }>();
   const VERIFIED_MAX = 10_000;
 
-  /** Verifies signature, algorithm, issuer and expiry; throws invalid_token or token_expired. */
+  /** Verifies signature, algorithm, issuer and expiry of a user's token; throws invalid_token or token_expired. */
   async function verifyAccessToken(token: string): Promise<AccessClaims> {
-    const cached = verified.get(token);
-    if (cached) {
-      if (cached.exp * 1000 > clock.now() && cached.iat * 1000 <= clock.now() + 60_000) return cached;
-      verified.delete(token);
-    }
-    const claims = await verifyUncached(token);
-    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
-    verified.set(token, claims);
-    return claims;
+    const v = await verifyAnyToken(token);
+    if (v.kind !== 'user') throw new AppError('invalid_token');
+    return v.claims;
   }
 
-  async function verifyUncached(token: string): Promise<AccessClaims> {
+  /** Verifies a user's or a service account's token and tells which it is. */
+  async function verifyAnyToken(token: string): Promise<VerifiedToken> {
+    let claims = verified.get(token);
+    if (claims && !(claims.exp * 1000 > clock.now() && claims.iat * 1000 <= clock.now() + 60_000)) {
+      verified.delete(token);
+      claims = undefined;
+    }
+    if (!claims) {
+      claims = await verifyUncached(token);
+      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+      verified.set(token, claims);
+    }
+    if (typeof claims.sid === 'string') return { kind: 'user', claims: claims as AccessClaims };
+    return { kind: 'client', claims: claims as ClientClaims };
+  }
+
+  async function verifyUncached(token: string): Promise<JwtPayload & { exp: number; iat: number }> {
     const opts = { resolveKey: keys.resolve, nowSeconds: Math.floor(clock.now() / 1000), issuer: deps.issuer, audience: deps.audience };
     let result = verifyJwt(token, opts);
     if (!result.ok && result.reason === 'bad_signature') {
@@ -92,11 +139,15 @@ export function createTokensService(deps: TokensServiceDeps) {
     }
     if (!result.ok) throw new AppError(result.reason === 'expired' ? 'token_expired' : 'invalid_token');
     const p = result.payload;
-    if (typeof p.sub !== 'string' || typeof p.sid !== 'string') throw new AppError('invalid_token');
-    return p as AccessClaims;
+    if (typeof p.sub !== 'string') throw new AppError('invalid_token');
+    // A user's token names its session; a client's names its client id and scope.
+    const userToken = typeof p.sid === 'string';
+    const clientToken = p.sid === undefined && typeof p.client_id === 'string' && typeof p.scope === 'string';
+    if (!userToken && !clientToken) throw new AppError('invalid_token');
+    return p as JwtPayload & { exp: number; iat: number };
   }
 
-  return { issueAccessToken, verifyAccessToken, jwks: keys.jwks };
+  return { issueAccessToken, issueClientToken, verifyAccessToken, verifyAnyToken, jwks: keys.jwks };
 }
 
 function headerKid(token: string): unknown {

@@ -2,6 +2,29 @@ import { sql } from 'kysely';
 import type { Db } from '../../database.ts';
 import type { UserRow } from './users.table.ts';
 
+export interface UserChanges {
+  username?: string;
+  email?: string;
+  email_verified?: boolean;
+  metadata?: Record<string, unknown>;
+  is_active?: boolean;
+  password_reset_required?: boolean;
+}
+
+/** Applies administrative changes; returns the row as it was before, or undefined. */
+export async function updateUser(db: Db, id: string, changes: UserChanges, at: Date): Promise<UserRow | undefined> {
+  const before = await db.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  if (!before) return undefined;
+  const { metadata, ...rest } = changes;
+  await db.updateTable('users').set({ ...rest, ...(metadata !== undefined ? { metadata: JSON.stringify(metadata) as never } : {}), updated_at: at }).where('id', '=', id).execute();
+  return before;
+}
+
+export async function deleteUser(db: Db, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
 export interface NewUser {
   id: string;
   username: string;
@@ -11,10 +34,12 @@ export interface NewUser {
   locale: string;
   email_verified?: boolean;
   password_changed_at?: Date | null;
+  metadata?: Record<string, unknown>;
 }
 
 export async function insertUser(db: Db, row: NewUser): Promise<UserRow> {
-  return db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow();
+  const { metadata, ...rest } = row;
+  return db.insertInto('users').values({ ...rest, ...(metadata ? { metadata: JSON.stringify(metadata) as never } : {}) }).returningAll().executeTakeFirstOrThrow();
 }
 
 export async function findById(db: Db, id: string): Promise<UserRow | undefined> {
@@ -54,7 +79,7 @@ export async function recordLogin(db: Db, id: string, at: Date, newPasswordHash?
  */
 export async function setPassword(db: Db, id: string, hash: string, at: Date, keep: number): Promise<void> {
   const row = await db.selectFrom('users').select('password_hash').where('id', '=', id).forUpdate().executeTakeFirst();
-  await db.updateTable('users').set({ password_hash: hash, password_changed_at: at, updated_at: at }).where('id', '=', id).execute();
+  await db.updateTable('users').set({ password_hash: hash, password_changed_at: at, password_reset_required: false, updated_at: at }).where('id', '=', id).execute();
   if (keep > 1 && row?.password_hash) await db.insertInto('password_history').values({ user_id: id, password_hash: row.password_hash, created_at: at }).execute();
   // Only the newest keep - 1 earlier hashes are needed; none at all when history is off.
   await sql`

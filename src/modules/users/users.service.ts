@@ -1,4 +1,5 @@
-// Users: registration rules and look-ups. The first user ever registered becomes admin.
+// Users: registration rules and look-ups. The first user ever registered becomes admin
+// (and super_admin, through `onFirstAdmin`).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { createKeyedCache } from '../../core/cache/keyed-cache.ts';
@@ -47,6 +48,8 @@ export interface UsersServiceDeps {
   defaultRole: string;
   bus: InvalidationBus;
   clock: Clock;
+  /** Runs in the transaction that creates the first admin (grants super_admin too). */
+  onFirstAdmin: (trx: Db, userId: string) => Promise<void>;
 }
 
 export function createUsersService(deps: UsersServiceDeps) {
@@ -58,7 +61,39 @@ export function createUsersService(deps: UsersServiceDeps) {
   /** Inserts a user; the first one ever becomes admin. Runs in the caller's transaction. */
   async function insertNew(trx: Db, row: Omit<repo.NewUser, 'id' | 'role'>): Promise<UserRow> {
     const first = await repo.claimFlag(trx, FIRST_ADMIN_FLAG);
-    return repo.insertUser(trx, { id: randomUUID(), ...row, role: first ? ADMIN_ROLE : defaultRole });
+    const user = await repo.insertUser(trx, { id: randomUUID(), ...row, role: first ? ADMIN_ROLE : defaultRole });
+    if (first) await deps.onFirstAdmin(trx, user.id);
+    return user;
+  }
+
+  /** Maps a unique violation of the email or username index to its code. */
+  function uniqueCodes(err: unknown): never {
+    if (isUniqueViolation(err, 'users_email_lower_key')) throw new AppError('email_taken');
+    if (isUniqueViolation(err, 'users_username_lower_key')) throw new AppError('username_taken');
+    throw err;
+  }
+
+  /**
+   * An account created by an administrator or the bootstrap, inside the caller's
+   * transaction. A null hash makes an account without a password (set-password email,
+   * magic links, passkeys).
+   */
+  async function createAccount(trx: Db, input: { username: string; email: string; passwordHash: string | null; role: string; emailVerified: boolean; metadata?: Record<string, unknown>; locale?: string }): Promise<UserRow> {
+    const email = normalizeEmail(input.email);
+    const username = normalizeUsername(input.username);
+    const taken = await repo.emailOrUsernameTaken(trx, email, username);
+    if (taken.email) throw new AppError('email_taken');
+    if (taken.username) throw new AppError('username_taken');
+    // Whoever creates an account, later registrations are not the first any more.
+    await repo.claimFlag(trx, FIRST_ADMIN_FLAG);
+    try {
+      return await repo.insertUser(trx, {
+        id: randomUUID(), username, email, password_hash: input.passwordHash, role: input.role, locale: input.locale ?? 'en',
+        email_verified: input.emailVerified, password_changed_at: input.passwordHash ? new Date(deps.clock.now()) : null, metadata: input.metadata ?? {},
+      });
+    } catch (err) {
+      return uniqueCodes(err);
+    }
   }
 
   /**
@@ -84,9 +119,7 @@ export function createUsersService(deps: UsersServiceDeps) {
       });
       return { user: toPublicUser(row), row, extra };
     } catch (err) {
-      if (isUniqueViolation(err, 'users_email_lower_key')) throw new AppError('email_taken');
-      if (isUniqueViolation(err, 'users_username_lower_key')) throw new AppError('username_taken');
-      throw err;
+      return uniqueCodes(err);
     }
   }
 
@@ -102,6 +135,20 @@ export function createUsersService(deps: UsersServiceDeps) {
 
   return {
     register,
+    createAccount,
+    /** Administrative changes inside the caller's transaction; returns the row as it was. */
+    async update(trx: Db, id: string, changes: repo.UserChanges): Promise<UserRow | undefined> {
+      const normalized = { ...changes };
+      if (changes.email !== undefined) normalized.email = normalizeEmail(changes.email);
+      if (changes.username !== undefined) normalized.username = normalizeUsername(changes.username);
+      try {
+        return await repo.updateUser(trx, id, normalized, new Date(deps.clock.now()));
+      } catch (err) {
+        return uniqueCodes(err);
+      }
+    },
+    /** Deletes a user and everything that hangs on it (cascade); false when unknown. */
+    delete: (trx: Db, id: string) => repo.deleteUser(trx, id),
     findById: (id: string, on: Db = db) => repo.findById(on, id),
     /** The user for a bearer check, from this instance's cache when it is current. */
     findByIdCached: (id: string) => cache.get(id, () => repo.findById(db, id)),
@@ -123,8 +170,7 @@ export function createUsersService(deps: UsersServiceDeps) {
       try {
         await repo.updateEmail(on, id, normalizeEmail(email), new Date(deps.clock.now()));
       } catch (err) {
-        if (isUniqueViolation(err, 'users_email_lower_key')) throw new AppError('email_taken');
-        throw err;
+        uniqueCodes(err);
       }
     },
   };

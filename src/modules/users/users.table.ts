@@ -13,6 +13,10 @@ export interface UsersTable {
   last_login: Date | null;
   /** When the current password was set (null without a password). */
   password_changed_at: Date | null;
+  /** Set by an administrator: the next sign-in must choose a new password. */
+  password_reset_required: Generated<boolean>;
+  /** Free-form data set by administrators (application metadata). */
+  metadata: Generated<Record<string, unknown>>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

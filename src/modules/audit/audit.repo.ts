@@ -1,0 +1,49 @@
+import { sql } from 'kysely';
+import type { Db } from '../../database.ts';
+import type { AuditRow } from './audit.table.ts';
+
+export interface NewAuditEntry {
+  occurred_at: Date;
+  type: string;
+  actor_type: string;
+  actor_id: string | null;
+  subject_user_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  success: boolean;
+  reason: string | null;
+  details: Record<string, unknown>;
+}
+
+export async function insertEntry(db: Db, e: NewAuditEntry): Promise<void> {
+  await db.insertInto('audit_log').values({ ...e, details: JSON.stringify(e.details) as never }).execute();
+}
+
+export interface AuditFilter {
+  userId?: string | undefined;
+  actorId?: string | undefined;
+  types?: string[] | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  success?: boolean | undefined;
+  /** Entries older than this id (the cursor: newest first). */
+  beforeId?: string | undefined;
+  limit: number;
+}
+
+export async function listEntries(db: Db, f: AuditFilter): Promise<AuditRow[]> {
+  let q = db.selectFrom('audit_log').selectAll();
+  if (f.userId) q = q.where('subject_user_id', '=', f.userId);
+  if (f.actorId) q = q.where('actor_id', '=', f.actorId);
+  if (f.types?.length) q = q.where('type', 'in', f.types);
+  if (f.from) q = q.where('occurred_at', '>=', f.from);
+  if (f.to) q = q.where('occurred_at', '<', f.to);
+  if (f.success !== undefined) q = q.where('success', '=', f.success);
+  if (f.beforeId) q = q.where('id', '<', f.beforeId);
+  return q.orderBy('id', 'desc').limit(f.limit).execute();
+}
+
+export async function pruneBefore(db: Db, cutoff: Date): Promise<number> {
+  const r = await sql`delete from audit_log where occurred_at < ${cutoff}`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}

@@ -1,0 +1,102 @@
+// The audit log: one entry per security event, written in the transaction of the change
+// it records (or on its own when there is none, as for a failed sign-in), so that an
+// entry is never lost when the change happened. Address, agent and caller come from the
+// request context unless given.
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../core/clock.ts';
+import { AppError } from '../../core/errors/index.ts';
+import { requestContext, type Actor } from '../../core/http/index.ts';
+import type { Database, Db } from '../../database.ts';
+import { AUDIT_EVENT_TYPES, AUDIT_EVENTS, type AuditEventType } from './audit.catalogue.ts';
+import * as repo from './audit.repo.ts';
+import type { AuditRow } from './audit.table.ts';
+
+export interface AuditEntry {
+  type: AuditEventType;
+  /** The user the event is about (null: none, or unknown as for a failed sign-in). */
+  subject?: string | null;
+  success?: boolean;
+  /** A short code saying why (failures). */
+  reason?: string;
+  /** Extra facts; never a secret. */
+  details?: Record<string, unknown>;
+  /** Who acted; defaults to the request's caller, else the subject of a success, else anonymous. */
+  actor?: Actor;
+}
+
+export interface AuditServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  /** Days entries are kept (0: for ever). */
+  retentionDays: number;
+}
+
+export interface PresentedEntry {
+  id: string;
+  occurredAt: string;
+  type: string;
+  actor: { type: string; id: string | null };
+  userId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  success: boolean;
+  reason: string | null;
+  details: Record<string, unknown>;
+}
+
+export function presentEntry(r: AuditRow): PresentedEntry {
+  return {
+    id: String(r.id), occurredAt: r.occurred_at.toISOString(), type: r.type, actor: { type: r.actor_type, id: r.actor_id },
+    userId: r.subject_user_id, ip: r.ip, userAgent: r.user_agent, success: r.success, reason: r.reason, details: r.details,
+  };
+}
+
+const CURSOR = /^[1-9][0-9]{0,18}$/;
+
+export function createAuditService(deps: AuditServiceDeps) {
+  const { db, clock } = deps;
+
+  /** Writes one entry on `on` (the change's transaction, or the pool). */
+  async function record(on: Db, entry: AuditEntry): Promise<void> {
+    const ctx = requestContext();
+    const success = entry.success ?? true;
+    const subject = entry.subject ?? null;
+    const actor: Actor = entry.actor ?? ctx?.actor ?? (success && subject ? { type: 'user', id: subject } : { type: 'anonymous' });
+    await repo.insertEntry(on, {
+      occurred_at: new Date(clock.now()), type: entry.type, actor_type: actor.type, actor_id: 'id' in actor ? actor.id : null,
+      subject_user_id: subject, ip: ctx?.ip ?? null, user_agent: ctx?.userAgent?.slice(0, 512) ?? null, success,
+      reason: entry.reason ?? null, details: entry.details ?? {},
+    });
+  }
+
+  /** Newest first, `limit` at a time; `cursor` is the `nextCursor` of the previous page. */
+  async function list(q: { userId?: string; actorId?: string; type?: string; from?: string; to?: string; success?: boolean; cursor?: string; limit?: number }) {
+    const types = q.type ? q.type.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+    const unknown = types?.filter((t) => !(t in AUDIT_EVENTS));
+    if (unknown?.length) throw new AppError('validation_failed', { details: [{ field: 'type', message: `unknown type ${unknown[0]}; one of ${AUDIT_EVENT_TYPES.join(', ')}` }] });
+    if (q.cursor !== undefined && !CURSOR.test(q.cursor)) throw new AppError('validation_failed', { details: [{ field: 'cursor', message: 'is not a cursor of this list' }] });
+    const date = (field: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      const d = new Date(v);
+      if (Number.isNaN(d.getTime())) throw new AppError('validation_failed', { details: [{ field, message: 'must be an ISO-8601 date-time' }] });
+      return d;
+    };
+    const limit = q.limit ?? 50;
+    const rows = await repo.listEntries(db, {
+      userId: q.userId, actorId: q.actorId, types, from: date('from', q.from), to: date('to', q.to), success: q.success, beforeId: q.cursor, limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return { entries: page.map(presentEntry), nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null };
+  }
+
+  return {
+    record,
+    list,
+    /** Deletes entries past the retention period (hourly housekeeping). */
+    prune: async () => (deps.retentionDays > 0 ? repo.pruneBefore(db, new Date(clock.now() - deps.retentionDays * 86_400_000)) : 0),
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;
+/** What services take: one function that writes an entry in the given transaction. */
+export type AuditRecorder = AuditService['record'];

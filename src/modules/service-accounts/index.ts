@@ -1,0 +1,5 @@
+// Service accounts own machine clients: their secrets (hashed, rotatable, expiring), their
+// permissions, the client-credentials grant (POST /auth/token) and the check of their
+// tokens.
+export { createServiceAccountsService, type ServiceAccountsService, type PresentedServiceAccount, type ServiceAuth } from './service-accounts.service.ts';
+export { serviceTokenRoutes } from './service-accounts.routes.ts';
