@@ -219,10 +219,10 @@ export function createAdminService(deps: AdminServiceDeps) {
         await audit(trx, { type: 'user.sessions_revoked', subject: id, details: { sessionIds: [sessionId] } });
         return { n: 1, announce };
       }
-      const active = (await deps.sessions.list(id)).map((s) => s.id);
+      // Inside the transaction only: the embedded database has one connection.
       const announce = await deps.sessions.revokeAllForUserIn(trx, id, 'revoked_by_admin');
-      await audit(trx, { type: 'user.sessions_revoked', subject: id, details: { sessionIds: active } });
-      return { n: active.length, announce };
+      await audit(trx, { type: 'user.sessions_revoked', subject: id, details: { sessionIds: announce.ids } });
+      return { n: announce.ids.length, announce };
     });
     await announce();
     return n;

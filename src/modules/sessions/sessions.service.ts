@@ -208,12 +208,13 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    * Ends every session of the user but `keep` inside the caller's transaction; call the
    * returned function after commit, so that other instances re-read committed state.
    */
-  async function revokeAllForUserIn(trx: Db, userId: string, reason: string, keep?: string): Promise<() => Promise<void>> {
+  async function revokeAllForUserIn(trx: Db, userId: string, reason: string, keep?: string): Promise<(() => Promise<void>) & { ids: string[] }> {
     const ids = await repo.revokeUserSessions(trx, userId, new Date(clock.now()), reason, keep);
-    return async () => {
+    const after = async () => {
       if (keep) await announce(ids);
       else await bus.publish({ kind: 'user_sessions', id: userId });
     };
+    return Object.assign(after, { ids });
   }
 
   /**
