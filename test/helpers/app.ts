@@ -46,7 +46,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const database = opts.database ?? (await createTestDatabase());
   const ownsDatabase = !opts.database;
   const logs: string[] = [];
-  const env = { ...baseEnv(), ...database.env, ...(opts.logLevel ? { AUTH_LOG_LEVEL: opts.logLevel } : {}), ...opts.env, ...(process.env.TEST_LOG ? { AUTH_LOG_LEVEL: process.env.TEST_LOG } : {}) };
+  const env = { ...baseEnv(), ...database.env, ...(opts.logLevel ? { AUTH_LOG_LEVEL: opts.logLevel } : {}), ...opts.env };
   let config: Config;
   let deps: Deps;
   let app: FastifyInstance;
