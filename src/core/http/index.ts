@@ -7,3 +7,4 @@ export { setRefreshCookie, clearRefreshCookie, refreshCookie, signedInBody, sess
 export { clientKey } from './client-key.ts';
 export { createCsrfCheck } from './csrf.ts';
 export { runWithContext, requestContext, setActor, type Actor, type RequestContext } from './request-context.ts';
+export { optionalBody } from './optional-body.ts';

@@ -1,7 +1,7 @@
 // /admin/service-accounts: machine clients and their secrets (service_accounts:manage).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { errorResponses } from '../../core/http/index.ts';
+import { errorResponses, optionalBody } from '../../core/http/index.ts';
 import { callerOf, type PrincipalGuard } from '../rbac/index.ts';
 import type { ServiceAccountsService } from '../service-accounts/index.ts';
 import { idParams, message, permissionParam, serviceAccountSchema } from './admin.schemas.ts';
@@ -57,14 +57,15 @@ export const adminServiceAccountsRoutes: FastifyPluginAsync<AdminServiceAccounts
     },
   }, async (req) => serviceAccounts.update(caller(req), req.params.id, req.body));
 
-  app.post<{ Params: { id: string }; Body: { secretExpiresAt?: string | null } | undefined }>('/service-accounts/:id/secret', {
+  app.post<{ Params: { id: string }; Body: { secretExpiresAt?: string | null } }>('/service-accounts/:id/secret', {
     ...manage,
+    preValidation: optionalBody,
     schema: {
       tags, security, summary: 'Rotate the secret: the old one stops working at once; the new one is in this answer only', params: idParams,
       body: { type: 'object', additionalProperties: false, properties: { secretExpiresAt: expires } },
       response: { 200: withSecret, ...errorResponses(400, 401, 403, 404) },
     },
-  }, async (req) => serviceAccounts.rotateSecret(caller(req), req.params.id, req.body ?? {}));
+  }, async (req) => serviceAccounts.rotateSecret(caller(req), req.params.id, req.body));
 
   app.delete<{ Params: { id: string } }>('/service-accounts/:id', {
     ...manage,

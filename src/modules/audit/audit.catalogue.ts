@@ -3,7 +3,7 @@
 export const AUDIT_EVENTS = {
   'user.registered': 'An account was created by registration (or passwordless sign-up)',
   'user.login_succeeded': 'A sign-in completed and a session started',
-  'user.login_failed': 'A sign-in failed (reason: unknown_user, wrong_password, account_disabled, email_not_verified, password_expired, mfa_failed, ...)',
+  'user.login_failed': 'A sign-in failed (reason: unknown_user, wrong_password, account_disabled, email_not_verified, password_expired, mfa_invalid_code, passkey_invalid, ...)',
   'user.logout': 'The user signed out everywhere',
   'mfa.challenge_issued': 'A right first factor was followed by a second-factor challenge',
   'mfa.challenge_succeeded': 'A second-factor challenge was answered',

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import {
-  bearerToken, clearRefreshCookie, rateLimitHook, refreshCookie, sessionContext, setRefreshCookie,
+  bearerToken, clearRefreshCookie, optionalBody, rateLimitHook, refreshCookie, sessionContext, setRefreshCookie,
   type CookieSettings, type RateLimiter,
 } from '../../core/http/index.ts';
 import type { PublicUser } from '../users/index.ts';
@@ -36,11 +36,6 @@ export interface AuthRoutesOptions {
 interface RegisterBody { username: string; email: string; password: string; locale?: string; captchaToken?: string }
 interface LoginBody { email?: string; username?: string; password: string; client?: string; captchaToken?: string }
 interface TokenBody { refreshToken?: string }
-
-/** Browsers refresh and sign out with no body at all: validate that as an empty object. */
-async function optionalBody(req: FastifyRequest): Promise<void> {
-  if (req.body === undefined || req.body === null) req.body = {};
-}
 
 export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, limiter, limits, captcha, csrf, cookies, guard, register, locale }) => {
   const authed = (req: FastifyRequest): Authenticated => {
