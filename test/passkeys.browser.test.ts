@@ -33,6 +33,9 @@ describe('passkeys in Chromium', { skip }, () => {
   const post = (url: string, payload?: unknown, token?: string) =>
     t.app.inject({ method: 'POST', url, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }), ...(token ? { headers: bearer(token) } : {}) });
 
+  /** The user's audit entries of one type (test/audit.test.ts covers the other types). */
+  const auditOf = async (userId: string, type: string) => (await t.deps.db.selectFrom('audit_log').select(['success', 'details']).where('subject_user_id', '=', userId).where('type', '=', type).execute());
+
   /** A user with a password and one passkey in `a`'s authenticator. */
   async function enrolled(a: AuthenticatorPage): Promise<{ creds: Credentials; accessToken: string; passkeyId: string }> {
     const { creds } = await register(t.app);
@@ -43,6 +46,7 @@ describe('passkeys in Chromium', { skip }, () => {
     const credential = await createCredential(a.page, options);
     const res = await post('/auth/passkeys/register/verify', { response: credential, name: 'Laptop' }, s.accessToken);
     assert.equal(res.statusCode, 201, res.body);
+    assert.deepEqual(await auditOf(s.user.id, 'passkey.added'), [{ success: true, details: { passkeyId: json(res).id, name: 'Laptop' } }]);
     return { creds, accessToken: s.accessToken, passkeyId: json(res).id };
   }
 
@@ -147,6 +151,11 @@ describe('passkeys in Chromium', { skip }, () => {
       assert.equal(res.statusCode, 401);
       assert.equal(json(res).code, 'passkey_invalid');
       assert.ok(t.logs.some((l) => l.includes('passkey_clone_suspected') && l.includes(passkeyId)), 'logged for the audit trail');
+      const owner = (await t.deps.db.selectFrom('passkeys').select('user_id').where('id', '=', passkeyId).executeTakeFirstOrThrow()).user_id;
+      const suspected = await auditOf(owner, 'passkey.clone_suspected');
+      assert.equal(suspected.length, 1);
+      assert.equal(suspected[0]!.success, false);
+      assert.equal((await auditOf(owner, 'user.login_failed')).length, 0, 'one entry for the event: the suspected clone');
     } finally {
       await a.context.close();
       await clone.context.close();
@@ -171,6 +180,7 @@ describe('passkeys in Chromium', { skip }, () => {
       assert.equal((await t.app.inject({ method: 'POST', url: '/auth/reauthenticate', headers: bearer(accessToken), payload: { password: creds.password } })).statusCode, 200);
       const ok = await t.app.inject({ method: 'DELETE', url: `/auth/passkeys/${encodeURIComponent(passkeyId)}`, headers: bearer(accessToken) });
       assert.equal(ok.statusCode, 200, ok.body);
+      assert.deepEqual((await auditOf(user!.id, 'passkey.removed')).length, 1);
       assert.equal((await t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: creds.email, password: creds.password } })).statusCode, 200, 'no factor left: the password alone again');
     } finally {
       await a.context.close();
