@@ -295,8 +295,10 @@ export function createRbacService(deps: RbacServiceDeps) {
       if (!p) throw new AppError('permission_not_found');
       if (p.built_in) throw new AppError('permission_built_in');
       assertHolds(caller, [name]);
+      // Its grants to roles and service accounts go with it (named in the entry).
+      const roles = (await trx.selectFrom('role_permissions').select('role').where('permission', '=', name).execute()).map((r) => r.role);
       await trx.deleteFrom('permissions').where('name', '=', name).execute();
-      await audit(trx, { type: 'permission.deleted', details: { permission: name } });
+      await audit(trx, { type: 'permission.deleted', details: { permission: name, roles } });
     });
   }
 
