@@ -26,7 +26,9 @@ const STRINGS = ['', ' ', 'a', 'admin', 'a@b', 'x@example.test', '\u0000', '\ud8
   '../../../etc/passwd', '%00', 'null', 'true', '{}', '[]', 'Bearer x', 'x'.repeat(300), 'é'.repeat(60), '\u202e', 'NaN', '__proto__', '${jndi:ldap://x}'];
 const KEYS = ['username', 'email', 'password', 'refreshToken', 'client', 'role', '__proto__', 'constructor', 'prototype', 'is_active', 'id', '', 'a.b', '$where',
   'token', 'code', 'newEmail', 'currentPassword', 'newPassword', 'redirectTo', 'locale', 'captchaToken',
-  'verification_id', 'method', 'phone', 'enrollmentToken', 'response', 'name'];
+  'verification_id', 'method', 'phone', 'enrollmentToken', 'response', 'name',
+  'permission', 'permissions', 'includes', 'description', 'metadata', 'roles', 'active', 'emailVerified', 'secretExpiresAt', 'sendPasswordSetup',
+  'grant_type', 'client_id', 'client_secret', 'scope'];
 
 function value(depth: number): unknown {
   switch (int(depth > 3 ? 6 : 9)) {
@@ -66,6 +68,8 @@ function body(): { payload: string | Buffer; contentType: string | undefined } {
   }
 }
 
+const NO_ID = '00000000-0000-4000-8000-000000000000';
+
 const ENDPOINTS = [
   ['POST', '/auth/register'], ['POST', '/auth/login'], ['POST', '/auth/refresh'], ['POST', '/auth/logout'],
   ['GET', '/auth/me'], ['GET', '/auth/verify'], ['GET', '/.well-known/jwks.json'], ['GET', '/readyz'],
@@ -81,6 +85,13 @@ const ENDPOINTS = [
   ['POST', '/auth/mfa/sms/verify'], ['POST', '/auth/mfa/recovery-codes'], ['DELETE', '/auth/mfa/00000000-0000-4000-8000-000000000000'], ['POST', '/auth/login/mfa'],
   ['POST', '/auth/login/mfa/send'], ['POST', '/auth/reauthenticate'], ['POST', '/auth/reauthenticate/send'],
   ['POST', '/auth/password/expired'], ['GET', '/auth/password-policy'], ['POST', '/admin/users/00000000-0000-4000-8000-000000000000/unlock'], ['POST', '/admin/users/x/unlock'],
+  ['GET', '/auth/permissions'], ['POST', '/auth/authorize'], ['POST', '/auth/token'],
+  ['GET', '/admin/users'], ['POST', '/admin/users'], ['GET', `/admin/users/${NO_ID}`], ['PATCH', `/admin/users/${NO_ID}`], ['DELETE', '/admin/users/x'],
+  ['PUT', `/admin/users/${NO_ID}/roles/moderator`], ['DELETE', `/admin/users/${NO_ID}/roles/%00`], ['DELETE', `/admin/users/${NO_ID}/sessions/x`],
+  ['POST', `/admin/users/${NO_ID}/password-reset`], ['POST', `/admin/users/${NO_ID}/mfa/reset`],
+  ['GET', '/admin/roles'], ['POST', '/admin/roles'], ['PATCH', '/admin/roles/fuzz'], ['PUT', '/admin/roles/fuzz/permissions/a:b'], ['PUT', '/admin/roles/fuzz/includes/fuzz'],
+  ['DELETE', '/admin/roles/%20'], ['POST', '/admin/permissions'], ['DELETE', '/admin/permissions/..'],
+  ['POST', '/admin/service-accounts'], ['PATCH', `/admin/service-accounts/${NO_ID}`], ['POST', `/admin/service-accounts/${NO_ID}/secret`], ['GET', '/admin/audit'],
 ] as const;
 
 describe(`fuzzed requests (seed ${seed})`, () => {
@@ -102,7 +113,7 @@ describe(`fuzzed requests (seed ${seed})`, () => {
         if (rnd() < 0.2) headers['x-forwarded-for'] = pick(STRINGS);
         const b = method === 'POST' || method === 'PATCH' || (method === 'DELETE' && rnd() < 0.3) ? body() : undefined;
         if (b?.contentType) headers['content-type'] = b.contentType;
-        const res = await t.app.inject({ method, url: url + pick(['', '', '?x=1', '?token=abc', '/', '//', `?token=${encodeURIComponent(pick(STRINGS).replace(/[\ud800-\udfff]/g, '?'))}`, '?token=%ED%A0%80%ff', '?token=a&token=b']), headers, ...(b ? { payload: b.payload } : {}) });
+        const res = await t.app.inject({ method, url: url + pick(['', '', '?x=1', '?token=abc', '/', '//', `?token=${encodeURIComponent(pick(STRINGS).replace(/[\ud800-\udfff]/g, '?'))}`, '?token=%ED%A0%80%ff', '?token=a&token=b', '?limit=-1&cursor=%00', '?sort=__proto__&active=maybe', `?type=${encodeURIComponent(pick(STRINGS).replace(/[\ud800-\udfff]/g, '?'))}&from=2026-13-45`]), headers, ...(b ? { payload: b.payload } : {}) });
         const where = `seed ${seed} round ${i}: ${method} ${url} -> ${res.statusCode} ${res.body.slice(0, 200)}`;
         // On a 5xx the server's own error line says why.
         assert.ok(res.statusCode < 500, `${where} | ${res.statusCode >= 500 ? (t.logs.at(-1) ?? '').slice(0, 400) : ''}`);
