@@ -86,6 +86,13 @@ describe('authorization matrix of /admin', () => {
       const spec = t.app.swagger() as { paths: Record<string, Record<string, unknown>> };
       const documented = Object.entries(spec.paths).filter(([p]) => p.startsWith('/admin')).flatMap(([p, ops]) => Object.keys(ops).filter((m) => m !== 'head').map((m) => `${m.toUpperCase()} ${p}`)).sort();
       assert.deepEqual(rows.map((r) => `${r.method} ${r.route}`).sort(), documented);
+      // Each documents its permission: the service account (users:read, audit:read) is let in exactly where it is one of those.
+      for (const r of rows) {
+        const op = spec.paths[r.route]![r.method.toLowerCase()] as { security: { bearerAuth: string[] }[]; description: string };
+        const [permission] = op.security[0]!.bearerAuth;
+        assert.ok(permission && op.description.includes(`\`${permission}\``), `${r.method} ${r.route} documents its permission`);
+        assert.equal(r.service === 200, ['users:read', 'audit:read'].includes(permission), `${r.method} ${r.route} needs ${permission}`);
+      }
 
       const call = (r: Row, token?: string) => t.app.inject({
         method: r.method, url: r.url(), ...(token ? { headers: bearer(token) } : {}), ...(r.body ? { payload: r.body() as object } : {}),

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { schema, type VarSpec } from '../src/core/config/schema.ts';
 import { errorCatalogue } from '../src/core/errors/catalogue.ts';
+import { AUDIT_EVENTS } from '../src/modules/audit/audit.catalogue.ts';
 
 const root = join(import.meta.dirname, '..');
 const read = (file: string): string => readFileSync(join(root, file), 'utf8');
@@ -126,6 +127,14 @@ describe('docs/errors.md and the error catalogue', () => {
 
   test('every documented code exists in the catalogue', () => {
     for (const code of documented.keys()) assert.ok(code in errorCatalogue, `docs/errors.md lists ${code}, which the catalogue does not have`);
+  });
+});
+
+describe('docs/api.md and the audit catalogue', () => {
+  test('the audit log section lists exactly the catalogue types, in order, each with its meaning', () => {
+    const { col, rows } = tableWith(section(read('docs/api.md'), /^audit log\b/i), ['Type', 'Meaning'], 'docs/api.md Audit log section');
+    assert.deepEqual(rows.map((r) => plain(r[col('type')] ?? '')), Object.keys(AUDIT_EVENTS));
+    for (const r of rows) assert.equal(r[col('meaning')], AUDIT_EVENTS[plain(r[col('type')] ?? '') as keyof typeof AUDIT_EVENTS]);
   });
 });
 

@@ -3,7 +3,7 @@
 // users or service accounts.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AuditService } from '../audit/index.ts';
-import type { PrincipalGuard, RbacService } from '../rbac/index.ts';
+import { permissionOf, type PrincipalGuard, type RbacService } from '../rbac/index.ts';
 import type { ServiceAccountsService } from '../service-accounts/index.ts';
 import { adminAuditRoutes } from './admin-audit.routes.ts';
 import { adminRbacRoutes } from './admin-rbac.routes.ts';
@@ -20,6 +20,15 @@ export interface AdminRoutesOptions {
 }
 
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { admin, rbac, serviceAccounts, audit, principals }) => {
+  // The API document states each route's permission, as the scope of its bearer
+  // requirement (OpenAPI 3.1 allows role names there) and in its description.
+  app.addHook('onRoute', (route) => {
+    const permission = permissionOf(route.onRequest);
+    if (!permission || !route.schema) return;
+    const schema = route.schema as { security?: unknown; description?: string };
+    schema.security = [{ bearerAuth: [permission] }];
+    schema.description = `${schema.description ? `${schema.description}\n\n` : ''}Requires the permission \`${permission}\`.`;
+  });
   // Options are passed by name: the prefix this plugin was registered with must not repeat.
   await app.register(adminUsersRoutes, { admin, rbac, principals });
   await app.register(adminRbacRoutes, { rbac, principals });

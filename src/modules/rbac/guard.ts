@@ -55,15 +55,24 @@ export function createPrincipalGuard(deps: PrincipalGuardDeps) {
     authenticate,
     /** An onRequest hook: any authenticated caller holding `permission`. */
     require(permission: string) {
-      return async (req: FastifyRequest): Promise<void> => {
+      const hook = async (req: FastifyRequest): Promise<void> => {
         const p = await authenticate(req);
         if (!allows(p.permissions, permission)) throw new AppError('forbidden', { details: { permission } });
       };
+      // Named on the hook so that the API document can state it (see permissionOf).
+      return Object.assign(hook, { permission });
     },
   };
 }
 
 export type PrincipalGuard = ReturnType<typeof createPrincipalGuard>;
+
+/** The permission a route's onRequest hooks require, if one of them is a `require` hook. */
+export function permissionOf(onRequest: unknown): string | undefined {
+  const hooks = Array.isArray(onRequest) ? onRequest : [onRequest];
+  for (const h of hooks) if (typeof h === 'function' && typeof (h as { permission?: unknown }).permission === 'string') return (h as { permission: string }).permission;
+  return undefined;
+}
 
 export function actorOf(p: Principal): Actor {
   return p.kind === 'user' ? { type: 'user', id: p.user.id } : { type: 'service_account', id: p.serviceAccountId };
