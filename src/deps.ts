@@ -209,7 +209,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         : createLogSmsProvider(log);
     const mfa = createMfaService({
       db, clock, log, encrypter, secret: encryptionKey, users, sessions, mailer, sms, limits: addressLimits,
-      hasPasskeys: (userId) => passkeysRef!.hasPasskeys(userId), audit: audit.record,
+      hasPasskeys: (userId) => passkeysRef!.hasPasskeys(userId), rolesOf: (userId) => rbac.effectiveRoles(userId), audit: audit.record,
       settings: {
         issuer: config.mfaTotpIssuer, challengeTtl: config.mfaChallengeExpiresIn, requiredForRoles: config.mfaRequiredForRoles,
         reauthMaxAge: config.reauthMaxAge, smsEnabled: config.mfaSmsEnabled, smsPerNumberPerHour: config.mfaSmsPerNumberLimit, smsPerDay: config.mfaSmsDailyLimit,

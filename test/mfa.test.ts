@@ -364,8 +364,17 @@ describe('AUTH_MFA_REQUIRED_FOR_ROLES', () => {
       clock.advance(30_000);
       assert.equal(json(await loginReq(t, creds)).code, 'mfa_required', 'from now on, a second factor');
       // Other roles are not concerned.
-      const { creds: viewer } = await register(t.app);
+      const { creds: viewer, user } = await register(t.app);
       assert.equal((await loginReq(t, viewer)).statusCode, 200);
+      // An extra role counts, and so does a role that includes a listed one.
+      const admin = bearer(json(done).accessToken);
+      assert.equal((await t.app.inject({ method: 'PUT', url: `/admin/users/${user.id}/roles/moderator`, headers: admin })).statusCode, 200);
+      assert.equal(json(await loginReq(t, viewer)).code, 'mfa_enrollment_required');
+      await t.app.inject({ method: 'DELETE', url: `/admin/users/${user.id}/roles/moderator`, headers: admin });
+      assert.equal((await loginReq(t, viewer)).statusCode, 200);
+      assert.equal((await t.app.inject({ method: 'POST', url: '/admin/roles', headers: admin, payload: { name: 'ops', includes: ['moderator'] } })).statusCode, 201);
+      await t.app.inject({ method: 'PUT', url: `/admin/users/${user.id}/roles/ops`, headers: admin });
+      assert.equal(json(await loginReq(t, viewer)).code, 'mfa_enrollment_required');
     } finally {
       await t.close();
     }

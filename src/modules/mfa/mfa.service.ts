@@ -52,6 +52,8 @@ export interface MfaDeps {
   settings: MfaSettings;
   /** Whether the user has passkeys (from the passkeys module, which builds on this one). */
   hasPasskeys: (userId: string) => Promise<boolean>;
+  /** The user's roles with every role they include (for AUTH_MFA_REQUIRED_FOR_ROLES). */
+  rolesOf: (userId: string) => Promise<string[]>;
   audit: AuditRecorder;
 }
 
@@ -265,14 +267,16 @@ export function createMfaService(deps: MfaDeps) {
   // ---- sign-in, enrollment tokens, step-up ----------------------------------------------
 
   /**
-   * What a sign-in needs after its first factor, read once: `enroll` when the role
-   * requires a factor and there is none, `challenge` (with the methods) when the user has
+   * What a sign-in needs after its first factor, read once: `enroll` when one of the
+   * user's roles (or a role they include) requires a factor and there is none, `challenge` (with the methods) when the user has
    * factors, `none` otherwise.
    */
   async function secondStep(user: UserRow): Promise<{ kind: 'none' } | { kind: 'enroll' } | { kind: 'challenge'; methods: Method[] }> {
     const methods = await methodsOf(user.id);
     if (methods.length) return { kind: 'challenge', methods };
-    return s.requiredForRoles.includes(user.role) ? { kind: 'enroll' } : { kind: 'none' };
+    if (!s.requiredForRoles.length) return { kind: 'none' };
+    const roles = await deps.rolesOf(user.id);
+    return roles.some((r) => s.requiredForRoles.includes(r)) ? { kind: 'enroll' } : { kind: 'none' };
   }
 
   /** The sign-in challenge for a user with factors; the preferred method's code is sent. */

@@ -363,6 +363,8 @@ export function createRbacService(deps: RbacServiceDeps) {
 
   return {
     accessOf,
+    /** The user's roles and every role they include. */
+    effectiveRoles: async (userId: string) => [...closure(await loadGraph(), await rolesOf(userId))].sort(),
     /** Whether the user may do `permission` now (server-side check). */
     can: async (userId: string, permission: string) => allows(new Set((await accessOf(userId)).permissions), permission),
     /** Roles' effective permissions (for service accounts and checks). */
