@@ -1,8 +1,7 @@
 // /admin/service-accounts: machine clients and their secrets (service_accounts:manage).
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { AppError } from '../../core/errors/index.ts';
+import type { FastifyPluginAsync } from 'fastify';
 import { errorResponses, optionalBody } from '../../core/http/index.ts';
-import { callerOf, type PrincipalGuard } from '../rbac/index.ts';
+import { callerOfRequest, type PrincipalGuard } from '../rbac/index.ts';
 import type { ServiceAccountsService } from '../service-accounts/index.ts';
 import { idParams, message, permissionParam, serviceAccountSchema } from './admin.schemas.ts';
 
@@ -11,11 +10,7 @@ export interface AdminServiceAccountsRoutesOptions {
   principals: PrincipalGuard;
 }
 
-const security = [{ bearerAuth: [] }];
-const caller = (req: FastifyRequest) => {
-  if (!req.principal) throw new AppError('unauthorized');
-  return callerOf(req.principal);
-};
+// Each route's bearer requirement and permission are added to its schema by admin.routes.ts.
 
 export const adminServiceAccountsRoutes: FastifyPluginAsync<AdminServiceAccountsRoutesOptions> = async (app, { serviceAccounts, principals }) => {
   const manage = { onRequest: principals.require('service_accounts:manage') };
@@ -31,47 +26,47 @@ export const adminServiceAccountsRoutes: FastifyPluginAsync<AdminServiceAccounts
 
   app.get('/service-accounts', {
     ...manage,
-    schema: { tags, security, summary: 'Every service account', response: { 200: { type: 'object', required: ['serviceAccounts'], properties: { serviceAccounts: { type: 'array', items: serviceAccountSchema } } }, ...errorResponses(401, 403) } },
+    schema: { tags, summary: 'Every service account', response: { 200: { type: 'object', required: ['serviceAccounts'], properties: { serviceAccounts: { type: 'array', items: serviceAccountSchema } } }, ...errorResponses(401, 403) } },
   }, async () => ({ serviceAccounts: await serviceAccounts.list() }));
 
   app.post<{ Body: { name: string; description?: string; permissions?: string[]; secretExpiresAt?: string | null } }>('/service-accounts', {
     ...manage,
     schema: {
-      tags, security, summary: 'Create a service account; the secret is in this answer only',
+      tags, summary: 'Create a service account; the secret is in this answer only',
       body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name, description, permissions, secretExpiresAt: expires } },
       response: { 201: withSecret, ...errorResponses(400, 401, 403, 404) },
     },
-  }, async (req, reply) => reply.status(201).send(await serviceAccounts.create(caller(req), req.body)));
+  }, async (req, reply) => reply.status(201).send(await serviceAccounts.create(callerOfRequest(req), req.body)));
 
   app.get<{ Params: { id: string } }>('/service-accounts/:id', {
     ...manage,
-    schema: { tags, security, summary: 'One service account', params: idParams, response: { 200: serviceAccountSchema, ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: 'One service account', params: idParams, response: { 200: serviceAccountSchema, ...errorResponses(400, 401, 403, 404) } },
   }, async (req) => serviceAccounts.get(req.params.id));
 
   app.patch<{ Params: { id: string }; Body: { name?: string; description?: string; permissions?: string[]; active?: boolean } }>('/service-accounts/:id', {
     ...manage,
     schema: {
-      tags, security, summary: 'Change name, description, permissions (replaced) or active flag; applies at once to its tokens', params: idParams,
+      tags, summary: 'Change name, description, permissions (replaced) or active flag; applies at once to its tokens', params: idParams,
       body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name, description, permissions, active: { type: 'boolean' } } },
       response: { 200: serviceAccountSchema, ...errorResponses(400, 401, 403, 404) },
     },
-  }, async (req) => serviceAccounts.update(caller(req), req.params.id, req.body));
+  }, async (req) => serviceAccounts.update(callerOfRequest(req), req.params.id, req.body));
 
   app.post<{ Params: { id: string }; Body: { secretExpiresAt?: string | null } }>('/service-accounts/:id/secret', {
     ...manage,
     preValidation: optionalBody,
     schema: {
-      tags, security, summary: 'Rotate the secret: the old one stops working at once; the new one is in this answer only', params: idParams,
+      tags, summary: 'Rotate the secret: the old one stops working at once; the new one is in this answer only', params: idParams,
       body: { type: 'object', additionalProperties: false, properties: { secretExpiresAt: expires } },
       response: { 200: withSecret, ...errorResponses(400, 401, 403, 404) },
     },
-  }, async (req) => serviceAccounts.rotateSecret(caller(req), req.params.id, req.body));
+  }, async (req) => serviceAccounts.rotateSecret(callerOfRequest(req), req.params.id, req.body));
 
   app.delete<{ Params: { id: string } }>('/service-accounts/:id', {
     ...manage,
-    schema: { tags, security, summary: 'Delete a service account; its tokens stop working at once', params: idParams, response: { 200: message, ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Delete a service account; its tokens stop working at once', params: idParams, response: { 200: message, ...errorResponses(400, 401, 403, 404) } },
   }, async (req) => {
-    await serviceAccounts.remove(caller(req), req.params.id);
+    await serviceAccounts.remove(callerOfRequest(req), req.params.id);
     return { message: 'Service account deleted' };
   });
 };

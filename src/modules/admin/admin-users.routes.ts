@@ -1,9 +1,8 @@
 // /admin/users: list, read, create, change, disable, delete users, and act on their
 // sessions, factors, locks, passwords and roles. Each route names its permission.
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { AppError } from '../../core/errors/index.ts';
+import type { FastifyPluginAsync } from 'fastify';
 import { errorResponses } from '../../core/http/index.ts';
-import { callerOf, type PrincipalGuard, type RbacService } from '../rbac/index.ts';
+import { callerOfRequest, type PrincipalGuard, type RbacService } from '../rbac/index.ts';
 import type { AdminService, UserListParams } from './admin.service.ts';
 import { idParams, message, metadataSchema, roleParam, UUID, userDetailSchema, userSchema } from './admin.schemas.ts';
 
@@ -13,11 +12,7 @@ export interface AdminUsersRoutesOptions {
   principals: PrincipalGuard;
 }
 
-const security = [{ bearerAuth: [] }];
-const caller = (req: FastifyRequest) => {
-  if (!req.principal) throw new AppError('unauthorized');
-  return callerOf(req.principal);
-};
+// Each route's bearer requirement and permission are added to its schema by admin.routes.ts.
 
 export const adminUsersRoutes: FastifyPluginAsync<AdminUsersRoutesOptions> = async (app, { admin, rbac, principals }) => {
   const need = (p: string) => ({ onRequest: principals.require(p) });
@@ -28,7 +23,7 @@ export const adminUsersRoutes: FastifyPluginAsync<AdminUsersRoutesOptions> = asy
   app.get<{ Querystring: UserListParams }>('/users', {
     ...need('users:read'),
     schema: {
-      tags, security, summary: 'List users (cursor pagination, search, filters, sort)',
+      tags, summary: 'List users (cursor pagination, search, filters, sort)',
       querystring: {
         type: 'object', additionalProperties: false,
         properties: {
@@ -47,7 +42,7 @@ export const adminUsersRoutes: FastifyPluginAsync<AdminUsersRoutesOptions> = asy
   app.post<{ Body: { username: string; email: string; password?: string; role?: string; roles?: string[]; emailVerified?: boolean; metadata?: Record<string, unknown>; locale?: string; sendPasswordSetup?: boolean } }>('/users', {
     ...need('users:write'),
     schema: {
-      tags, security, summary: 'Create a user, with or without a password',
+      tags, summary: 'Create a user, with or without a password',
       description: 'Without `password`, `sendPasswordSetup: true` emails a link and code to choose one. `role` (default role) and `roles` need `roles:manage` too, and only roles whose permissions the caller holds.',
       body: {
         type: 'object', required: ['username', 'email'], additionalProperties: false,
@@ -59,17 +54,17 @@ export const adminUsersRoutes: FastifyPluginAsync<AdminUsersRoutesOptions> = asy
       },
       response: { 201: { type: 'object', required: ['user'], properties: { user: userSchema } }, ...errorResponses(400, 401, 403, 404, 409) },
     },
-  }, async (req, reply) => reply.status(201).send(await admin.createUser(caller(req), req.body)));
+  }, async (req, reply) => reply.status(201).send(await admin.createUser(callerOfRequest(req), req.body)));
 
   app.get<{ Params: { id: string } }>('/users/:id', {
     ...need('users:read'),
-    schema: { tags, security, summary: 'A user with roles, permissions, sessions, factors and passkeys', params: idParams, response: { 200: userDetailSchema, ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: 'A user with roles, permissions, sessions, factors and passkeys', params: idParams, response: { 200: userDetailSchema, ...errorResponses(400, 401, 403, 404) } },
   }, async (req) => admin.getUser(req.params.id));
 
   app.patch<{ Params: { id: string }; Body: { username?: string; email?: string; emailVerified?: boolean; metadata?: Record<string, unknown>; role?: string } }>('/users/:id', {
     ...need('users:write'),
     schema: {
-      tags, security, summary: 'Change username, email, verified flag, metadata or default role',
+      tags, summary: 'Change username, email, verified flag, metadata or default role',
       description: 'A changed email is unverified unless `emailVerified` says otherwise. `role` needs `roles:manage`.',
       params: idParams,
       body: {
@@ -78,13 +73,13 @@ export const adminUsersRoutes: FastifyPluginAsync<AdminUsersRoutesOptions> = asy
       },
       response: { 200: userDetailSchema, ...errorResponses(400, 401, 403, 404, 409) },
     },
-  }, async (req) => admin.updateUser(caller(req), req.params.id, req.body));
+  }, async (req) => admin.updateUser(callerOfRequest(req), req.params.id, req.body));
 
   app.delete<{ Params: { id: string } }>('/users/:id', {
     ...need('users:delete'),
-    schema: { tags, security, summary: 'Delete a user and everything that hangs on it', params: idParams, response: { 200: message, ...errorResponses(400, 401, 403, 404, 409) } },
+    schema: { tags, summary: 'Delete a user and everything that hangs on it', params: idParams, response: { 200: message, ...errorResponses(400, 401, 403, 404, 409) } },
   }, async (req) => {
-    await admin.deleteUser(caller(req), req.params.id);
+    await admin.deleteUser(callerOfRequest(req), req.params.id);
     return { message: 'User deleted' };
   });
 
@@ -92,60 +87,60 @@ export const adminUsersRoutes: FastifyPluginAsync<AdminUsersRoutesOptions> = asy
     app.post<{ Params: { id: string } }>(`/users/:id/${action}`, {
       ...need('users:write'),
       schema: {
-        tags, security, summary: active ? 'Enable a user' : 'Disable a user: every session ends at once, sign-in is refused', params: idParams,
+        tags, summary: active ? 'Enable a user' : 'Disable a user: every session ends at once, sign-in is refused', params: idParams,
         response: { 200: userDetailSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
-    }, async (req) => admin.setActive(caller(req), req.params.id, active));
+    }, async (req) => admin.setActive(callerOfRequest(req), req.params.id, active));
   }
 
   app.delete<{ Params: { id: string } }>('/users/:id/sessions', {
     ...need('sessions:revoke'),
     schema: {
-      tags, security, summary: "End every session of a user", params: idParams,
+      tags, summary: "End every session of a user", params: idParams,
       response: { 200: { type: 'object', required: ['revoked'], properties: { revoked: { type: 'integer' } } }, ...errorResponses(400, 401, 403, 404) },
     },
-  }, async (req) => ({ revoked: await admin.revokeSessions(caller(req), req.params.id) }));
+  }, async (req) => ({ revoked: await admin.revokeSessions(callerOfRequest(req), req.params.id) }));
 
   app.delete<{ Params: { id: string; sessionId: string } }>('/users/:id/sessions/:sessionId', {
     ...need('sessions:revoke'),
     schema: {
-      tags, security, summary: 'End one session of a user',
+      tags, summary: 'End one session of a user',
       params: { type: 'object', required: ['id', 'sessionId'], properties: { id: { type: 'string', pattern: UUID }, sessionId: { type: 'string', pattern: UUID } } },
       response: { 200: { type: 'object', required: ['revoked'], properties: { revoked: { type: 'integer' } } }, ...errorResponses(400, 401, 403, 404) },
     },
-  }, async (req) => ({ revoked: await admin.revokeSessions(caller(req), req.params.id, req.params.sessionId) }));
+  }, async (req) => ({ revoked: await admin.revokeSessions(callerOfRequest(req), req.params.id, req.params.sessionId) }));
 
   app.post<{ Params: { id: string } }>('/users/:id/mfa/reset', {
     ...need('users:write'),
     schema: {
-      tags, security, summary: "Remove a user's factors, recovery codes and passkeys", params: idParams,
+      tags, summary: "Remove a user's factors, recovery codes and passkeys", params: idParams,
       response: { 200: { type: 'object', required: ['factors', 'passkeys'], properties: { factors: { type: 'integer' }, passkeys: { type: 'integer' } } }, ...errorResponses(400, 401, 403, 404) },
     },
-  }, async (req) => admin.resetMfa(caller(req), req.params.id));
+  }, async (req) => admin.resetMfa(callerOfRequest(req), req.params.id));
 
   app.post<{ Params: { id: string } }>('/users/:id/unlock', {
     ...need('users:write'),
-    schema: { tags, security, summary: "Lift a user's sign-in lock (after repeated failures)", params: idParams, response: { 200: message, ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: "Lift a user's sign-in lock (after repeated failures)", params: idParams, response: { 200: message, ...errorResponses(400, 401, 403, 404) } },
   }, async (req) => {
-    await admin.unlock(caller(req), req.params.id);
+    await admin.unlock(callerOfRequest(req), req.params.id);
     return { message: 'Unlocked' };
   });
 
   app.post<{ Params: { id: string } }>('/users/:id/password-reset', {
     ...need('users:write'),
     schema: {
-      tags, security, summary: 'Force a password reset: sessions end, a reset email is sent, and sign-in answers password_expired until a new password is set',
+      tags, summary: 'Force a password reset: sessions end, a reset email is sent, and sign-in answers password_expired until a new password is set',
       params: idParams, response: { 200: message, ...errorResponses(400, 401, 403, 404, 409) },
     },
   }, async (req) => {
-    await admin.forcePasswordReset(caller(req), req.params.id);
+    await admin.forcePasswordReset(callerOfRequest(req), req.params.id);
     return { message: 'Password reset required' };
   });
 
   const rolesBody = { type: 'object', required: ['role', 'roles', 'permissions'], properties: { role: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, permissions: { type: 'array', items: { type: 'string' } } } } as const;
   app.get<{ Params: { id: string } }>('/users/:id/roles', {
     ...need('users:read'),
-    schema: { tags, security, summary: "A user's roles and effective permissions", params: idParams, response: { 200: rolesBody, ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: "A user's roles and effective permissions", params: idParams, response: { 200: rolesBody, ...errorResponses(400, 401, 403, 404) } },
   }, async (req) => {
     const d = await admin.getUser(req.params.id);
     return { role: d.user.role, roles: d.user.roles, permissions: d.permissions };
@@ -154,18 +149,18 @@ export const adminUsersRoutes: FastifyPluginAsync<AdminUsersRoutesOptions> = asy
   const userRoleParams = { type: 'object', required: ['id', 'role'], properties: { id: { type: 'string', pattern: UUID }, role: roleParam } } as const;
   app.put<{ Params: { id: string; role: string } }>('/users/:id/roles/:role', {
     ...need('roles:manage'),
-    schema: { tags, security, summary: 'Assign an extra role (idempotent)', params: userRoleParams, response: { 200: rolesBody, ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Assign an extra role (idempotent)', params: userRoleParams, response: { 200: rolesBody, ...errorResponses(400, 401, 403, 404) } },
   }, async (req) => {
-    await rbac.assignRole(caller(req), req.params.id, req.params.role);
+    await rbac.assignRole(callerOfRequest(req), req.params.id, req.params.role);
     const a = await rbac.accessOf(req.params.id);
     return { role: a.roles[0], roles: a.roles, permissions: a.permissions };
   });
 
   app.delete<{ Params: { id: string; role: string } }>('/users/:id/roles/:role', {
     ...need('roles:manage'),
-    schema: { tags, security, summary: 'Take an extra role away (the default role is changed with PATCH)', params: userRoleParams, response: { 200: rolesBody, ...errorResponses(400, 401, 403, 404, 409) } },
+    schema: { tags, summary: 'Take an extra role away (the default role is changed with PATCH)', params: userRoleParams, response: { 200: rolesBody, ...errorResponses(400, 401, 403, 404, 409) } },
   }, async (req) => {
-    await rbac.removeRole(caller(req), req.params.id, req.params.role);
+    await rbac.removeRole(callerOfRequest(req), req.params.id, req.params.role);
     const a = await rbac.accessOf(req.params.id);
     return { role: a.roles[0], roles: a.roles, permissions: a.permissions };
   });

@@ -1,19 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { Db } from '../../database.ts';
-import type { AuditRow } from './audit.table.ts';
+import type { AuditLogTable, AuditRow } from './audit.table.ts';
 
-export interface NewAuditEntry {
-  occurred_at: Date;
-  type: string;
-  actor_type: string;
-  actor_id: string | null;
-  subject_user_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  success: boolean;
-  reason: string | null;
-  details: Record<string, unknown>;
-}
+/** A row to insert: every column but the generated id, with details as an object. */
+export type NewAuditEntry = Omit<Insertable<AuditLogTable>, 'id' | 'details'> & { details: Record<string, unknown> };
 
 export async function insertEntry(db: Db, e: NewAuditEntry): Promise<void> {
   await db.insertInto('audit_log').values({ ...e, details: JSON.stringify(e.details) as never }).execute();

@@ -82,3 +82,9 @@ export function actorOf(p: Principal): Actor {
 export function callerOf(p: Principal): Caller {
   return { actor: actorOf(p), permissions: p.permissions, ...(p.kind === 'user' ? { userId: p.user.id } : {}) };
 }
+
+/** The caller of a request that passed a `require` hook (for the no-escalation checks). */
+export function callerOfRequest(req: FastifyRequest): Caller {
+  if (!req.principal) throw new AppError('unauthorized');
+  return callerOf(req.principal);
+}
