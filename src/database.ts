@@ -1,6 +1,7 @@
 // The whole database as Kysely sees it, composed from the tables each module owns.
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditLogTable } from './modules/audit/audit.table.ts';
+import type { EventDispatchLeaseTable, EventsTable } from './modules/events/events.table.ts';
 import type { PermissionsTable, RoleIncludesTable, RolePermissionsTable, RolesTable, UserRolesTable } from './modules/rbac/rbac.table.ts';
 import type { ServiceAccountPermissionsTable, ServiceAccountsTable } from './modules/service-accounts/service-accounts.table.ts';
 import type { EmailTokensTable, MailRequestsTable } from './modules/account/account.table.ts';
@@ -34,6 +35,8 @@ export interface Database {
   service_accounts: ServiceAccountsTable;
   service_account_permissions: ServiceAccountPermissionsTable;
   audit_log: AuditLogTable;
+  events: EventsTable;
+  event_dispatch_lease: EventDispatchLeaseTable;
 }
 
 /** A database handle or an open transaction: what every repo function takes first. */

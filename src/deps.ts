@@ -28,7 +28,8 @@ import { createSessionsService, noGeoLocator, openGeoLocator, type SessionsServi
 import { createKeyStore, createTokensService, type TokensService } from './modules/tokens/index.ts';
 import { createUsersService, type UsersService } from './modules/users/index.ts';
 import { bootstrapAdmin, createAdminService, type AdminService } from './modules/admin/index.ts';
-import { createAuditService, type AuditService } from './modules/audit/index.ts';
+import { createAuditService, type AuditRecorder, type AuditService } from './modules/audit/index.ts';
+import { createEventsService, createNatsPublisher, eventsOfAudit, type EventsService } from './modules/events/index.ts';
 import { createRbacService, type RbacService } from './modules/rbac/index.ts';
 import { createServiceAccountsService, type ServiceAccountsService } from './modules/service-accounts/index.ts';
 
@@ -61,6 +62,7 @@ export interface Deps {
   passwordless: PasswordlessService;
   redirects: RedirectPolicy;
   audit: AuditService;
+  events: EventsService;
   rbac: RbacService;
   serviceAccounts: ServiceAccountsService;
   admin: AdminService;
@@ -122,6 +124,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   let redis: Redis | undefined;
   let bus: InvalidationBus | undefined;
   let outbox: MailOutbox | undefined;
+  let events: EventsService | undefined;
   const background = createBackground(log);
   let closed = false;
   const close = async () => {
@@ -129,6 +132,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     closed = true;
     await background.settle();
     await outbox?.stop();
+    await events?.stop();
     await bus?.close();
     if (redis) redis.disconnect();
     await handle.close();
@@ -174,7 +178,18 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       breach: config.passwordBreachCheck ? createBreachChecker({ baseUrl: config.passwordBreachApiUrl, timeoutMs: config.passwordBreachTimeout * 1000 }) : undefined,
       passwords, log,
     });
-    const audit = createAuditService({ db, clock, retentionDays: config.auditRetentionDays });
+    const auditLog = createAuditService({ db, clock, retentionDays: config.auditRetentionDays });
+    events = createEventsService({
+      db, clock, log, publisher: config.natsUrl ? createNatsPublisher(config.natsUrl, config.natsStream, log) : undefined,
+      retention: config.outboxRetention, pollInterval: 1,
+    });
+    const ev = events;
+    // Every audit entry also writes the events of its change, in the same transaction.
+    const record: AuditRecorder = async (on, entry) => {
+      await auditLog.record(on, entry);
+      for (const e of await eventsOfAudit(on, entry)) await ev.emit(on, e.type, e.subject, e.data, entry.actor);
+    };
+    const audit = { ...auditLog, record };
     const bus0 = bus;
     const rbac = createRbacService({ db, bus, clock, audit: audit.record, userChanged: (id) => bus0.publish({ kind: 'user', id }) });
     if (!overrides.skipMigrations) await rbac.ensureRole(config.defaultRole);
@@ -182,6 +197,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const sessions = createSessionsService({
       db, clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
       idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions,
+      ended: async (on, ids, reason) => { for (const id of ids) await ev.emit(on, 'session.invalidated', id, { reason }); },
     });
     const transport = config.smtpHost
       ? createSmtpTransport({ host: config.smtpHost, port: config.smtpPort, secure: config.smtpSecure, user: config.smtpUser, pass: config.smtpPass, sender: config.smtpSender })
@@ -258,6 +274,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       await mfa.prune();
       await passkeys.prune();
       await audit.prune();
+      await ev.prune();
     });
     const passwordless = createPasswordlessService({
       db, users, auth, mailer, tokens: oneTime, limits: addressLimits, redirects, audit: audit.record,
@@ -291,6 +308,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     }
 
     if (!overrides.noMailWorker) outbox.start();
+    ev.start();
     // Redis and the invalidation bus have fallbacks (in-memory limits, cache bypass): while
     // they fail the service keeps answering and /readyz says "degraded".
     const readinessChecks: Record<string, () => Promise<void>> = {};
@@ -305,7 +323,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, rbac, serviceAccounts, admin, readinessChecks, close,
+      users, sessions, tokens, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, rbac, serviceAccounts, admin, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

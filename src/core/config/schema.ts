@@ -27,6 +27,9 @@ export const schema = {
   dataDir: v({ env: 'DATA_DIR', default: './data', parse: (s) => s.trim(), doc: 'Directory of the embedded database (PGlite) and, in embedded mode, the generated encryption key file.' }),
   databaseUrl: v({ env: 'DATABASE_URL', parse: parseUrl(['postgres', 'postgresql']), doc: 'PostgreSQL connection URL. Unset: embedded PGlite in `DATA_DIR`.', secret: true }),
   databasePoolMax: v({ env: 'DATABASE_POOL_MAX', default: '10', parse: parseInteger(1, 200), doc: 'Maximum connections in the PostgreSQL pool (ignored for PGlite, which has one session).' }),
+  natsUrl: v({ env: 'NATS_URL', parse: parseUrl(['nats', 'tls']), doc: 'NATS server URL. When set, events are published to subjects `auth.<entity>.<id>.<action>` (through JetStream when the server has it). Unset, events are still recorded in the outbox for webhooks.', secret: true }),
+  natsStream: v({ env: 'AUTH_NATS_STREAM', default: 'TESSERA_AUTH', parse: (s) => { if (!/^[A-Za-z0-9_-]{1,64}$/.test(s.trim())) throw new Error('letters, digits, _ and - (at most 64)'); return s.trim(); }, doc: 'JetStream stream that Tessera creates (when missing and JetStream is enabled) to keep `auth.>` events.' }),
+  outboxRetention: v({ env: 'AUTH_OUTBOX_RETENTION', default: '7d', parse: parseDuration, doc: 'How long events stay in the outbox table: the hourly clean-up deletes older published ones (all older ones without `NATS_URL`; with it, unpublished events wait for NATS).' }),
   redisUrl: v({ env: 'REDIS_URL', parse: parseUrl(['redis', 'rediss']), doc: 'Redis URL. When set, rate-limit counters are shared by every instance through Redis.', secret: true }),
   jwtSecret: v({ env: 'AUTH_JWT_SECRET', parse: (s) => {
     if (s.length < 32) throw new Error('must be at least 32 characters (use a random value, e.g. `openssl rand -base64 48`)');

@@ -9,6 +9,7 @@ import * as m0004 from './migrations/0004_password_protection.ts';
 import * as m0005 from './migrations/0005_mfa.ts';
 import * as m0006 from './migrations/0006_passkeys.ts';
 import * as m0007 from './migrations/0007_rbac_audit.ts';
+import * as m0008 from './migrations/0008_events.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0005_mfa': m0005,
   '0006_passkeys': m0006,
   '0007_rbac_audit': m0007,
+  '0008_events': m0008,
 };
 
 /** Every migration's name, in order. */

@@ -40,6 +40,8 @@ export interface SessionsServiceDeps {
   idleTimeout: number;
   /** Most active sessions per user; 0 is unlimited. */
   maxActive: number;
+  /** Runs in the transaction that ends sessions early (the session.invalidated events). */
+  ended?: (on: Db, ids: string[], reason: string) => Promise<void>;
 }
 
 export type RotateResult =
@@ -54,6 +56,7 @@ export interface Started {
 }
 
 export function createSessionsService(deps: SessionsServiceDeps) {
+  const ended = (on: Db, ids: string[], reason: string) => deps.ended?.(on, ids, reason) ?? Promise.resolve();
   const { db, clock, bus } = deps;
   const cache = createSessionCache({ bus, clock });
   const idleMs = deps.idleTimeout * 1000;
@@ -75,6 +78,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       if (excess > 0) {
         const lru = [...active].sort((a, b) => a.last_used_at.getTime() - b.last_used_at.getTime() || a.created_at.getTime() - b.created_at.getTime()).slice(0, excess);
         for (const s of lru) if (await repo.revokeSession(trx, s.id, now, 'session_limit')) evicted.push(s.id);
+        if (evicted.length) await ended(trx, evicted, 'session_limit');
       }
     }
     // 2. Record the device and where it signed in from.
@@ -105,14 +109,14 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       const now = new Date(clock.now());
       if (!row || row.revoked_at || row.session_expires_at <= now || row.expires_at <= now) throw new AppError('invalid_refresh_token');
       if (idleExpired(row.last_used_at.getTime(), now.getTime())) {
-        await repo.revokeSession(trx, row.session_id, now, 'idle_timeout');
+        if (await repo.revokeSession(trx, row.session_id, now, 'idle_timeout')) await ended(trx, [row.session_id], 'idle_timeout');
         return { kind: 'idle', sessionId: row.session_id };
       }
       let graced = false;
       if (row.spent_at) {
         // Grace is strictly inside the interval, so an interval of 0 disables it.
         if (Math.max(0, now.getTime() - row.spent_at.getTime()) >= deps.reuseInterval * 1000) {
-          await repo.revokeSession(trx, row.session_id, now, 'refresh_token_reused');
+          if (await repo.revokeSession(trx, row.session_id, now, 'refresh_token_reused')) await ended(trx, [row.session_id], 'refresh_token_reused');
           return { kind: 'reused', sessionId: row.session_id, userId: row.user_id };
         }
         // Within the interval: two tabs or a lost response. Same session, a sibling token.
@@ -182,6 +186,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   async function revokeOwn(userId: string, sessionId: string, reason: string, record?: (trx: Db) => Promise<void>): Promise<boolean> {
     const n = await db.transaction().execute(async (trx) => {
       const n = await repo.revokeUserSession(trx, userId, sessionId, new Date(clock.now()), reason);
+      if (n > 0) await ended(trx, [sessionId], reason);
       if (n > 0 && record) await record(trx);
       return n;
     });
@@ -196,6 +201,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   async function revokeAllForUser(userId: string, reason: string, keep?: string, record?: (trx: Db, ids: string[]) => Promise<void>): Promise<number> {
     const ids = await db.transaction().execute(async (trx) => {
       const ids = await repo.revokeUserSessions(trx, userId, new Date(clock.now()), reason, keep);
+      if (ids.length) await ended(trx, ids, reason);
       if (ids.length && record) await record(trx, ids);
       return ids;
     });
@@ -210,6 +216,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    */
   async function revokeAllForUserIn(trx: Db, userId: string, reason: string, keep?: string): Promise<(() => Promise<void>) & { ids: string[] }> {
     const ids = await repo.revokeUserSessions(trx, userId, new Date(clock.now()), reason, keep);
+    if (ids.length) await ended(trx, ids, reason);
     const after = async () => {
       if (keep) await announce(ids);
       else await bus.publish({ kind: 'user_sessions', id: userId });
@@ -223,6 +230,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    */
   async function revokeOneIn(trx: Db, userId: string, sessionId: string, reason: string): Promise<(() => Promise<void>) | undefined> {
     const n = await repo.revokeUserSession(trx, userId, sessionId, new Date(clock.now()), reason);
+    if (n > 0) await ended(trx, [sessionId], reason);
     return n > 0 ? () => announce([sessionId]) : undefined;
   }
 
@@ -253,9 +261,13 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   }
 
   async function revoke(sessionId: string, reason: string): Promise<number> {
-    const n = await repo.revokeSession(db, sessionId, new Date(clock.now()), reason);
+    const n = await db.transaction().execute(async (trx) => {
+      const n = await repo.revokeSession(trx, sessionId, new Date(clock.now()), reason);
+      if (n) await ended(trx, [sessionId], reason);
+      return n;
+    });
     await announce([sessionId]);
-    return n;
+    return Number(n);
   }
 
   return {

@@ -1,0 +1,152 @@
+// Events: `emit` writes an event in the caller's transaction (the outbox), so an event
+// exists exactly when its change committed. The dispatcher publishes unpublished events
+// to NATS in `seq` order and marks them; one instance dispatches at a time (a renewable
+// lease in the database), so order per subject holds across instances. Delivery is at
+// least once: a crash between publish and mark re-publishes with the same `id` (which
+// JetStream drops as a duplicate, and any consumer can use to deduplicate).
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../../core/clock.ts';
+import { requestContext, type Actor } from '../../core/http/index.ts';
+import type { Database, Db } from '../../database.ts';
+import { subjectOf, type EventType } from './events.catalogue.ts';
+import type { Publisher } from './nats.ts';
+
+const BATCH = 100;
+const LEASE_MS = 15_000;
+export const ENVELOPE_VERSION = 1;
+
+export interface EventEnvelope {
+  version: typeof ENVELOPE_VERSION;
+  id: string;
+  type: EventType;
+  occurredAt: string;
+  /** The id of the user, session or service account the event is about. */
+  subject: string;
+  actor: Actor;
+  data: Record<string, unknown>;
+}
+
+export interface EventsDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Undefined without NATS_URL: events are recorded, not published. */
+  publisher: Publisher | undefined;
+  /** Seconds events are kept (AUTH_OUTBOX_RETENTION). */
+  retention: number;
+  /** Seconds between dispatcher passes (new events are also dispatched right after emit). */
+  pollInterval: number;
+}
+
+export function createEventsService(deps: EventsDeps) {
+  const { db, clock, log, publisher } = deps;
+  const holder = randomUUID();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+
+  /** Writes an event in the caller's transaction. */
+  async function emit(on: Db, type: EventType, subject: string, data: Record<string, unknown> = {}, actor?: Actor): Promise<EventEnvelope> {
+    const ctx = requestContext();
+    const envelope: EventEnvelope = {
+      version: ENVELOPE_VERSION, id: randomUUID(), type, occurredAt: new Date(clock.now()).toISOString(), subject,
+      actor: actor ?? ctx?.actor ?? { type: 'system' }, data,
+    };
+    await on.insertInto('events').values({
+      id: envelope.id, type, subject: subjectOf(type, subject), envelope: JSON.stringify(envelope), occurred_at: new Date(clock.now()),
+    }).execute();
+    // Most transactions commit within milliseconds; the poll catches the others.
+    if (publisher) setTimeout(() => { void kick(); }, 5).unref();
+    return envelope;
+  }
+
+  /** Takes or renews the dispatch lease; false when another instance holds it. */
+  async function lease(): Promise<boolean> {
+    const now = new Date(clock.now());
+    const until = new Date(clock.now() + LEASE_MS);
+    const row = await db.insertInto('event_dispatch_lease').values({ name: 'nats', holder, expires_at: until })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ holder, expires_at: until })
+        .where((eb) => eb.or([eb('event_dispatch_lease.holder', '=', holder), eb('event_dispatch_lease.expires_at', '<=', now)])))
+      .returning('holder').executeTakeFirst();
+    return row?.holder === holder;
+  }
+
+  /** One pass: publishes unpublished events in order until none is left or NATS fails. */
+  async function dispatch(): Promise<number> {
+    if (!publisher?.ready() || !(await lease())) return 0;
+    let sent = 0;
+    for (;;) {
+      const rows = await db.selectFrom('events').select(['seq', 'id', 'subject', 'envelope']).where('published_at', 'is', null).orderBy('seq').limit(BATCH).execute();
+      for (const r of rows) {
+        try {
+          await publisher.publish(r.subject, JSON.stringify(r.envelope), r.id);
+        } catch (err) {
+          // Order matters: stop here and try again from this event on the next pass.
+          log.warn({ eventId: r.id, err: (err as Error).message }, 'event not published; will retry');
+          return sent;
+        }
+        await db.updateTable('events').set({ published_at: new Date(clock.now()) }).where('seq', '=', r.seq).execute();
+        sent++;
+      }
+      if (rows.length < BATCH || stopped) return sent;
+      if (!(await lease())) return sent;
+    }
+  }
+
+  /** Runs a pass now, or right after the current one. */
+  function kick(): Promise<void> {
+    if (stopped) return Promise.resolve();
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await dispatch();
+        } while (again && !stopped);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'event dispatch pass failed');
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  }
+
+  /** Deletes events past the retention (published ones; all of them without NATS). */
+  async function prune(): Promise<number> {
+    let q = db.deleteFrom('events').where('occurred_at', '<', new Date(clock.now() - deps.retention * 1000));
+    if (publisher) q = q.where('published_at', 'is not', null);
+    return Number((await q.executeTakeFirst()).numDeletedRows);
+  }
+
+  return {
+    emit,
+    kick,
+    dispatch,
+    prune,
+    start() {
+      if (!publisher || timer || stopped) return;
+      timer = setInterval(() => { void kick(); }, deps.pollInterval * 1000);
+      timer.unref();
+      void kick();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+      await publisher?.close();
+    },
+    /** Unpublished events (for /readyz details and tests). */
+    backlog: async () => Number((await db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('published_at', 'is', null).executeTakeFirstOrThrow()).n),
+    mode: () => publisher?.mode() ?? 'off',
+  };
+}
+
+export type EventsService = ReturnType<typeof createEventsService>;

@@ -1,0 +1,66 @@
+// Most events follow an audit entry: the same change, in the same transaction. This maps
+// an entry to its events (none for most read-only or failed actions). Session ends come
+// from the sessions module itself, which knows every session that ends.
+import type { Db } from '../../database.ts';
+import type { AuditEntry } from '../audit/index.ts';
+import type { EventType } from './events.catalogue.ts';
+
+interface Planned { type: EventType; subject: string; data: Record<string, unknown> }
+
+const MFA = new Set(['mfa.factor_added', 'mfa.factor_removed', 'passkey.added', 'passkey.removed', 'user.mfa_reset']);
+const ROLES = new Set(['user.role_assigned', 'user.role_removed', 'user.default_role_changed']);
+const PASSWORD: Record<string, string> = { 'password.changed': 'changed', 'password.reset': 'reset', 'password.reset_forced': 'reset_forced' };
+
+async function userView(on: Db, id: string) {
+  const u = await on.selectFrom('users').select(['id', 'username', 'email', 'email_verified', 'role', 'is_active', 'locale', 'created_at']).where('id', '=', id).executeTakeFirst();
+  return u && { id: u.id, username: u.username, email: u.email, emailVerified: u.email_verified, role: u.role, active: u.is_active, locale: u.locale, createdAt: u.created_at.toISOString() };
+}
+
+async function rolesView(on: Db, id: string) {
+  const u = await on.selectFrom('users').select('role').where('id', '=', id).executeTakeFirst();
+  const extra = (await on.selectFrom('user_roles').select('role').where('user_id', '=', id).execute()).map((r) => r.role);
+  return u ? { role: u.role, roles: [u.role, ...extra.filter((r) => r !== u.role).sort()] } : undefined;
+}
+
+export async function eventsOfAudit(on: Db, e: AuditEntry): Promise<Planned[]> {
+  const d = (e.details ?? {}) as Record<string, unknown>;
+  const user = e.subject ?? undefined;
+  switch (e.type) {
+    case 'user.registered':
+    case 'user.created': {
+      const view = user ? await userView(on, user) : undefined;
+      return view ? [{ type: 'user.created', subject: view.id, data: { user: view, ...(e.type === 'user.created' ? { byAdministrator: true } : {}) } }] : [];
+    }
+    case 'user.updated':
+    case 'user.disabled':
+    case 'user.enabled':
+    case 'email.changed': {
+      const view = user ? await userView(on, user) : undefined;
+      const changes = e.type === 'user.updated' ? (d.changed as Record<string, unknown>) : e.type === 'email.changed' ? { email: view?.email } : { active: e.type === 'user.enabled' };
+      return view ? [{ type: 'user.updated', subject: view.id, data: { changes, user: view } }] : [];
+    }
+    case 'user.deleted':
+    case 'account.deleted':
+      return user ? [{ type: 'user.deleted', subject: user, data: { byAdministrator: e.type === 'user.deleted' } }] : [];
+    case 'email.verified':
+      return user ? [{ type: 'user.email_verified', subject: user, data: {} }] : [];
+    case 'user.login_failed':
+      return user ? [{ type: 'user.login_failed', subject: user, data: { reason: e.reason ?? null, method: d.method ?? null } }] : [];
+    case 'user.login_succeeded':
+      return user && typeof d.sessionId === 'string' ? [{ type: 'session.created', subject: d.sessionId, data: { userId: user, client: d.client ?? null, amr: d.amr ?? [] } }] : [];
+    case 'session.refresh_reused':
+      return typeof d.sessionId === 'string' ? [{ type: 'session.refresh_reused', subject: d.sessionId, data: { userId: user ?? null } }] : [];
+    case 'service_account.updated':
+      return typeof d.serviceAccountId === 'string' ? [{ type: 'identity.updated', subject: d.serviceAccountId, data: { changes: d.changes ?? {} } }] : [];
+    case 'service_account.deleted':
+      return typeof d.serviceAccountId === 'string' ? [{ type: 'identity.deleted', subject: d.serviceAccountId, data: { clientId: d.clientId ?? null } }] : [];
+    default:
+      if (user && e.type in PASSWORD) return [{ type: 'user.password_changed', subject: user, data: { how: PASSWORD[e.type] } }];
+      if (user && MFA.has(e.type)) return [{ type: 'user.mfa_changed', subject: user, data: { change: e.type } }];
+      if (user && ROLES.has(e.type)) {
+        const roles = await rolesView(on, user);
+        return roles ? [{ type: 'user.roles_changed', subject: user, data: { change: e.type, ...roles } }] : [];
+      }
+      return [];
+  }
+}

@@ -1,0 +1,155 @@
+// Events over a real nats-server: every change writes its events in its transaction and
+// the dispatcher publishes them to `auth.<entity>.<id>.<action>`; with NATS down they
+// wait in the outbox and none is lost when it comes back.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { bearer, createTestApp, json, login, register, signUp, uniqueCredentials, type TestApp } from './helpers/app.ts';
+import { NatsServer, natsSkip } from './helpers/nats.ts';
+
+interface Received { subject: string; envelope: Record<string, any> }
+
+async function collector(url: string) {
+  const nc: NatsConnection = await connect({ servers: url });
+  const got: Received[] = [];
+  const sub = nc.subscribe('auth.>');
+  (async () => { for await (const m of sub) got.push({ subject: m.subject, envelope: m.json() }); })().catch(() => undefined);
+  await nc.flush();
+  return {
+    got,
+    /** Waits until `n` more messages than `from` arrived, then a little longer for strays. */
+    async next(from: number, n: number): Promise<Received[]> {
+      const until = Date.now() + 10_000;
+      while (got.length < from + n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 150));
+      return got.slice(from);
+    },
+    close: () => nc.close(),
+  };
+}
+
+describe('events to NATS', { skip: natsSkip() }, () => {
+  for (const jetstream of [true, false]) {
+    test(`${jetstream ? 'JetStream' : 'core NATS'}: each change publishes its events once, with the versioned envelope`, async () => {
+      const nats = await new NatsServer(jetstream).start();
+      const t = await createTestApp({ env: { NATS_URL: nats.url } });
+      const c = await collector(nats.url);
+      try {
+        const step = async (action: () => Promise<unknown>, expected: string[]) => {
+          const from = c.got.length;
+          await action();
+          const got = await c.next(from, expected.length);
+          assert.deepEqual(got.map((g) => g.envelope.type).sort(), [...expected].sort(), expected.join(' '));
+          return got;
+        };
+        const creds = uniqueCredentials('evt');
+        const [created] = await step(() => register(t.app, creds), ['user.created']);
+        const userId = created!.envelope.subject as string;
+        assert.equal(created!.subject, `auth.user.${userId}.created`);
+        assert.deepEqual(Object.keys(created!.envelope).sort(), ['actor', 'data', 'id', 'occurredAt', 'subject', 'type', 'version']);
+        assert.equal(created!.envelope.version, 1);
+        assert.equal(created!.envelope.data.user.email, creds.email);
+        assert.ok(!JSON.stringify(created!.envelope).includes(creds.password));
+        const [session] = await step(() => login(t.app, creds, 'native'), ['session.created']);
+        assert.equal(session!.subject, `auth.session.${session!.envelope.subject}.created`);
+        assert.equal(session!.envelope.data.userId, userId);
+        await step(() => t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: creds.email, password: 'not-the-password' } }), ['user.login_failed']);
+        const s = await login(t.app, creds, 'native');
+        await c.next(c.got.length, 1);
+        const [ended] = await step(() => t.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(s.accessToken) }), ['session.invalidated', 'session.invalidated']);
+        assert.equal(ended!.envelope.data.reason, 'logout');
+        // Order per subject: created before invalidated for the same session.
+        const sid = ended!.envelope.subject;
+        const forSession = c.got.filter((g) => g.envelope.subject === sid).map((g) => g.envelope.type);
+        assert.deepEqual(forSession, ['session.created', 'session.invalidated']);
+        // The ids are unique.
+        assert.equal(new Set(c.got.map((g) => g.envelope.id)).size, c.got.length);
+        assert.equal(await t.deps.events.backlog(), 0);
+      } finally {
+        await c.close();
+        await t.close();
+        await nats.dispose();
+      }
+    });
+  }
+
+  test('NATS down while users are created: events wait, then all arrive once NATS is back, in order, none lost', async () => {
+    const nats = await new NatsServer(true).start();
+    const t = await createTestApp({ env: { NATS_URL: nats.url } });
+    try {
+      await signUp(t.app);
+      const until = Date.now() + 10_000;
+      while ((await t.deps.events.backlog()) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await nats.stop();
+      for (let i = 0; i < 5; i++) await register(t.app);
+      assert.ok((await t.deps.events.backlog()) >= 5, 'the events wait in the outbox');
+      await nats.start();
+      const deadline = Date.now() + 20_000;
+      while ((await t.deps.events.backlog()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await t.deps.events.backlog(), 0, 'published after the restart');
+      // The stream holds every event of the outbox exactly once, in outbox order.
+      const nc = await connect({ servers: nats.url });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const info = await jsm.streams.info('TESSERA_AUTH');
+        const ids: string[] = [];
+        for (let seq = 1; seq <= info.state.last_seq; seq++) ids.push(JSON.parse((await jsm.streams.getMessage('TESSERA_AUTH', { seq })).string()).id);
+        const outbox = (await t.deps.db.selectFrom('events').select('id').orderBy('seq').execute()).map((r) => r.id);
+        assert.deepEqual(ids, outbox);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await t.close();
+      await nats.dispose();
+    }
+  });
+
+  test('without NATS_URL events are still recorded; bad NATS_URL values are refused at start', async () => {
+    const t = await createTestApp();
+    try {
+      const { user } = await register(t.app);
+      const rows = await t.deps.db.selectFrom('events').select(['type', 'subject']).execute();
+      assert.deepEqual(rows, [{ type: 'user.created', subject: `auth.user.${user.id}.created` }]);
+      assert.equal(t.deps.events.mode(), 'off');
+    } finally {
+      await t.close();
+    }
+    await assert.rejects(createTestApp({ env: { NATS_URL: 'http://127.0.0.1:4222' } }), /NATS_URL/);
+  });
+});
+
+describe('admin changes as events', { skip: natsSkip() }, () => {
+  let nats: NatsServer;
+  before(async () => { nats = await new NatsServer(false).start(); });
+  after(async () => { await nats.dispose(); });
+
+  test('roles, disable, delete and service accounts', async () => {
+    const t = await createTestApp({ env: { NATS_URL: nats.url } });
+    const c = await collector(nats.url);
+    try {
+      const admin = await signUp(t.app);
+      const h = bearer(admin.accessToken);
+      const { user } = await register(t.app);
+      await c.next(0, 3);
+      const types = async (action: () => Promise<unknown>, n: number) => {
+        const from = c.got.length;
+        await action();
+        return (await c.next(from, n)).map((g) => `${g.envelope.type} ${g.envelope.subject === user.id ? 'user' : 'other'}`).sort();
+      };
+      assert.deepEqual(await types(() => t.app.inject({ method: 'PUT', url: `/admin/users/${user.id}/roles/moderator`, headers: h }), 1), ['user.roles_changed user']);
+      assert.deepEqual(await types(() => t.app.inject({ method: 'POST', url: `/admin/users/${user.id}/disable`, headers: h }), 1), ['user.updated user']);
+      const sa = json(await t.app.inject({ method: 'POST', url: '/admin/service-accounts', headers: h, payload: { name: 'jobs', permissions: ['users:read'] } })).serviceAccount;
+      assert.deepEqual(await types(() => t.app.inject({ method: 'PATCH', url: `/admin/service-accounts/${sa.id}`, headers: h, payload: { permissions: [] } }), 1), ['identity.updated other']);
+      assert.deepEqual(await types(() => t.app.inject({ method: 'DELETE', url: `/admin/service-accounts/${sa.id}`, headers: h }), 1), ['identity.deleted other']);
+      assert.deepEqual(await types(() => t.app.inject({ method: 'DELETE', url: `/admin/users/${user.id}`, headers: h }), 1), ['user.deleted user']);
+      const roles = c.got.find((g) => g.envelope.type === 'user.roles_changed')!;
+      assert.deepEqual(roles.envelope.data.roles, ['viewer', 'moderator']);
+      assert.deepEqual(roles.envelope.actor, { type: 'user', id: admin.user.id });
+    } finally {
+      await c.close();
+      await t.close();
+    }
+  });
+});
