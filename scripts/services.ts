@@ -23,7 +23,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function which(cmd: string): string | undefined {
+export function which(cmd: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }

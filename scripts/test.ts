@@ -12,7 +12,7 @@ import { tmpdir, availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { Kysely } from 'kysely';
 import { connectDatabase, migrateToLatest } from '../src/core/db/index.ts';
-import { startPostgres, startRedis } from './services.ts';
+import { startPostgres, startRedis, which } from './services.ts';
 
 const root = join(import.meta.dirname, '..');
 const ci = process.env.CI === 'true' || process.env.CI === '1';
@@ -82,11 +82,15 @@ async function main(): Promise<number> {
   const skipped: string[] = [];
   if (!pgUrl) skipped.push(skipPg ? 'the PostgreSQL suite (TESSERA_TEST_SKIP_POSTGRES=1)' : 'the PostgreSQL suite: no TESSERA_TEST_PG_URL and no initdb/pg_ctl installed (apt-get install postgresql)');
   if (!redisUrl) skipped.push('the shared Redis rate-limit tests: no TESSERA_TEST_REDIS_URL and no redis-server installed (apt-get install redis-server)');
+  // The event tests start and stop their own nats-server (to show an outage loses nothing).
+  const natsServer = process.env.TESSERA_TEST_NATS_SERVER ?? which('nats-server');
+  if (!natsServer) skipped.push('the NATS event tests: no TESSERA_TEST_NATS_SERVER and no nats-server installed (apt-get install nats-server)');
 
   const template = await preparePgliteTemplate();
   const common: Record<string, string> = { TESSERA_TEST_PGLITE_TEMPLATE: template };
   if (redisUrl) common.TESSERA_TEST_REDIS_URL = redisUrl;
   if (pgUrl) common.TESSERA_TEST_PG_URL = pgUrl;
+  if (natsServer) common.TESSERA_TEST_NATS_SERVER = natsServer;
 
   const results: [string, RunResult][] = [];
   results.push(['pglite', await runSuite('PGlite (unit + end-to-end)', pick([...unitFiles, ...e2eFiles]), { ...common, TESSERA_TEST_DB: 'pglite' })]);
