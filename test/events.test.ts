@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { bearer, createTestApp, json, login, register, signUp, uniqueCredentials, type TestApp } from './helpers/app.ts';
+import { bearer, createTestApp, json, login, register, signUp, uniqueCredentials } from './helpers/app.ts';
 import { NatsServer, natsSkip } from './helpers/nats.ts';
 
 interface Received { subject: string; envelope: Record<string, any> }
@@ -94,7 +94,7 @@ describe('events to NATS', { skip: natsSkip() }, () => {
         const jsm = await jetstreamManager(nc);
         const info = await jsm.streams.info('TESSERA_AUTH');
         const ids: string[] = [];
-        for (let seq = 1; seq <= info.state.last_seq; seq++) ids.push(JSON.parse((await jsm.streams.getMessage('TESSERA_AUTH', { seq })).string()).id);
+        for (let seq = 1; seq <= info.state.last_seq; seq++) ids.push(JSON.parse((await jsm.streams.getMessage('TESSERA_AUTH', { seq }))!.string()).id);
         const outbox = (await t.deps.db.selectFrom('events').select('id').orderBy('seq').execute()).map((r) => r.id);
         assert.deepEqual(ids, outbox);
       } finally {
