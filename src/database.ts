@@ -11,6 +11,7 @@ import type { PasskeyChallengesTable, PasskeysTable } from './modules/passkeys/p
 import type { RefreshTokensTable, SessionsTable } from './modules/sessions/sessions.table.ts';
 import type { SigningKeysTable } from './modules/tokens/keys.table.ts';
 import type { PasswordHistoryTable, SystemFlagsTable, UsersTable } from './modules/users/users.table.ts';
+import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './modules/webhooks/webhooks.table.ts';
 
 export interface Database {
   users: UsersTable;
@@ -37,6 +38,9 @@ export interface Database {
   audit_log: AuditLogTable;
   events: EventsTable;
   event_dispatch_lease: EventDispatchLeaseTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 /** A database handle or an open transaction: what every repo function takes first. */

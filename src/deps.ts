@@ -30,8 +30,10 @@ import { createUsersService, type UsersService } from './modules/users/index.ts'
 import { bootstrapAdmin, createAdminService, type AdminService } from './modules/admin/index.ts';
 import { createAuditService, type AuditRecorder, type AuditService } from './modules/audit/index.ts';
 import { createEventsService, createNatsPublisher, eventsOfAudit, type EventsService } from './modules/events/index.ts';
+import { createDeliveryWorker, createWebhooksService, fanOut, type DeliveryWorker, type WebhooksService } from './modules/webhooks/index.ts';
 import { createRbacService, type RbacService } from './modules/rbac/index.ts';
 import { createServiceAccountsService, type ServiceAccountsService } from './modules/service-accounts/index.ts';
+import { createHooks } from './modules/hooks/index.ts';
 
 export interface Deps {
   config: Config;
@@ -63,6 +65,8 @@ export interface Deps {
   redirects: RedirectPolicy;
   audit: AuditService;
   events: EventsService;
+  webhooks: WebhooksService;
+  webhookWorker: DeliveryWorker;
   rbac: RbacService;
   serviceAccounts: ServiceAccountsService;
   admin: AdminService;
@@ -81,7 +85,7 @@ export interface DepsOverrides {
   log?: Logger;
   /** Skip applying migrations (the `migrate` command does it itself). */
   skipMigrations?: boolean;
-  /** Do not start the mail delivery worker (messages stay queued for a server to send). */
+  /** Do not start the mail and webhook delivery workers (messages stay queued for a server to send). */
   noMailWorker?: boolean;
 }
 
@@ -125,6 +129,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   let bus: InvalidationBus | undefined;
   let outbox: MailOutbox | undefined;
   let events: EventsService | undefined;
+  let webhookWorker: DeliveryWorker | undefined;
   const background = createBackground(log);
   let closed = false;
   const close = async () => {
@@ -132,6 +137,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     closed = true;
     await background.settle();
     await outbox?.stop();
+    await webhookWorker?.stop();
     await events?.stop();
     await bus?.close();
     if (redis) redis.disconnect();
@@ -179,9 +185,14 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       passwords, log,
     });
     const auditLog = createAuditService({ db, clock, retentionDays: config.auditRetentionDays });
+    const worker = webhookWorker = createDeliveryWorker({
+      db, clock, encrypter, log, timeoutMs: config.webhookTimeout * 1000, retryWindowMs: config.webhookRetryWindow * 1000,
+      pollInterval: 1, retention: config.outboxRetention, userAgent: `Tessera-Webhooks/${packageVersion()}`,
+    });
     events = createEventsService({
       db, clock, log, publisher: config.natsUrl ? createNatsPublisher(config.natsUrl, config.natsStream, log) : undefined,
       retention: config.outboxRetention, pollInterval: 1,
+      fanOut: (on, e) => fanOut(on, e, new Date(clock.now())), deliver: () => { void worker.kick(); },
     });
     const ev = events;
     // Every audit entry also writes the events of its change, in the same transaction.
@@ -190,6 +201,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       for (const e of await eventsOfAudit(on, entry)) await ev.emit(on, e.type, e.subject, e.data, entry.actor);
     };
     const audit = { ...auditLog, record };
+    const webhooks = createWebhooksService({ db, clock, encrypter, audit: audit.record, kick: () => { void worker.kick(); } });
     const bus0 = bus;
     const rbac = createRbacService({ db, bus, clock, audit: audit.record, userChanged: (id) => bus0.publish({ kind: 'user', id }) });
     if (!overrides.skipMigrations) await rbac.ensureRole(config.defaultRole);
@@ -231,6 +243,11 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         reauthMaxAge: config.reauthMaxAge, smsEnabled: config.mfaSmsEnabled, smsPerNumberPerHour: config.mfaSmsPerNumberLimit, smsPerDay: config.mfaSmsDailyLimit,
       },
     });
+    // Synchronous hooks: claims for user access tokens, consent to sign-ups.
+    const hooks = createHooks({
+      customClaimsUrl: config.hookCustomClaimsUrl, beforeSignupUrl: config.hookBeforeSignupUrl, secret: config.hookSecret, timeoutSeconds: config.hookTimeout,
+      customClaimsOnFailure: config.hookCustomClaimsOnFailure, beforeSignupOnFailure: config.hookBeforeSignupOnFailure,
+    }, { clock, log, audit: (entry) => audit.record(db, entry) });
     // The account service needs auth (to sign in) and auth needs one account function.
     let accountRef: AccountService | undefined;
     const auth = createAuthService({
@@ -239,6 +256,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       passwordMaxAgeDays: config.passwordChangeRequiredDays,
       issuePasswordChange: (user) => accountRef!.issuePasswordChange(user),
       lockout, identifierLimit: limits.login, mfa, captcha, audit: audit.record, access: (id) => rbac.accessOf(id), captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
+      customClaims: hooks.customClaims,
       notifyLocked: async (user, until) => {
         await db.transaction().execute((trx) => notices.accountLocked(trx, user, until));
         mailer.flush();
@@ -247,7 +265,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const oneTime = createOneTimeTokens({ clock, secret: encryptionKey });
     const redirects = createRedirectPolicy(config.clientUrl, config.redirectAllowlist);
     const account = createAccountService({
-      db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits: addressLimits, audit: audit.record,
+      db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits: addressLimits, audit: audit.record, beforeSignup: hooks.beforeSignup,
       afterDelete: (trx) => rbac.assertGuards(trx, { actor: { type: 'system' }, permissions: new Set() }, null),
       settings: {
         publicUrl: publicUrl(config), clientUrl: config.clientUrl,
@@ -275,9 +293,10 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       await passkeys.prune();
       await audit.prune();
       await ev.prune();
+      await worker.prune();
     });
     const passwordless = createPasswordlessService({
-      db, users, auth, mailer, tokens: oneTime, limits: addressLimits, redirects, audit: audit.record,
+      db, users, auth, mailer, tokens: oneTime, limits: addressLimits, redirects, audit: audit.record, beforeSignup: hooks.beforeSignup,
       settings: {
         publicUrl: publicUrl(config), magicLinkExpiresIn: config.magicLinkExpiresIn, emailCodeExpiresIn: config.emailCodeExpiresIn,
         signup: config.magicLinkSignup, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
@@ -307,7 +326,10 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       });
     }
 
-    if (!overrides.noMailWorker) outbox.start();
+    if (!overrides.noMailWorker) {
+      outbox.start();
+      worker.start();
+    }
     ev.start();
     // Redis and the invalidation bus have fallbacks (in-memory limits, cache bypass): while
     // they fail the service keeps answering and /readyz says "degraded".
@@ -317,13 +339,15 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       const r = redis;
       degradedChecks.redis = async () => { await r.ping(); };
     }
+    // Events wait in the outbox while NATS is away: the service answers, degraded.
+    if (config.natsUrl) degradedChecks.nats = async () => { if (ev.mode() === 'disconnected') throw new Error('NATS is not connected; events wait in the outbox'); };
     const b = bus;
     if (b.transport !== 'local') degradedChecks.invalidation = async () => { if (!b.connected()) throw new Error('invalidation bus disconnected'); };
 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, rbac, serviceAccounts, admin, readinessChecks, close,
+      users, sessions, tokens, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, rbac, serviceAccounts, admin, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

@@ -44,6 +44,9 @@ describe('authorization matrix of /admin', () => {
       const targetSession = json(await t.app.inject({ method: 'GET', url: '/auth/sessions/current', headers: bearer(target.accessToken) })).id as string;
       const fresh = uniqueCredentials('made');
       let targetSa = '';
+      // Any well-formed id until the admin's turn creates the real ones.
+      let hook = '00000000-0000-4000-8000-000000000000';
+      let delivery = '00000000-0000-4000-8000-000000000001';
       const u = () => `/admin/users/${target.user.id}`;
       const rows: Row[] = [
         { method: 'GET', route: '/admin/users', url: () => '/admin/users', admin: 200, service: 200 },
@@ -79,6 +82,15 @@ describe('authorization matrix of /admin', () => {
         { method: 'POST', route: '/admin/service-accounts/{id}/secret', url: () => `/admin/service-accounts/${targetSa}/secret`, body: () => ({}), admin: 200, service: 403 },
         { method: 'DELETE', route: '/admin/service-accounts/{id}', url: () => `/admin/service-accounts/${targetSa}`, admin: 200, service: 403 },
         { method: 'GET', route: '/admin/audit', url: () => '/admin/audit', admin: 200, service: 200 },
+        { method: 'GET', route: '/admin/webhooks', url: () => '/admin/webhooks', admin: 200, service: 403 },
+        { method: 'POST', route: '/admin/webhooks', url: () => '/admin/webhooks', body: () => ({ url: 'http://127.0.0.1:9/hook', eventTypes: ['user.*'] }), admin: 201, service: 403 },
+        { method: 'GET', route: '/admin/webhooks/{id}', url: () => `/admin/webhooks/${hook}`, admin: 200, service: 403 },
+        { method: 'PATCH', route: '/admin/webhooks/{id}', url: () => `/admin/webhooks/${hook}`, body: () => ({ description: 'CRM sync' }), admin: 200, service: 403 },
+        { method: 'POST', route: '/admin/webhooks/{id}/secret', url: () => `/admin/webhooks/${hook}/secret`, admin: 200, service: 403 },
+        { method: 'GET', route: '/admin/webhooks/{id}/deliveries', url: () => `/admin/webhooks/${hook}/deliveries`, admin: 200, service: 403 },
+        { method: 'GET', route: '/admin/webhooks/{id}/deliveries/{deliveryId}', url: () => `/admin/webhooks/${hook}/deliveries/${delivery}`, admin: 200, service: 403 },
+        { method: 'POST', route: '/admin/webhooks/{id}/deliveries/{deliveryId}/replay', url: () => `/admin/webhooks/${hook}/deliveries/${delivery}/replay`, admin: 201, service: 403 },
+        { method: 'DELETE', route: '/admin/webhooks/{id}', url: () => `/admin/webhooks/${hook}`, admin: 200, service: 403 },
         { method: 'DELETE', route: '/admin/users/{id}', url: u, admin: 200, service: 403 },
       ];
 
@@ -118,8 +130,16 @@ describe('authorization matrix of /admin', () => {
         if (r.route === '/admin/service-accounts/{id}' && r.method === 'GET') {
           targetSa = json(await t.app.inject({ method: 'GET', url: '/admin/service-accounts', headers: bearer(admin.accessToken) })).serviceAccounts.find((s: { name: string }) => s.name === 'billing').id;
         }
+        if (r.route === '/admin/webhooks/{id}/deliveries/{deliveryId}' && r.method === 'GET') {
+          // A change the endpoint takes (user.*) gives it a delivery; the dead letter is replayable.
+          await t.app.inject({ method: 'PATCH', url: u(), headers: bearer(admin.accessToken), payload: { metadata: { plan: 'team' } } });
+          const row = await t.deps.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', hook).executeTakeFirstOrThrow();
+          delivery = row.id;
+          await t.deps.db.updateTable('webhook_deliveries').set({ status: 'dead', completed_at: new Date(), locked_until: null }).where('id', '=', delivery).execute();
+        }
         const res = await call(r, admin.accessToken);
         assert.equal(res.statusCode, r.admin, `admin: ${r.method} ${r.route} -> ${res.body}`);
+        if (r.route === '/admin/webhooks' && r.method === 'POST') hook = json(res).endpoint.id;
       }
       assert.equal((await t.app.inject({ method: 'GET', url: u(), headers: bearer(admin.accessToken) })).statusCode, 404, 'the target user is gone');
     } finally {

@@ -179,14 +179,30 @@ describe('one entry per event', () => {
       assert.deepEqual([denied.success, denied.reason, denied.actor_type, denied.actor_id], [false, 'wrong_secret', 'service_account', sa.id]);
       await a.expect({ 'service_account.deleted': 1 }, () => t.app.inject({ method: 'DELETE', url: `/admin/service-accounts/${sa.id}`, headers: h }));
 
+      // Webhooks: the secrets stay out of the log, and so does the query of the URL.
+      const hookCreated = json(await a.expect({ 'webhook.created': 1 }, () => t.app.inject({ method: 'POST', url: '/admin/webhooks', headers: h, payload: { url: 'http://127.0.0.1:9/hook?token=query-secret-1', eventTypes: ['user.deleted'] } })));
+      secrets.push(hookCreated.secret, 'query-secret-1');
+      const hookId = hookCreated.endpoint.id as string;
+      await a.expect({ 'webhook.updated': 1 }, () => t.app.inject({ method: 'PATCH', url: `/admin/webhooks/${hookId}`, headers: h, payload: { active: false } }));
+      secrets.push(json(await a.expect({ 'webhook.secret_rotated': 1 }, () => t.app.inject({ method: 'POST', url: `/admin/webhooks/${hookId}/secret`, headers: h }))).secret);
+      const hookDelivery = await t.deps.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', hookId).executeTakeFirst();
+      assert.equal(hookDelivery, undefined, 'an inactive endpoint gets no deliveries');
+      await t.deps.db.insertInto('webhook_deliveries').values({
+        id: '00000000-0000-4000-8000-00000000dead', endpoint_id: hookId, event_id: '00000000-0000-4000-8000-00000000e1e1', event_type: 'user.deleted',
+        payload: JSON.stringify({ id: 'x' }), status: 'dead', next_attempt_at: new Date(T0), created_at: new Date(T0), completed_at: new Date(T0),
+      }).execute();
+      await a.expect({ 'webhook.delivery_replayed': 1 }, () => t.app.inject({ method: 'POST', url: `/admin/webhooks/${hookId}/deliveries/00000000-0000-4000-8000-00000000dead/replay`, headers: h }));
+      await a.expect({ 'webhook.deleted': 1 }, () => t.app.inject({ method: 'DELETE', url: `/admin/webhooks/${hookId}`, headers: h }));
+
       // Signing out everywhere, then deleting the account.
       const s6 = await login(t.app, { email: newEmail, password: resetPassword }, 'native');
       await a.expect({ 'user.logout': 1 }, () => t.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(s6.accessToken) }));
       const s5 = await login(t.app, { email: newEmail, password: resetPassword }, 'native');
       await a.expect({ 'account.deleted': 1 }, () => t.app.inject({ method: 'DELETE', url: '/auth/me', headers: bearer(s5.accessToken) }));
 
-      // Every type but the passkey ones (test/passkeys.browser.test.ts, a real authenticator) was met.
-      assert.deepEqual([...a.seen].sort(), AUDIT_EVENT_TYPES.filter((type) => !type.startsWith('passkey.')).sort());
+      // Every type but the passkey ones (test/passkeys.browser.test.ts, a real authenticator)
+      // and the hook's refusal (test/hooks.test.ts, a hook receiver) was met.
+      assert.deepEqual([...a.seen].sort(), AUDIT_EVENT_TYPES.filter((type) => !type.startsWith('passkey.') && type !== 'user.signup_rejected').sort());
       // No secret, code or token anywhere in the log.
       const all = JSON.stringify(await t.deps.db.selectFrom('audit_log').selectAll().execute());
       for (const s of secrets) assert.ok(!all.includes(s), 'a secret reached the audit log');

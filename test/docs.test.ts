@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { schema, type VarSpec } from '../src/core/config/schema.ts';
 import { errorCatalogue } from '../src/core/errors/catalogue.ts';
 import { AUDIT_EVENTS } from '../src/modules/audit/audit.catalogue.ts';
+import { EVENT_TYPES, subjectOf } from '../src/modules/events/events.catalogue.ts';
 
 const root = join(import.meta.dirname, '..');
 const read = (file: string): string => readFileSync(join(root, file), 'utf8');
@@ -135,6 +136,18 @@ describe('docs/api.md and the audit catalogue', () => {
     const { col, rows } = tableWith(section(read('docs/api.md'), /^audit log\b/i), ['Type', 'Meaning'], 'docs/api.md Audit log section');
     assert.deepEqual(rows.map((r) => plain(r[col('type')] ?? '')), Object.keys(AUDIT_EVENTS));
     for (const r of rows) assert.equal(r[col('meaning')], AUDIT_EVENTS[plain(r[col('type')] ?? '') as keyof typeof AUDIT_EVENTS]);
+  });
+});
+
+describe('docs/events.md and the event catalogue', () => {
+  test('the catalogue section lists exactly the event types, in order, with subject and meaning', () => {
+    const { col, rows } = tableWith(section(read('docs/events.md'), /^the catalogue\b/i), ['Type', 'Subject', 'Meaning'], 'docs/events.md catalogue section');
+    assert.deepEqual(rows.map((r) => plain(r[col('type')] ?? '')), Object.keys(EVENT_TYPES));
+    for (const r of rows) {
+      const type = plain(r[col('type')] ?? '') as keyof typeof EVENT_TYPES;
+      assert.equal(r[col('meaning')], EVENT_TYPES[type]);
+      assert.equal(plain(r[col('subject')] ?? ''), subjectOf(type, '{id}'));
+    }
   });
 });
 

@@ -84,6 +84,10 @@ describe('events to NATS', { skip: natsSkip() }, () => {
       await nats.stop();
       for (let i = 0; i < 5; i++) await register(t.app);
       assert.ok((await t.deps.events.backlog()) >= 5, 'the events wait in the outbox');
+      const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(ready.statusCode, 200);
+      assert.equal(json(ready).status, 'degraded');
+      assert.equal(json(ready).checks.nats, 'degraded');
       await nats.start();
       const deadline = Date.now() + 20_000;
       while ((await t.deps.events.backlog()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -92,6 +92,8 @@ const ENDPOINTS = [
   ['GET', '/admin/roles'], ['POST', '/admin/roles'], ['PATCH', '/admin/roles/fuzz'], ['PUT', '/admin/roles/fuzz/permissions/a:b'], ['PUT', '/admin/roles/fuzz/includes/fuzz'],
   ['DELETE', '/admin/roles/%20'], ['POST', '/admin/permissions'], ['DELETE', '/admin/permissions/..'],
   ['POST', '/admin/service-accounts'], ['PATCH', `/admin/service-accounts/${NO_ID}`], ['POST', `/admin/service-accounts/${NO_ID}/secret`], ['GET', '/admin/audit'],
+  ['GET', '/admin/webhooks'], ['POST', '/admin/webhooks'], ['PATCH', `/admin/webhooks/${NO_ID}`], ['POST', `/admin/webhooks/${NO_ID}/secret`], ['DELETE', '/admin/webhooks/x'],
+  ['GET', `/admin/webhooks/${NO_ID}/deliveries`], ['GET', `/admin/webhooks/${NO_ID}/deliveries/x`], ['POST', `/admin/webhooks/${NO_ID}/deliveries/${NO_ID}/replay`],
 ] as const;
 
 describe(`fuzzed requests (seed ${seed})`, () => {

@@ -3,49 +3,12 @@
 // and `npm run migrate`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
-import { join } from 'node:path';
+import { connect } from 'node:net';
 import { baseEnv, uniqueCredentials } from './helpers/app.ts';
 import { MIGRATION_NAMES } from '../src/core/db/index.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
-
-const root = join(import.meta.dirname, '..');
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-interface Proc { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> }
-
-function run(script: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, out: () => out, err: () => err, exited };
-}
-
-async function waitHealthy(base: string, proc: Proc): Promise<void> {
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    if (proc.child.exitCode !== null) throw new Error(`server exited: ${proc.err()}${proc.out()}`);
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not become healthy');
-}
-
-const post = (base: string, path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+import { freePort, post, run, waitHealthy } from './helpers/process.ts';
 
 describe('the server process', () => {
   let db: TestDatabase;

@@ -45,6 +45,9 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.smtpPass !== undefined && c.smtpUser === undefined) problems.push('AUTH_SMTP_PASS: set AUTH_SMTP_USER too');
   if (c.passwordMaxLength < c.passwordMinLength) problems.push('AUTH_PASSWORD_MAX_LENGTH: must be at least AUTH_PASSWORD_MIN_LENGTH');
   if (c.captchaProvider && !c.captchaSecret) problems.push('AUTH_CAPTCHA_SECRET: required with AUTH_CAPTCHA_PROVIDER');
+  if ((c.hookCustomClaimsUrl || c.hookBeforeSignupUrl) && !c.hookSecret) {
+    problems.push('AUTH_HOOK_SECRET: required with AUTH_HOOK_CUSTOM_CLAIMS_URL or AUTH_HOOK_BEFORE_SIGNUP_URL (hook requests are signed with it)');
+  }
   if (c.mfaSmsEnabled && c.smsProvider === 'twilio' && !(c.twilioAccountSid && c.twilioAuthToken && c.twilioPhoneNumber)) {
     problems.push('SMS_PROVIDER=twilio: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER');
   }
@@ -77,7 +80,16 @@ export function insecureSettings(c: Config): string[] {
   if (!c.smtpHost) w.push('AUTH_SMTP_HOST is not set: emails are written to the log, links and codes included, instead of being sent');
   if (c.defaultPassword) w.push('DEFAULT_PASSWORD is set: unset it once the first administrator has signed in and changed it');
   if (c.debugMode) w.push('AUTH_DEBUG_MODE=true: every authentication decision is logged');
+  for (const [name, url] of [['AUTH_HOOK_CUSTOM_CLAIMS_URL', c.hookCustomClaimsUrl], ['AUTH_HOOK_BEFORE_SIGNUP_URL', c.hookBeforeSignupUrl]] as const) {
+    if (url && plainHttpElsewhere(url)) w.push(`${name} uses plain http to another host: user data in hook requests can be read on the way (they are signed, not encrypted)`);
+  }
   return w;
+}
+
+/** An http: URL whose host is not this machine. */
+function plainHttpElsewhere(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
 }
 
 /** The effective configuration with secrets masked, for `config check` and start-up logs. */

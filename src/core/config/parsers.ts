@@ -107,3 +107,27 @@ export function parseSender(value: string): string {
   if (!/^(?:[^<>@\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(v)) throw new Error('expected an address such as `Tessera <no-reply@example.com>`');
   return v;
 }
+
+/** An http(s) endpoint Tessera calls: no credentials in the URL (fetch refuses them) and no fragment. */
+export function parseEndpointUrl(value: string): string {
+  const v = parseUrl(['http', 'https'])(value.trim());
+  const url = new URL(v);
+  if (url.username || url.password) throw new Error('expected a URL without user name or password (requests are signed with the secret instead)');
+  if (url.hash) throw new Error('expected a URL without fragment');
+  return v;
+}
+
+/**
+ * A shared signing secret in the Standard Webhooks form (`whsec_` + base64 of at least 24
+ * bytes), or any other string of at least 32 characters, used as raw bytes.
+ */
+export function parseSigningSecret(value: string): string {
+  const v = value.trim();
+  if (v.startsWith('whsec_')) {
+    const b64 = v.slice('whsec_'.length);
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || Buffer.from(b64, 'base64').length < 24) throw new Error('expected whsec_ followed by the base64 of at least 24 random bytes');
+    return v;
+  }
+  if (v.length < 32) throw new Error('expected whsec_<base64> or at least 32 characters (e.g. `openssl rand -base64 32`)');
+  return v;
+}

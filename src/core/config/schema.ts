@@ -3,7 +3,7 @@
 // this list by test/docs.test.ts.
 import {
   parseBaseUrl, parseBool, parseDuration, parseEnum, parseInteger, parseList, parseOptionalDuration, parseSender, parseTrustProxy, parseUrl,
-  parseUrlList,
+  parseUrlList, parseEndpointUrl, parseSigningSecret,
 } from './parsers.ts';
 
 export interface VarSpec<T> {
@@ -30,6 +30,8 @@ export const schema = {
   natsUrl: v({ env: 'NATS_URL', parse: parseUrl(['nats', 'tls']), doc: 'NATS server URL. When set, events are published to subjects `auth.<entity>.<id>.<action>` (through JetStream when the server has it). Unset, events are still recorded in the outbox for webhooks.', secret: true }),
   natsStream: v({ env: 'AUTH_NATS_STREAM', default: 'TESSERA_AUTH', parse: (s) => { if (!/^[A-Za-z0-9_-]{1,64}$/.test(s.trim())) throw new Error('letters, digits, _ and - (at most 64)'); return s.trim(); }, doc: 'JetStream stream that Tessera creates (when missing and JetStream is enabled) to keep `auth.>` events.' }),
   outboxRetention: v({ env: 'AUTH_OUTBOX_RETENTION', default: '7d', parse: parseDuration, doc: 'How long events stay in the outbox table: the hourly clean-up deletes older published ones (all older ones without `NATS_URL`; with it, unpublished events wait for NATS).' }),
+  webhookTimeout: v({ env: 'AUTH_WEBHOOK_TIMEOUT', default: '10s', parse: parseDuration, doc: 'How long a webhook endpoint has to answer an attempt; no answer in time counts as a failed attempt.' }),
+  webhookRetryWindow: v({ env: 'AUTH_WEBHOOK_RETRY_WINDOW', default: '24h', parse: parseDuration, doc: 'How long a failing webhook delivery is retried (with growing delays: 5s, 30s, 2m, 10m, 30m, 1h, 2h, then every 4h) before it is dead-lettered, to be replayed through the admin API.' }),
   redisUrl: v({ env: 'REDIS_URL', parse: parseUrl(['redis', 'rediss']), doc: 'Redis URL. When set, rate-limit counters are shared by every instance through Redis.', secret: true }),
   jwtSecret: v({ env: 'AUTH_JWT_SECRET', parse: (s) => {
     if (s.length < 32) throw new Error('must be at least 32 characters (use a random value, e.g. `openssl rand -base64 48`)');
@@ -116,6 +118,16 @@ export const schema = {
   captchaSecret: v({ env: 'AUTH_CAPTCHA_SECRET', parse: (s) => s, doc: "The provider's secret key.", secret: true }),
   captchaVerifyUrl: v({ env: 'AUTH_CAPTCHA_VERIFY_URL', parse: parseUrl(['http', 'https']), doc: "The provider's verification endpoint. Unset: the provider's own (`https://challenges.cloudflare.com/turnstile/v0/siteverify`, `https://api.hcaptcha.com/siteverify`)." }),
   captchaLoginAfter: v({ env: 'AUTH_CAPTCHA_LOGIN_AFTER_FAILURES', default: '3', parse: parseInteger(0, 1000), doc: 'Failed sign-ins for an identifier after which sign-in needs a CAPTCHA too (`0`: always).' }),
+  hookCustomClaimsUrl: v({ env: 'AUTH_HOOK_CUSTOM_CLAIMS_URL', parse: parseEndpointUrl, doc: 'Synchronous hook called (signed POST) each time a user access token is minted: sign-in by any method and refresh. Its `{"claims": {...}}` are added to the token; reserved claims are never overridden (see docs/hooks.md).' }),
+  hookBeforeSignupUrl: v({ env: 'AUTH_HOOK_BEFORE_SIGNUP_URL', parse: parseEndpointUrl, doc: 'Synchronous hook called (signed POST) before a registration or a passwordless sign-up creates an account; `{"decision": "reject", "message": "..."}` refuses it (403 `signup_rejected`). Accounts created by administrators are not subject to it.' }),
+  hookSecret: v({ env: 'AUTH_HOOK_SECRET', parse: parseSigningSecret, doc: 'Secret that signs hook requests (Standard Webhooks headers `webhook-id`, `webhook-timestamp`, `webhook-signature`): `whsec_` + base64, or at least 32 characters used as raw bytes. Required when a hook URL is set.', secret: true }),
+  hookTimeout: v({ env: 'AUTH_HOOK_TIMEOUT', default: '2s', parse: (s) => {
+    const seconds = parseDuration(s);
+    if (seconds > 30) throw new Error('expected at most 30s (the request being answered waits for the hook)');
+    return seconds;
+  }, doc: 'How long Tessera waits for a hook (whole seconds, 1s to 30s) before the call counts as failed.' }),
+  hookCustomClaimsOnFailure: v({ env: 'AUTH_HOOK_CUSTOM_CLAIMS_ON_FAILURE', default: 'closed', parse: parseEnum(['open', 'closed'] as const), doc: 'When the custom-claims hook times out or fails: `closed` refuses the sign-in or refresh (503 `hook_failed`); `open` issues the token without the hook\'s claims. `closed` by default because such claims often restrict as well as grant (a tenant, a ban flag), and a token without them would mean something else to resource servers.' }),
+  hookBeforeSignupOnFailure: v({ env: 'AUTH_HOOK_BEFORE_SIGNUP_ON_FAILURE', default: 'closed', parse: parseEnum(['open', 'closed'] as const), doc: 'When the before-signup hook times out or fails: `closed` refuses the registration (503 `hook_failed`); `open` lets it through. `closed` by default: the hook exists to stop some sign-ups, and a refused attempt can simply be retried.' }),
   mfaTotpIssuer: v({ env: 'AUTH_MFA_TOTP_ISSUER', default: 'Tessera', parse: (s) => s.trim().slice(0, 100), doc: 'Issuer shown by authenticator apps for TOTP factors (in the `otpauth://` URI).' }),
   mfaChallengeExpiresIn: v({ env: 'AUTH_MFA_CHALLENGE_EXPIRES_IN', default: '10m', parse: parseDuration, doc: 'Lifetime of a second-factor challenge (sign-in, reauthentication, phone check) and of its email or SMS code.' }),
   mfaRequiredForRoles: v({ env: 'AUTH_MFA_REQUIRED_FOR_ROLES', default: '', parse: parseList, doc: 'Comma list of roles whose users (default, extra or included role) must have a factor: without one, sign-in answers `mfa_enrollment_required` with a token that only allows enrolling.' }),

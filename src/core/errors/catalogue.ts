@@ -31,6 +31,7 @@ export const errorCatalogue = {
   passkey_challenge_invalid: { status: 400, message: 'The passkey challenge is unknown, used or expired; start again' },
   unsupported_grant_type: { status: 400, message: 'grant_type must be client_credentials' },
   invalid_scope: { status: 400, message: 'The requested scope is not granted to this client' },
+  unknown_event_type: { status: 400, message: 'eventTypes holds an unknown event type' },
   unauthorized: { status: 401, message: 'Authentication required' },
   invalid_credentials: { status: 401, message: 'Invalid email or password' },
   invalid_token: { status: 401, message: 'The access token is invalid' },
@@ -49,9 +50,13 @@ export const errorCatalogue = {
   csrf_rejected: { status: 403, message: 'Cross-site request refused' },
   email_not_verified: { status: 403, message: 'Verify your email address before signing in' },
   account_disabled: { status: 403, message: 'This account is disabled' },
+  signup_rejected: { status: 403, message: 'Registration was refused' },
   not_found: { status: 404, message: 'Not found' },
+  webhook_not_found: { status: 404, message: 'No such webhook endpoint' },
+  delivery_not_found: { status: 404, message: 'No such delivery of this endpoint' },
   role_not_found: { status: 404, message: 'No such role' },
   permission_not_found: { status: 404, message: 'No such permission' },
+  delivery_pending: { status: 409, message: 'The delivery is still being attempted; replay it once it has succeeded or died' },
   role_exists: { status: 409, message: 'A role with this name already exists' },
   permission_exists: { status: 409, message: 'A permission with this name already exists' },
   role_built_in: { status: 409, message: 'Built-in roles cannot be deleted, and super_admin cannot be changed' },
@@ -72,6 +77,7 @@ export const errorCatalogue = {
   mfa_delivery_failed: { status: 502, message: 'The code could not be sent; try another method' },
   internal_error: { status: 500, message: 'Internal server error' },
   not_ready: { status: 503, message: 'The service is not ready' },
+  hook_failed: { status: 503, message: 'The service could not complete the request; try again shortly' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

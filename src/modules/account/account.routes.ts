@@ -50,7 +50,8 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
     try {
       target = await fn();
     } catch (err) {
-      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      // A hook failing closed is expected and coded: the application can say "try again".
+      if (!(err instanceof AppError) || (err.status >= 500 && err.code !== 'hook_failed')) throw err;
       // A sign-in that needs its second step carries the challenge to the application.
       const extra = Object.fromEntries(Object.entries(err.fields ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]));
       target = redirects.withParams(redirects.check(undefined), { error: err.code, ...extra });

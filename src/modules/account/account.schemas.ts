@@ -88,7 +88,7 @@ export const magicLinkLinkSchema = {
 export const magicLinkVerifySchema = {
   tags, summary: "Redeem a magic link's token (native apps, or pages that post it)",
   body: { type: 'object', required: ['token'], additionalProperties: false, properties: { token, client: clientKind } },
-  response: { 200: signedIn, ...errors(400, 403, 413, 415, 429) },
+  response: { 200: signedIn, ...errors(400, 403, 413, 415, 429, 503) },
 } as const;
 
 export const emailCodeSchema = {
@@ -102,7 +102,7 @@ export const emailCodeVerifySchema = {
   tags, summary: 'Sign in with an emailed code',
   description: 'A code gives up after 5 wrong tries (`too_many_attempts`).',
   body: { type: 'object', required: ['email', 'code'], additionalProperties: false, properties: { email, code, client: clientKind } },
-  response: { 200: signedIn, ...errors(400, 403, 413, 415, 429) },
+  response: { 200: signedIn, ...errors(400, 403, 413, 415, 429, 503) },
 } as const;
 
 export const emailChangeSchema = {
@@ -134,7 +134,7 @@ export const expiredPasswordSchema = {
   tags, summary: 'Replace an expired password and sign in',
   description: 'With the `passwordChangeToken` of a `password_expired` answer from POST /auth/login (15 minutes, single use). Answers like a sign-in.',
   body: { type: 'object', required: ['token', 'newPassword'], additionalProperties: false, properties: { token, newPassword: password, client: clientKind } },
-  response: { 200: signedIn, ...errors(400, 403, 413, 415, 429) },
+  response: { 200: signedIn, ...errors(400, 403, 413, 415, 429, 503) },
 } as const;
 
 export const deleteAccountSchema = {

@@ -10,9 +10,10 @@ import type { PasswordHasher } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
+import type { BeforeSignup } from '../hooks/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionsService } from '../sessions/index.ts';
-import { normalizeEmail, toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
+import { normalizeEmail, normalizeUsername, toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
 import { REQUESTED_PURPOSES, type AddressLimits, type AddressRule } from './address-limits.ts';
 import type { Notices } from './notices.ts';
 import type { OneTimeTokens, Proof } from './one-time-tokens.ts';
@@ -44,6 +45,8 @@ export interface AccountServiceDeps {
   audit: AuditRecorder;
   /** Checks, after an account is deleted in a transaction, that a super_admin remains. */
   afterDelete: (trx: Db, userId: string) => Promise<void>;
+  /** The before-signup hook (AUTH_HOOK_BEFORE_SIGNUP_URL): may refuse a registration. */
+  beforeSignup?: BeforeSignup | undefined;
 }
 
 /** Work that continues after the answer; tracked so that shutdown waits for it. */
@@ -87,6 +90,9 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
 
   /** Registration with its verification message, queued in the same transaction. */
   async function register(input: { username: string; email: string; password: string; locale: string }) {
+    // The hook is asked first, for every attempt, before the address or the username is
+    // looked up: its answer then says nothing about which accounts exist.
+    await deps.beforeSignup?.({ method: 'password', email: normalizeEmail(input.email), username: normalizeUsername(input.username), locale: input.locale });
     const result = await users.register(input, async (trx, user) => {
       await limits.take(trx, user.email, 'verify_email', []);
       await deps.audit(trx, { type: 'user.registered', subject: user.id, details: { method: 'password', role: user.role } });

@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import type { AuthService } from '../auth/index.ts';
+import type { BeforeSignup } from '../hooks/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionContext } from '../sessions/index.ts';
 import { normalizeEmail, type UsersService } from '../users/index.ts';
@@ -23,6 +24,8 @@ export interface PasswordlessDeps {
   tokens: OneTimeTokens;
   limits: AddressLimits;
   redirects: RedirectPolicy;
+  /** The before-signup hook (AUTH_HOOK_BEFORE_SIGNUP_URL): asked before a proof creates an account. */
+  beforeSignup?: BeforeSignup | undefined;
   settings: {
     publicUrl: string;
     magicLinkExpiresIn: number;
@@ -33,12 +36,34 @@ export interface PasswordlessDeps {
   };
 }
 
+/** Thrown inside the proof's transaction to roll it back (the proof stays unspent) while the hook is asked. */
+class SignupCheckNeeded extends Error {
+  constructor(readonly email: string, readonly locale: string | null) {
+    super('sign-up check needed');
+  }
+}
+
 export function createPasswordlessService(deps: PasswordlessDeps, background: Background) {
   const { db, users, mailer, tokens, limits, settings: s } = deps;
   const everything = { purposes: REQUESTED_PURPOSES, max: s.addressLimit, windowSeconds: s.addressWindow };
 
-  /** The account a proof is for: the one it was sent to, or a new one when sign-up is on. */
+  /**
+   * The account a proof is for: the one it was sent to, or a new one when sign-up is on.
+   * A new account needs the before-signup hook's consent first; the hook is not called
+   * inside the transaction (it may take seconds), so the proof's transaction is rolled
+   * back, the hook asked, and the proof checked again.
+   */
   async function accountFor(purpose: 'magic_link' | 'email_code', proof: Proof) {
+    try {
+      return await accountOnce(purpose, proof, undefined);
+    } catch (err) {
+      if (!(err instanceof SignupCheckNeeded)) throw err;
+      await deps.beforeSignup!({ method: purpose, email: err.email, username: null, locale: err.locale });
+      return accountOnce(purpose, proof, err.email);
+    }
+  }
+
+  async function accountOnce(purpose: 'magic_link' | 'email_code', proof: Proof, signupAllowedFor: string | undefined) {
     const outcome = await db.transaction().execute(async (trx) => {
       const checked = await tokens.consume(trx, purpose, proof);
       if (!checked.ok) return checked;
@@ -47,6 +72,7 @@ export function createPasswordlessService(deps: PasswordlessDeps, background: Ba
       if (user && user.email !== row.email) return { ok: false as const, code: 'email_token_invalid' as const };
       if (!user) {
         if (!s.signup) return { ok: false as const, code: 'email_token_invalid' as const };
+        if (deps.beforeSignup && signupAllowedFor !== row.email) throw new SignupCheckNeeded(row.email, row.locale);
         user = await users.createFromEmail(trx, row.email, row.locale ?? 'en');
         await deps.audit(trx, { type: 'user.registered', subject: user.id, details: { method: 'email_link_or_code', role: user.role } });
       }

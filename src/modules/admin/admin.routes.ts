@@ -1,5 +1,5 @@
-// The admin API under /admin: users, roles and permissions, service accounts and the
-// audit log. Every route is guarded by a named permission (see docs/api.md); callers are
+// The admin API under /admin: users, roles and permissions, service accounts, the
+// audit log and webhooks. Every route is guarded by a named permission (see docs/api.md); callers are
 // users or service accounts.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AuditService } from '../audit/index.ts';
@@ -9,6 +9,8 @@ import { adminAuditRoutes } from './admin-audit.routes.ts';
 import { adminRbacRoutes } from './admin-rbac.routes.ts';
 import { adminServiceAccountsRoutes } from './admin-service-accounts.routes.ts';
 import { adminUsersRoutes } from './admin-users.routes.ts';
+import { adminWebhooksRoutes } from './admin-webhooks.routes.ts';
+import type { WebhooksService } from '../webhooks/index.ts';
 import type { AdminService } from './admin.service.ts';
 
 export interface AdminRoutesOptions {
@@ -16,10 +18,11 @@ export interface AdminRoutesOptions {
   rbac: RbacService;
   serviceAccounts: ServiceAccountsService;
   audit: AuditService;
+  webhooks: WebhooksService;
   principals: PrincipalGuard;
 }
 
-export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { admin, rbac, serviceAccounts, audit, principals }) => {
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { admin, rbac, serviceAccounts, audit, webhooks, principals }) => {
   // The API document states each route's permission, as the scope of its bearer
   // requirement (OpenAPI 3.1 allows role names there) and in its description.
   app.addHook('onRoute', (route) => {
@@ -34,4 +37,5 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
   await app.register(adminRbacRoutes, { rbac, principals });
   await app.register(adminServiceAccountsRoutes, { serviceAccounts, principals });
   await app.register(adminAuditRoutes, { audit, principals });
+  await app.register(adminWebhooksRoutes, { webhooks, principals });
 };

@@ -2,6 +2,7 @@
 // entry of one of these types; docs/api.md lists them (test/docs.test.ts keeps it so).
 export const AUDIT_EVENTS = {
   'user.registered': 'An account was created by registration (or passwordless sign-up)',
+  'user.signup_rejected': 'The before-signup hook refused a registration, or failed closed (reason: hook_rejected, hook_failed)',
   'user.login_succeeded': 'A sign-in completed and a session started',
   'user.login_failed': 'A sign-in failed (reason: unknown_user, wrong_password, account_disabled, email_not_verified, password_expired, mfa_invalid_code, passkey_invalid, ...)',
   'user.logout': 'The user signed out everywhere',
@@ -49,6 +50,11 @@ export const AUDIT_EVENTS = {
   'service_account.deleted': 'A service account was deleted',
   'service_account.token_issued': 'A service account obtained an access token (client credentials)',
   'service_account.token_denied': 'A client-credentials request failed (reason in the entry)',
+  'webhook.created': 'A webhook endpoint was registered',
+  'webhook.updated': "A webhook endpoint's URL, event types, description or active flag changed",
+  'webhook.deleted': 'A webhook endpoint was deleted, with its deliveries',
+  'webhook.secret_rotated': "A webhook endpoint's signing secret was replaced (the old one signs beside it for a day)",
+  'webhook.delivery_replayed': 'An administrator sent a finished webhook delivery again',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENTS;

@@ -73,7 +73,9 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
       setRefreshCookie(reply, result.refreshToken, cookies);
       return { accessToken: result.accessToken };
     } catch (err) {
-      if (!fromBody) clearRefreshCookie(reply, cookies);
+      // A coded server-side failure (a hook failing closed) says nothing against the
+      // token, which was not spent: the browser keeps it to try again.
+      if (!fromBody && !(err instanceof AppError && err.status >= 500)) clearRefreshCookie(reply, cookies);
       throw err;
     }
   });

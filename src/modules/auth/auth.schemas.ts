@@ -21,7 +21,7 @@ const refreshTokenField = { type: 'string', minLength: 1, maxLength: 512 } as co
 export const registerSchema = {
   tags: ['auth'],
   summary: 'Create an account',
-  description: 'The first account ever registered gets role `admin`; later ones `AUTH_DEFAULT_ROLE`. Unknown fields (such as `role`) are ignored. A verification message (link and 6-digit code) is sent to the address.',
+  description: 'The first account ever registered gets role `admin`; later ones `AUTH_DEFAULT_ROLE`. Unknown fields (such as `role`) are ignored. A verification message (link and 6-digit code) is sent to the address. With `AUTH_HOOK_BEFORE_SIGNUP_URL`, the hook may refuse the registration (403 `signup_rejected` with its message; docs/hooks.md).',
   body: {
     type: 'object',
     required: ['username', 'email', 'password'],
@@ -48,7 +48,7 @@ export const registerSchema = {
         },
       },
     },
-    ...errors(400, 409, 413, 415, 429),
+    ...errors(400, 403, 409, 413, 415, 429, 503),
   },
 } as const;
 
@@ -74,7 +74,7 @@ export const loginSchema = {
       required: ['accessToken', 'user'],
       properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string', description: 'Only for native clients' }, user: publicUser },
     },
-    ...errors(400, 401, 403, 413, 415, 429),
+    ...errors(400, 401, 403, 413, 415, 429, 503),
   },
 } as const;
 
@@ -85,7 +85,7 @@ export const refreshSchema = {
   body: { type: 'object', additionalProperties: false, properties: { refreshToken: refreshTokenField } },
   response: {
     200: { type: 'object', required: ['accessToken'], properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string', description: 'Only when the token came in the body' } } },
-    ...errors(400, 401, 403, 413, 415, 429),
+    ...errors(400, 401, 403, 413, 415, 429, 503),
   },
 } as const;
 

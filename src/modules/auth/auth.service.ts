@@ -1,5 +1,6 @@
 // Sign-in, token refresh, the bearer check and sign-out: the core token API's rules.
 // Each use case reads as its steps, in order.
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
@@ -12,6 +13,7 @@ import { sha256 } from '../../core/crypto/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { MfaService } from '../mfa/index.ts';
 import type { AuditRecorder } from '../audit/index.ts';
+import type { CustomClaims } from '../hooks/index.ts';
 import type { Access } from '../rbac/index.ts';
 import type { Captcha } from './captcha.ts';
 import type { Lockout } from './lockout.ts';
@@ -55,6 +57,8 @@ export interface AuthServiceDeps {
   audit: AuditRecorder;
   /** A user's roles and effective permissions, for the claims of their tokens. */
   access: (userId: string) => Promise<Access>;
+  /** The custom-claims hook (AUTH_HOOK_CUSTOM_CLAIMS_URL); throws hook_failed when it fails closed. */
+  customClaims?: CustomClaims | undefined;
 }
 
 export interface LoginInput {
@@ -170,16 +174,35 @@ export function createAuthService(deps: AuthServiceDeps) {
     }
   }
 
+  /** The claims of a user's access token, completed by the custom-claims hook when there is one. */
+  async function accessClaims(user: UserRow, sessionId: string, amr: string[], trigger: 'sign_in' | 'refresh'): Promise<AccessClaims> {
+    const claims = tokens.accessClaims(user, sessionId, amr, await deps.access(user.id));
+    return deps.customClaims ? deps.customClaims(claims, { user, trigger }) : claims;
+  }
+
   /**
    * Opens a session for a user who has proven who they are (password, magic link, email
-   * code): session, first refresh token and last_login in one transaction, then the
-   * access token.
+   * code, passkey, second factor): the token's claims first, then session, first refresh
+   * token and last_login in one transaction, then the signed access token.
    */
   async function signIn(user: UserRow, ctx: SessionContext, opts: { newHash?: string | undefined; notify?: boolean } = {}): Promise<SignedIn & { sessionId: string }> {
     const now = new Date(clock.now());
-    const access = await deps.access(user.id);
+    // 1. The claims, with the session's id chosen beforehand: a custom-claims hook that
+    // fails closed stops the sign-in before any session, notice or eviction exists.
+    const sessionId = randomUUID();
+    let claims: AccessClaims;
+    try {
+      claims = await accessClaims(user, sessionId, ctx.amr, 'sign_in');
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'hook_failed') {
+        decision('login_failed', { reason: 'hook_failed', userId: user.id, ip: ctx.ip });
+        await audit(db, { type: 'user.login_failed', subject: user.id, success: false, reason: 'hook_failed', details: { method: ctx.amr[0] ?? null, amr: ctx.amr } });
+      }
+      throw err;
+    }
+    // 2. The session, its first refresh token and the sign-in's records, together.
     const { session, refreshToken, evicted, noticed } = await db.transaction().execute(async (trx) => {
-      const started = await sessions.start(trx, user.id, ctx);
+      const started = await sessions.start(trx, user.id, ctx, sessionId);
       await users.recordLogin(trx, user.id, now, opts.newHash);
       const noticed = opts.notify ? await deps.notices.newSignIn(trx, user, started.session) : false;
       await audit(trx, { type: 'user.login_succeeded', subject: user.id, actor: { type: 'user', id: user.id }, details: { sessionId: started.session.id, client: ctx.client, amr: ctx.amr } });
@@ -193,11 +216,29 @@ export function createAuthService(deps: AuthServiceDeps) {
       await sessions.announce(evicted);
       log.info({ auth: 'session_evicted', userId: user.id, sessionIds: evicted }, 'active-session limit reached: least recently used sessions revoked');
     }
-    const { accessToken } = tokens.issueAccessToken(user, session.id, ctx.amr, access);
+    const { accessToken } = tokens.signAccessClaims(claims);
     return { accessToken, refreshToken, user: toPublicUser(user), sessionId: session.id };
   }
 
+  /**
+   * With a custom-claims hook, the claims of a live, unspent refresh token's next access
+   * token, asked before the token is spent: a hook that fails closed then leaves the
+   * client a refresh token it can present again, instead of one that reuse detection
+   * would soon treat as stolen.
+   */
+  async function claimsBeforeRotation(refreshToken: string): Promise<{ sessionId: string; claims: AccessClaims } | undefined> {
+    if (!deps.customClaims) return undefined;
+    const s = await sessions.sessionOfRefreshToken(refreshToken);
+    if (!s || s.spent) return undefined;
+    const user = await users.findById(s.userId);
+    if (!user?.is_active) return undefined;
+    return { sessionId: s.sessionId, claims: await accessClaims(user, s.sessionId, s.amr, 'refresh') };
+  }
+
   async function refresh(refreshToken: string): Promise<{ accessToken: string; refreshToken: string }> {
+    // 1. The hook's claims, before the token is spent (only with a custom-claims hook).
+    const early = await claimsBeforeRotation(refreshToken);
+    // 2. Spend the token (or detect its reuse) and mint its successor.
     const result = await sessions.rotate(refreshToken);
     if (result.kind === 'reused') {
       log.warn({ auth: 'refresh_token_reused', userId: result.userId, sessionId: result.sessionId }, 'refresh token reuse detected: session revoked');
@@ -209,8 +250,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       await sessions.revoke(result.sessionId, 'account_disabled');
       throw new AppError('invalid_refresh_token');
     }
+    // 3. The access token: with the early claims, or (a spent token within its grace, or
+    // no hook) claims made now.
+    const claims = early?.sessionId === result.sessionId ? early.claims : await accessClaims(user, result.sessionId, result.amr, 'refresh');
     decision('refresh_succeeded', { userId: user.id, sessionId: result.sessionId, graced: result.graced });
-    return { accessToken: tokens.issueAccessToken(user, result.sessionId, result.amr, await deps.access(user.id)).accessToken, refreshToken: result.refreshToken };
+    return { accessToken: tokens.signAccessClaims(claims).accessToken, refreshToken: result.refreshToken };
   }
 
   /** The bearer check: signature and expiry, then a live session and an active user. */

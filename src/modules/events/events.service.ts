@@ -14,7 +14,7 @@ import { subjectOf, type EventType } from './events.catalogue.ts';
 import type { Publisher } from './nats.ts';
 
 const BATCH = 100;
-const LEASE_MS = 15_000;
+const LEASE_MS = 10_000;
 export const ENVELOPE_VERSION = 1;
 
 export interface EventEnvelope {
@@ -38,6 +38,12 @@ export interface EventsDeps {
   retention: number;
   /** Seconds between dispatcher passes (new events are also dispatched right after emit). */
   pollInterval: number;
+  /**
+   * Called with each event inside its transaction (webhook fan-out); returns how many
+   * deliveries it added, and `deliver` is then called shortly after.
+   */
+  fanOut?: ((on: Db, event: { id: string; type: EventType; payload: string }) => Promise<number>) | undefined;
+  deliver?: (() => void) | undefined;
 }
 
 export function createEventsService(deps: EventsDeps) {
@@ -55,11 +61,14 @@ export function createEventsService(deps: EventsDeps) {
       version: ENVELOPE_VERSION, id: randomUUID(), type, occurredAt: new Date(clock.now()).toISOString(), subject,
       actor: actor ?? ctx?.actor ?? { type: 'system' }, data,
     };
+    const payload = JSON.stringify(envelope);
     await on.insertInto('events').values({
-      id: envelope.id, type, subject: subjectOf(type, subject), envelope: JSON.stringify(envelope), occurred_at: new Date(clock.now()),
+      id: envelope.id, type, subject: subjectOf(type, subject), envelope: payload, occurred_at: new Date(clock.now()),
     }).execute();
-    // Most transactions commit within milliseconds; the poll catches the others.
+    const deliveries = deps.fanOut ? await deps.fanOut(on, { id: envelope.id, type, payload }) : 0;
+    // Most transactions commit within milliseconds; the polls catch the others.
     if (publisher) setTimeout(() => { void kick(); }, 5).unref();
+    if (deliveries && deps.deliver) setTimeout(deps.deliver, 5).unref();
     return envelope;
   }
 

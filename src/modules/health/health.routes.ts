@@ -22,7 +22,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
   app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness: the process is up', response: { 200: okSchema } } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', {
-    schema: { tags: ['health'], summary: 'Readiness: database reachable and migrations applied', description: '503 `not_ready` when the database fails; 200 with status `degraded` while Redis or the invalidation bus is down (in-memory limits, cache bypassed).', response: { 200: okSchema } },
+    schema: { tags: ['health'], summary: 'Readiness: database reachable and migrations applied', description: '503 `not_ready` when the database fails; 200 with status `degraded` while Redis or the invalidation bus is down (in-memory limits, cache bypassed) or NATS is (events wait in the outbox).', response: { 200: okSchema } },
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     const results: Record<string, string> = {};

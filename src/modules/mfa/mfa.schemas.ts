@@ -89,7 +89,7 @@ export const loginMfaSchema = {
   tags, summary: 'Complete a sign-in with a second factor',
   description: 'Answers the `mfa_required` challenge of POST /auth/login. A recovery code works in place of any factor. Five wrong codes end the challenge. Answers like a sign-in.',
   body: { type: 'object', required: ['verification_id', 'code', 'method'], additionalProperties: false, properties: { verification_id: verificationId, code, method } },
-  response: { 200: { type: 'object', required: ['accessToken', 'user'], properties: signedIn }, ...errors(400, 401, 403, 415, 429) },
+  response: { 200: { type: 'object', required: ['accessToken', 'user'], properties: signedIn }, ...errors(400, 401, 403, 415, 429, 503) },
 } as const;
 
 export const loginMfaSendSchema = {

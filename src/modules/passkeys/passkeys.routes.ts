@@ -55,7 +55,7 @@ export const passkeysRoutes: FastifyPluginAsync<PasskeysRoutesOptions> = async (
     schema: {
       tags, summary: 'Sign in with a passkey (or complete the second step)',
       body: { type: 'object', required: ['response'], additionalProperties: false, properties: { response: credential, client: clientKind } },
-      response: { 200: { type: 'object', required: ['accessToken', 'user'], properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string' }, user } }, ...errors(400, 401, 403, 415, 429) },
+      response: { 200: { type: 'object', required: ['accessToken', 'user'], properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string' }, user } }, ...errors(400, 401, 403, 415, 429, 503) },
     },
     onRequest: limit,
   }, async (req, reply) => {

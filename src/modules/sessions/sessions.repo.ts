@@ -31,7 +31,7 @@ export async function findRefreshToken(db: Db, tokenHash: Buffer) {
   return db
     .selectFrom('refresh_tokens as rt')
     .innerJoin('sessions as s', 's.id', 'rt.session_id')
-    .select(['rt.id', 'rt.session_id', 'rt.expires_at', 'rt.spent_at', 'rt.created_at', 's.user_id', 's.client', 's.revoked_at', 's.expires_at as session_expires_at', 's.last_used_at'])
+    .select(['rt.id', 'rt.session_id', 'rt.expires_at', 'rt.spent_at', 'rt.created_at', 's.user_id', 's.client', 's.amr', 's.revoked_at', 's.expires_at as session_expires_at', 's.last_used_at'])
     .where('rt.token_hash', '=', tokenHash)
     .executeTakeFirst();
 }

@@ -65,8 +65,11 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   const idleExpired = (lastUsedAt: number, now: number) => idleMs > 0 && lastUsedAt + idleMs <= now;
   const announce = async (ids: string[]) => { for (const id of ids) await bus.publish({ kind: 'session', id }); };
 
-  /** Starts a session inside the caller's transaction; returns it with its first refresh token. */
-  async function start(trx: Db, userId: string, ctx: SessionContext): Promise<Started> {
+  /**
+   * Starts a session inside the caller's transaction; returns it with its first refresh
+   * token. `id` lets the caller choose the id beforehand (claims made before the session).
+   */
+  async function start(trx: Db, userId: string, ctx: SessionContext, id: string = randomUUID()): Promise<Started> {
     const now = new Date(clock.now());
     const expires = new Date(now.getTime() + deps.refreshTokenExpiry * 1000);
     const evicted: string[] = [];
@@ -85,7 +88,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     const device = parseUserAgent(ctx.userAgent);
     const location = deps.geo.locate(ctx.ip);
     const session = await repo.insertSession(trx, {
-      id: randomUUID(), user_id: userId, client: ctx.client, ip: ctx.ip, user_agent: ctx.userAgent?.slice(0, 512) ?? null,
+      id, user_id: userId, client: ctx.client, ip: ctx.ip, user_agent: ctx.userAgent?.slice(0, 512) ?? null,
       browser: device.browser, os: device.os, device_type: device.deviceType, location: location ? JSON.stringify(location) : null,
       amr: ctx.amr, created_at: now, last_used_at: now, expires_at: expires, reauthenticated_at: now,
     });
@@ -143,7 +146,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     const row = await repo.findRefreshToken(db, sha256(refreshToken));
     const now = clock.now();
     if (!row || row.revoked_at || row.session_expires_at.getTime() <= now || row.expires_at.getTime() <= now || idleExpired(row.last_used_at.getTime(), now)) return undefined;
-    return { sessionId: row.session_id, userId: row.user_id, client: row.client, spent: row.spent_at !== null, issuedAt: row.created_at, expiresAt: row.expires_at };
+    return { sessionId: row.session_id, userId: row.user_id, client: row.client, amr: row.amr, spent: row.spent_at !== null, issuedAt: row.created_at, expiresAt: row.expires_at };
   }
 
   async function loadState(sessionId: string): Promise<SessionState | undefined> {

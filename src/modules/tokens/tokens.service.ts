@@ -71,10 +71,11 @@ export function createTokensService(deps: TokensServiceDeps) {
   const { keys, clock } = deps;
 
   /**
-   * A user's access token. `access` carries the user's roles (default first) and
-   * effective permissions; without it the token names the default role only.
+   * The claims of a user's access token, not yet signed. `access` carries the user's roles
+   * (default first) and effective permissions; without it the token names the default
+   * role only. Apart from signing, so that a hook can add claims in between.
    */
-  function issueAccessToken(user: TokenSubject, sessionId: string, amr: string[] = ['pwd'], access?: { roles: string[]; permissions: string[] }): { accessToken: string; expiresAt: number } {
+  function accessClaims(user: TokenSubject, sessionId: string, amr: string[] = ['pwd'], access?: { roles: string[]; permissions: string[] }): AccessClaims {
     const iat = Math.floor(clock.now() / 1000);
     const exp = iat + deps.accessTokenExpiry;
     const roles = access?.roles.length ? [user.role, ...access.roles.filter((r) => r !== user.role)] : [user.role];
@@ -87,7 +88,17 @@ export function createTokensService(deps: TokensServiceDeps) {
     if (deps.hasuraClaims) {
       claims[HASURA_NAMESPACE] = { 'x-hasura-allowed-roles': roles, 'x-hasura-default-role': user.role, 'x-hasura-user-id': user.id };
     }
-    return { accessToken: signJwt(claims, keys.signingKey()), expiresAt: exp };
+    return claims;
+  }
+
+  /** Signs the claims of `accessClaims` (as completed by the custom-claims hook, if any). */
+  function signAccessClaims(claims: AccessClaims): { accessToken: string; expiresAt: number } {
+    return { accessToken: signJwt(claims, keys.signingKey()), expiresAt: claims.exp };
+  }
+
+  /** A user's access token: `accessClaims`, signed. */
+  function issueAccessToken(user: TokenSubject, sessionId: string, amr: string[] = ['pwd'], access?: { roles: string[]; permissions: string[] }): { accessToken: string; expiresAt: number } {
+    return signAccessClaims(accessClaims(user, sessionId, amr, access));
   }
 
   /** A service account's token (client credentials), valid `expiresIn` seconds. */
@@ -147,7 +158,7 @@ export function createTokensService(deps: TokensServiceDeps) {
     return p as JwtPayload & { exp: number; iat: number };
   }
 
-  return { issueAccessToken, issueClientToken, verifyAccessToken, verifyAnyToken, jwks: keys.jwks };
+  return { accessClaims, signAccessClaims, issueAccessToken, issueClientToken, verifyAccessToken, verifyAnyToken, jwks: keys.jwks };
 }
 
 function headerKid(token: string): unknown {
