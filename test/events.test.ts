@@ -7,6 +7,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { bearer, createTestApp, json, login, register, signUp, uniqueCredentials } from './helpers/app.ts';
 import { NatsServer, natsSkip } from './helpers/nats.ts';
+import { codeOf, SmtpSink } from './helpers/smtp.ts';
+import { EVENT_TYPES } from '../src/modules/events/index.ts';
 
 interface Received { subject: string; envelope: Record<string, any> }
 
@@ -128,6 +130,58 @@ describe('admin changes as events', { skip: natsSkip() }, () => {
   let nats: NatsServer;
   before(async () => { nats = await new NatsServer(false).start(); });
   after(async () => { await nats.dispose(); });
+
+  test('every type of the catalogue, each exactly once per change', async () => {
+    const sink = await new SmtpSink().start();
+    const t = await createTestApp({ env: { NATS_URL: nats.url, ...sink.env(), AUTH_REFRESH_TOKEN_REUSE_INTERVAL: '0', AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false' } });
+    const c = await collector(nats.url);
+    const seen = new Set<string>();
+    try {
+      /** Runs a change and checks that exactly these events (type and subject) came of it. */
+      const expect = async (action: () => Promise<unknown>, expected: [string, string | undefined][]) => {
+        const from = c.got.length;
+        const out = await action();
+        const got = await c.next(from, expected.length);
+        const label = expected.map(([type]) => type).join(' ');
+        assert.deepEqual(got.map((g) => g.envelope.type).sort(), expected.map(([type]) => type).sort(), label);
+        for (const [type, subject] of expected) {
+          if (subject) assert.ok(got.some((g) => g.envelope.type === type && g.envelope.subject === subject && g.subject === subjectOfType(type, subject)), `${type} about ${subject}`);
+          seen.add(type);
+        }
+        return out;
+      };
+      const subjectOfType = (type: string, id: string) => `auth.${type.split('.')[0]}.${id}.${type.split('.')[1]}`;
+      const admin = await signUp(t.app);
+      await c.next(0, 2);
+      const h = bearer(admin.accessToken);
+      const creds = uniqueCredentials('every');
+      const { user } = await expect(() => register(t.app, creds), [['user.created', undefined]]);
+      const code = codeOf(await sink.latest(creds.email, /Verify your email/));
+      await expect(() => t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { email: creds.email, code } }), [['user.email_verified', user.id]]);
+      const s = await expect(() => login(t.app, creds, 'native'), [['session.created', undefined]]);
+      await expect(() => t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: creds.email, password: 'not-the-password-9' } }), [['user.login_failed', user.id]]);
+      const rotated = json(await t.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: s.refreshToken } }));
+      assert.ok(rotated.refreshToken);
+      const sid = (await t.deps.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow()).id;
+      await expect(() => t.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: s.refreshToken } }), [['session.refresh_reused', sid], ['session.invalidated', sid]]);
+      const s2 = await expect(() => login(t.app, creds, 'native'), [['session.created', undefined]]);
+      const newPassword = 'A-new-passphrase-42';
+      await expect(() => t.app.inject({ method: 'POST', url: '/auth/password/change', headers: bearer(s2.accessToken), payload: { currentPassword: creds.password, newPassword } }), [['user.password_changed', user.id]]);
+      await expect(() => t.app.inject({ method: 'PATCH', url: `/admin/users/${user.id}`, headers: h, payload: { metadata: { plan: 'pro' } } }), [['user.updated', user.id]]);
+      await expect(() => t.app.inject({ method: 'PUT', url: `/admin/users/${user.id}/roles/moderator`, headers: h }), [['user.roles_changed', user.id]]);
+      await expect(() => t.app.inject({ method: 'POST', url: `/admin/users/${user.id}/mfa/reset`, headers: h }), [['user.mfa_changed', user.id]]);
+      await expect(() => t.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(s2.accessToken) }), [['session.invalidated', undefined]]);
+      const sa = json(await t.app.inject({ method: 'POST', url: '/admin/service-accounts', headers: h, payload: { name: 'sync', permissions: ['users:read'] } })).serviceAccount;
+      await expect(() => t.app.inject({ method: 'PATCH', url: `/admin/service-accounts/${sa.id}`, headers: h, payload: { permissions: [] } }), [['identity.updated', sa.id]]);
+      await expect(() => t.app.inject({ method: 'DELETE', url: `/admin/service-accounts/${sa.id}`, headers: h }), [['identity.deleted', sa.id]]);
+      await expect(() => t.app.inject({ method: 'DELETE', url: `/admin/users/${user.id}`, headers: h }), [['user.deleted', user.id]]);
+      assert.deepEqual([...seen].sort(), Object.keys(EVENT_TYPES).sort(), 'every type of the catalogue was met');
+    } finally {
+      await c.close();
+      await t.close();
+      await sink.stop();
+    }
+  });
 
   test('roles, disable, delete and service accounts', async () => {
     const t = await createTestApp({ env: { NATS_URL: nats.url } });
