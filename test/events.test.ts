@@ -138,7 +138,7 @@ describe('admin changes as events', { skip: natsSkip() }, () => {
     const seen = new Set<string>();
     try {
       /** Runs a change and checks that exactly these events (type and subject) came of it. */
-      const expect = async (action: () => Promise<unknown>, expected: [string, string | undefined][]) => {
+      const expect = async <T>(action: () => Promise<T>, expected: [string, string | undefined][]): Promise<T> => {
         const from = c.got.length;
         const out = await action();
         const got = await c.next(from, expected.length);
