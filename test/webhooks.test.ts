@@ -215,7 +215,8 @@ describe('webhook deliveries', () => {
     const slow = await receiver();
     const fast = await receiver();
     slow.answers = ['hang'];
-    await withApp({ env: { AUTH_WEBHOOK_TIMEOUT: '2s' } }, async (t, admin) => {
+    // Long enough that the slow endpoint is still held while the rest of the test runs on a busy machine.
+    await withApp({ env: { AUTH_WEBHOOK_TIMEOUT: '5s' } }, async (t, admin) => {
       const s = await createEndpoint(t, admin, { url: slow.url });
       await createEndpoint(t, admin, { url: fast.url });
       const creds = uniqueCredentials('slowpoke');
