@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
+import { createWorker } from '../../core/worker.ts';
 import { requestContext, type Actor } from '../../core/http/index.ts';
 import type { Database, Db } from '../../database.ts';
 import { subjectOf, type EventType } from './events.catalogue.ts';
@@ -49,10 +50,6 @@ export interface EventsDeps {
 export function createEventsService(deps: EventsDeps) {
   const { db, clock, log, publisher } = deps;
   const holder = randomUUID();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
 
   /** Writes an event in the caller's transaction. */
   async function emit(on: Db, type: EventType, subject: string, data: Record<string, unknown> = {}, actor?: Actor): Promise<EventEnvelope> {
@@ -100,32 +97,13 @@ export function createEventsService(deps: EventsDeps) {
         await db.updateTable('events').set({ published_at: new Date(clock.now()) }).where('seq', '=', r.seq).execute();
         sent++;
       }
-      if (rows.length < BATCH || stopped) return sent;
+      if (rows.length < BATCH || worker.stopped) return sent;
       if (!(await lease())) return sent;
     }
   }
 
-  /** Runs a pass now, or right after the current one. */
-  function kick(): Promise<void> {
-    if (stopped) return Promise.resolve();
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await dispatch();
-        } while (again && !stopped);
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'event dispatch pass failed');
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  }
+  const worker = createWorker(dispatch, (err) => log.error({ err: err.message }, 'event dispatch pass failed'));
+  const kick = () => worker.kick();
 
   /** Deletes events past the retention (published ones; all of them without NATS). */
   async function prune(): Promise<number> {
@@ -140,16 +118,10 @@ export function createEventsService(deps: EventsDeps) {
     dispatch,
     prune,
     start() {
-      if (!publisher || timer || stopped) return;
-      timer = setInterval(() => { void kick(); }, deps.pollInterval * 1000);
-      timer.unref();
-      void kick();
+      if (publisher) worker.start(deps.pollInterval * 1000);
     },
     async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
+      await worker.stop();
       await publisher?.close();
     },
     /** Unpublished events (for /readyz details and tests). */

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
+import { createWorker } from '../../core/worker.ts';
 import type { Encrypter } from '../../core/crypto/index.ts';
 import type { Database, Db } from '../../database.ts';
 import * as repo from './outbox.repo.ts';
@@ -40,10 +41,6 @@ function describeError(err: unknown): string {
 
 export function createMailOutbox(deps: MailOutboxDeps) {
   const { db, clock, encrypter, transport, log } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
   let lastHousekeeping = 0;
   // Hourly clean-up jobs of other modules (spent tokens, old request logs) ride on the worker.
   const chores: (() => Promise<void>)[] = [];
@@ -97,7 +94,7 @@ export function createMailOutbox(deps: MailOutboxDeps) {
       const now = clock.now();
       const rows = await repo.claimDue(db, new Date(now), new Date(now + LEASE_MS), BATCH);
       for (const row of rows) if (await deliver(row)) sent++;
-      if (rows.length < BATCH || stopped) break;
+      if (rows.length < BATCH || worker.stopped) break;
     }
     if (clock.now() - lastHousekeeping >= HOUSEKEEPING_MS) {
       lastHousekeeping = clock.now();
@@ -107,27 +104,8 @@ export function createMailOutbox(deps: MailOutboxDeps) {
     return sent;
   }
 
-  /** Runs a pass now, or right after the current one (never two at once in a process). */
-  function kick(): Promise<void> {
-    if (stopped) return Promise.resolve();
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await deliverDue();
-        } while (again && !stopped);
-      } catch (err) {
-        log.error({ err: describeError(err) }, 'email worker pass failed');
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  }
+  const worker = createWorker(deliverDue, (err) => log.error({ err: describeError(err) }, 'email worker pass failed'));
+  const kick = () => worker.kick();
 
   return {
     enqueue,
@@ -135,17 +113,11 @@ export function createMailOutbox(deps: MailOutboxDeps) {
     deliverDue,
     /** Starts polling for due messages (retries, and messages queued by other processes). */
     start() {
-      if (timer || stopped) return;
-      timer = setInterval(() => { void kick(); }, deps.pollInterval * 1000);
-      timer.unref();
-      void kick();
+      worker.start(deps.pollInterval * 1000);
     },
     /** Stops polling and waits for the pass in progress. */
     async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
+      await worker.stop();
       transport.close();
     },
     /** Adds a job run about once an hour by the worker. */

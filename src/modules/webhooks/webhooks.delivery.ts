@@ -8,6 +8,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
+import { createWorker } from '../../core/worker.ts';
 import { signedHeaders, signMessage, type Encrypter } from '../../core/crypto/index.ts';
 import type { Database } from '../../database.ts';
 import * as repo from './webhooks.repo.ts';
@@ -54,10 +55,6 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const { db, clock, encrypter, log } = deps;
   const lanes = new Map<string, Promise<void>>();
   const stopping = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let scanning: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
 
   function secretsOf(e: WebhookEndpointRow): string[] {
     const out = [encrypter.decrypt(e.secret_encrypted, `webhook:${e.id}`).toString('utf8')];
@@ -117,7 +114,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   function lane(endpointId: string): void {
     const run = (async () => {
       try {
-        while (!stopped) {
+        while (!scanner.stopped) {
           const e = await repo.findEndpoint(db, endpointId);
           if (!e?.active) return;
           const t = clock.now();
@@ -137,45 +134,22 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   }
 
   /** Starts a lane for every endpoint with due deliveries that has none running here. */
-  function kick(): Promise<void> {
-    if (stopped) return Promise.resolve();
-    if (scanning) {
-      again = true;
-      return scanning;
-    }
-    scanning = (async () => {
-      try {
-        do {
-          again = false;
-          for (const id of await repo.endpointsWithDue(db, new Date(clock.now()))) if (!lanes.has(id)) lane(id);
-        } while (again && !stopped);
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'webhook scan failed');
-      } finally {
-        scanning = undefined;
-      }
-    })();
-    return scanning;
-  }
+  const scanner = createWorker(async () => {
+    for (const id of await repo.endpointsWithDue(db, new Date(clock.now()))) if (!lanes.has(id)) lane(id);
+  }, (err) => log.error({ err: err.message }, 'webhook scan failed'));
 
   return {
-    kick,
+    kick: () => scanner.kick(),
     /** Waits until nothing is in flight here (tests). */
     async idle(): Promise<void> {
-      while (scanning || lanes.size) await Promise.all([scanning, ...lanes.values()]);
+      while (scanner.running || lanes.size) await Promise.all([scanner.running, ...lanes.values()]);
     },
     start() {
-      if (timer || stopped) return;
-      timer = setInterval(() => { void kick(); }, deps.pollInterval * 1000);
-      timer.unref();
-      void kick();
+      scanner.start(deps.pollInterval * 1000);
     },
     async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      timer = undefined;
       stopping.abort();
-      await scanning;
+      await scanner.stop();
       await Promise.all(lanes.values());
     },
     prune: () => repo.pruneFinished(db, new Date(clock.now() - deps.retention * 1000)),
