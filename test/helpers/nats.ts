@@ -2,26 +2,16 @@
 // the same port (with JetStream, its store survives the restart).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './process.ts';
 
 export const NATS_SERVER = process.env.TESSERA_TEST_NATS_SERVER ?? (spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).stdout.trim() || undefined);
 
 /** Why NATS tests cannot run here, or false. */
 export function natsSkip(): string | false {
   return NATS_SERVER ? false : 'needs nats-server (apt-get install nats-server, or TESSERA_TEST_NATS_SERVER)';
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function reachable(port: number): Promise<boolean> {
