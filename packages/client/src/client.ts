@@ -1,0 +1,368 @@
+// The Tessera client: sign-up and sign-in (a second factor is a typed result, not an
+// exception), the signed-in user, sessions, MFA, magic links and email codes, OAuth
+// redirects, and a `fetch` that attaches the access token and refreshes it shortly
+// before it expires, one refresh at a time across every tab of the browser.
+import { SESSION_ENDED, TesseraError } from './errors.ts';
+import { expiryOf } from './jwt.ts';
+import { memoryStorage, type TokenStorage } from './storage.ts';
+import { TabCoordinator, type SharedSession, type TabMessage } from './tabs.ts';
+
+export interface User {
+  id: string;
+  email: string;
+  username: string;
+  role: string;
+  [key: string]: unknown;
+}
+
+export type AuthEvent = 'INITIAL_SESSION' | 'SIGNED_IN' | 'SIGNED_OUT' | 'TOKEN_REFRESHED' | 'USER_UPDATED';
+
+export interface Session {
+  accessToken: string;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+  user: User | null;
+}
+
+export type SignInResult =
+  | { status: 'signed_in'; user: User; session: Session }
+  | { status: 'mfa_required'; verificationId: string; methods: string[]; expiresAt: string }
+  | { status: 'mfa_enrollment_required'; enrollmentToken: string }
+  | { status: 'password_expired'; passwordToken: string };
+
+export interface ClientOptions {
+  /** The Tessera server, e.g. `https://auth.example.com`. */
+  url: string;
+  /**
+   * `web` keeps the refresh token in the server's HttpOnly cookie (browsers); `native`
+   * keeps it in `storage` and sends it in request bodies. Default: `web` in a browser.
+   */
+  client?: 'web' | 'native';
+  /** Native clients: where the refresh token is kept (default: memory). */
+  storage?: TokenStorage;
+  /** Seconds before expiry at which the access token is refreshed (default 30). */
+  refreshMargin?: number;
+  /** Refresh on a timer before expiry (default true); otherwise only when a call needs it. */
+  autoRefresh?: boolean;
+  /**
+   * Share the session with the other tabs of the origin and refresh once for all of them
+   * (Web Locks, else BroadcastChannel). Default: on for `web`, off for `native`.
+   */
+  shareAcrossTabs?: boolean;
+  fetch?: typeof fetch;
+}
+
+const REFRESH_KEY = 'tessera.refreshToken';
+type Json = Record<string, unknown>;
+
+export function createClient(options: ClientOptions) {
+  const base = options.url.replace(/\/+$/, '');
+  const isBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined';
+  const kind = options.client ?? (isBrowser ? 'web' : 'native');
+  const storage = options.storage ?? memoryStorage();
+  const margin = (options.refreshMargin ?? 30) * 1000;
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const listeners = new Set<(event: AuthEvent, session: Session | null) => void>();
+  let session: Session | null = null;
+  /** When this tab last received a session (its own sign-in or refresh, or another tab's). */
+  let obtainedAt = 0;
+  let inflight: Promise<Session | null> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const tabs = new TabCoordinator(`tessera:${base}`, (m: TabMessage) => {
+    if (m.type === 'session') adopt(m.session as Session, 'TOKEN_REFRESHED', false);
+    else if (m.type === 'signed_out') clear(false);
+  }, options.shareAcrossTabs ?? kind === 'web');
+
+  function emit(event: AuthEvent): void {
+    for (const l of [...listeners]) l(event, session);
+  }
+
+  function schedule(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (!session || options.autoRefresh === false) return;
+    const wait = Math.max(0, session.expiresAt - margin - Date.now());
+    timer = setTimeout(() => { void refreshSession().catch(() => undefined); }, wait);
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  function adopt(next: Session, event: AuthEvent, broadcast: boolean): void {
+    const user = next.user ?? session?.user ?? null;
+    session = { ...next, user };
+    obtainedAt = Date.now();
+    if (broadcast) tabs.post({ type: 'session', session: session as SharedSession });
+    schedule();
+    emit(event);
+  }
+
+  function clear(broadcast: boolean): void {
+    const had = session !== null;
+    session = null;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (broadcast) tabs.post({ type: 'signed_out' });
+    if (had || broadcast) emit('SIGNED_OUT');
+  }
+
+  /** The server says the session is over: forget it here and in every tab. */
+  async function ended(): Promise<void> {
+    if (kind === 'native') await storage.removeItem(REFRESH_KEY);
+    clear(true);
+  }
+
+  const fresh = () => session !== null && session.expiresAt - margin > Date.now();
+
+  /** One request to the server; error answers become TesseraError. */
+  async function call(method: string, path: string, body?: unknown, init: { token?: string; allow?: number[] } = {}): Promise<{ status: number; body: Json }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    let res: Response;
+    try {
+      res = await doFetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'include' });
+    } catch (err) {
+      throw new TesseraError('network_error', 0, (err as Error).message);
+    }
+    const text = await res.text();
+    let parsed: Json = {};
+    try {
+      parsed = text ? (JSON.parse(text) as Json) : {};
+    } catch { /* not JSON */ }
+    if (!res.ok && !(init.allow ?? []).includes(res.status)) {
+      throw new TesseraError(String(parsed.code ?? `http_${res.status}`), res.status, String(parsed.error ?? res.statusText), parsed);
+    }
+    return { status: res.status, body: parsed };
+  }
+
+  async function signedIn(body: Json, event: AuthEvent = 'SIGNED_IN'): Promise<Session> {
+    const accessToken = String(body.accessToken);
+    if (kind === 'native' && typeof body.refreshToken === 'string') await storage.setItem(REFRESH_KEY, body.refreshToken);
+    adopt({ accessToken, expiresAt: expiryOf(accessToken), user: (body.user as User | undefined) ?? null }, event, true);
+    return session!;
+  }
+
+  /** The answer of a sign-in step as a typed result. */
+  async function signInResult(res: { status: number; body: Json }): Promise<SignInResult> {
+    const b = res.body;
+    if (res.status === 200 && typeof b.accessToken === 'string') {
+      const s = await signedIn(b);
+      if (!s.user) await getUser();
+      return { status: 'signed_in', user: session!.user!, session: session! };
+    }
+    if (b.code === 'mfa_required') return { status: 'mfa_required', verificationId: String(b.verification_id), methods: b.methods as string[], expiresAt: String(b.expires_at) };
+    if (b.code === 'mfa_enrollment_required') return { status: 'mfa_enrollment_required', enrollmentToken: String(b.enrollment_token) };
+    if (b.code === 'password_expired') return { status: 'password_expired', passwordToken: String(b.password_token ?? b.token ?? '') };
+    throw new TesseraError(String(b.code ?? `http_${res.status}`), res.status, String(b.error ?? 'sign-in failed'), b);
+  }
+
+  /** Exchanges the refresh token (cookie or storage) for a new access token. */
+  async function refreshNow(): Promise<void> {
+    let body: Json | undefined;
+    if (kind === 'native') {
+      const stored = await storage.getItem(REFRESH_KEY);
+      if (!stored) {
+        clear(false);
+        return;
+      }
+      body = { refreshToken: stored };
+    }
+    try {
+      const res = await call('POST', '/auth/refresh', body);
+      await signedIn(res.body, session ? 'TOKEN_REFRESHED' : 'SIGNED_IN');
+    } catch (err) {
+      if (err instanceof TesseraError && SESSION_ENDED.has(err.code)) {
+        await ended();
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * A new access token now (or the one another tab just obtained). Resolves to the
+   * session, or null when there is none any more (then every tab is signed out).
+   */
+  function refreshSession(): Promise<Session | null> {
+    inflight ??= (async () => {
+      const requestedAt = Date.now();
+      try {
+        // Another tab may have refreshed while this one waited its turn: its token is as good.
+        await tabs.exclusive(() => session !== null && obtainedAt > requestedAt, refreshNow);
+        return session;
+      } finally {
+        inflight = undefined;
+      }
+    })();
+    return inflight;
+  }
+
+  /** A valid access token, refreshed first when it is about to expire; null when signed out. */
+  async function getAccessToken(): Promise<string | null> {
+    if (fresh()) return session!.accessToken;
+    if (!session && kind === 'native' && !(await storage.getItem(REFRESH_KEY))) return null;
+    return (await refreshSession())?.accessToken ?? null;
+  }
+
+  /** `fetch` with the access token attached; one retry after a refresh when the token was refused. */
+  async function authFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    const send = async (token: string | null) => {
+      const headers = new Headers(init.headers);
+      if (token) headers.set('authorization', `Bearer ${token}`);
+      return doFetch(input, { ...init, headers });
+    };
+    const token = await getAccessToken();
+    const res = await send(token);
+    if (res.status !== 401 || !token) return res;
+    const again = await refreshSession();
+    return again ? send(again.accessToken) : res;
+  }
+
+  /** A request to Tessera as the signed-in user. */
+  async function authed(method: string, path: string, body?: unknown): Promise<Json> {
+    const token = await getAccessToken();
+    if (!token) throw new TesseraError('unauthorized', 401, 'Not signed in');
+    try {
+      return (await call(method, path, body, { token })).body;
+    } catch (err) {
+      if (!(err instanceof TesseraError) || err.status !== 401) throw err;
+      if (SESSION_ENDED.has(err.code)) {
+        await ended();
+        throw err;
+      }
+      const again = await refreshSession();
+      if (!again) throw err;
+      return (await call(method, path, body, { token: again.accessToken })).body;
+    }
+  }
+
+  /** The signed-in user, read from the server; null when signed out. */
+  async function getUser(): Promise<User | null> {
+    let user: User;
+    try {
+      user = (await authed('GET', '/auth/me')) as User;
+    } catch (err) {
+      if (err instanceof TesseraError && err.code === 'unauthorized' && err.status === 401 && !session) return null;
+      throw err;
+    }
+    if (session) {
+      session = { ...session, user };
+      tabs.post({ type: 'session', session: session as SharedSession });
+      emit('USER_UPDATED');
+    }
+    return user;
+  }
+
+  const clientField = { client: kind };
+
+  return {
+    /** `web` or `native`. */
+    kind,
+    /** The current session (access token and user), without any request. */
+    getSession: (): Session | null => session,
+    /**
+     * Restores the session at start-up: the cookie (web) or the stored refresh token
+     * (native). Emits INITIAL_SESSION either way.
+     */
+    async initialize(): Promise<Session | null> {
+      try {
+        await refreshSession();
+        if (session && !session.user) await getUser();
+      } catch (err) {
+        if (!(err instanceof TesseraError) || err.status === 0 || err.status >= 500) throw err;
+      }
+      emit('INITIAL_SESSION');
+      return session;
+    },
+    /** Listens to sign-in, sign-out, refresh and user changes; returns the unsubscribe function. */
+    onAuthStateChange(listener: (event: AuthEvent, session: Session | null) => void): () => void {
+      listeners.add(listener);
+      return () => { listeners.delete(listener); };
+    },
+    /** Creates an account. The server does not sign it in; call signIn (or verify the email first). */
+    async signUp(input: { email: string; password: string; username?: string; locale?: string; metadata?: Record<string, unknown>; captchaToken?: string }): Promise<{ user: User; [key: string]: unknown }> {
+      return (await call('POST', '/auth/register', input)).body as { user: User };
+    },
+    /** Password sign-in by email or username. A second factor is a result, not an error. */
+    async signIn(input: { email?: string; username?: string; password: string; captchaToken?: string }): Promise<SignInResult> {
+      return signInResult(await call('POST', '/auth/login', { ...input, ...clientField }, { allow: [401, 403] }));
+    },
+    /** Completes a sign-in that answered `mfa_required`. */
+    async verifyMfa(input: { verificationId: string; code: string; method: string }): Promise<SignInResult> {
+      return signInResult(await call('POST', '/auth/login/mfa', { verification_id: input.verificationId, code: input.code, method: input.method }, { allow: [401, 403] }));
+    },
+    /** Sends the code of another method during an MFA sign-in. */
+    async sendMfaCode(input: { verificationId: string; method: string }): Promise<void> {
+      await call('POST', '/auth/login/mfa/send', { verification_id: input.verificationId, method: input.method });
+    },
+    /** Signs out on this device's session everywhere (the server ends every session of the user) and in every tab. */
+    async signOut(): Promise<void> {
+      try {
+        const token = session && fresh() ? session.accessToken : undefined;
+        const stored = kind === 'native' ? await storage.getItem(REFRESH_KEY) : null;
+        await call('POST', '/auth/logout', stored ? { refreshToken: stored } : undefined, { ...(token ? { token } : {}), allow: [401] });
+      } finally {
+        if (kind === 'native') await storage.removeItem(REFRESH_KEY);
+        clear(true);
+      }
+    },
+    getUser,
+    getAccessToken,
+    refreshSession,
+    /** `fetch` for your API: the access token attached and kept fresh. */
+    fetch: authFetch,
+    sessions: {
+      list: async () => (await authed('GET', '/auth/sessions')) as { sessions: Json[] },
+      current: async () => authed('GET', '/auth/sessions/current'),
+      revoke: async (id: string) => { await authed('DELETE', `/auth/sessions/${encodeURIComponent(id)}`); },
+      /** Signs out every other session of the user. */
+      revokeOthers: async () => { await authed('DELETE', '/auth/sessions'); },
+    },
+    mfa: {
+      list: async () => authed('GET', '/auth/mfa'),
+      setupTotp: async () => (await authed('POST', '/auth/mfa/totp/setup', {})) as { secret: string; uri: string; qrCode?: string; [k: string]: unknown },
+      /** Activates TOTP with its first code; the answer holds the recovery codes. */
+      verifyTotp: async (code: string) => authed('POST', '/auth/mfa/totp/verify', { code }),
+      regenerateRecoveryCodes: async () => authed('POST', '/auth/mfa/recovery-codes', {}),
+      remove: async (id: string) => { await authed('DELETE', `/auth/mfa/${encodeURIComponent(id)}`); },
+    },
+    magicLink: {
+      /** Mails a sign-in link (the same answer whether or not the address has an account). */
+      send: async (input: { email: string; redirectTo?: string; locale?: string }) => { await call('POST', '/auth/magic-link', { ...input, ...clientField }); },
+      /** Redeems a link's token (native apps, or pages that receive it). */
+      verify: async (token: string) => signInResult(await call('POST', '/auth/magic-link/verify', { token, ...clientField }, { allow: [401, 403] })),
+    },
+    emailCode: {
+      send: async (email: string) => { await call('POST', '/auth/email-code', { email }); },
+      verify: async (email: string, code: string) => signInResult(await call('POST', '/auth/email-code/verify', { email, code, ...clientField }, { allow: [401, 403] })),
+    },
+    password: {
+      /** Mails a reset link and code (the same answer whether or not the account exists). */
+      forgot: async (email: string) => { await call('POST', '/auth/password/forgot', { email }); },
+      reset: async (input: Record<string, string>) => { await call('POST', '/auth/password/reset', input); },
+      change: async (currentPassword: string, newPassword: string) => { await authed('POST', '/auth/password/change', { currentPassword, newPassword }); },
+    },
+    oauth: {
+      /** The URL that starts a social sign-in (or, with `link`, links a provider to the signed-in user). */
+      url(provider: string, opts: { redirectTo?: string; link?: boolean } = {}): string {
+        const q = new URLSearchParams();
+        if (opts.redirectTo) q.set('redirectTo', opts.redirectTo);
+        if (opts.link) q.set('link', 'true');
+        const qs = q.toString();
+        return `${base}/auth/oauth/${encodeURIComponent(provider)}${qs ? `?${qs}` : ''}`;
+      },
+      /** Browsers: goes to the provider (the page unloads). */
+      redirect(provider: string, opts: { redirectTo?: string; link?: boolean } = {}): void {
+        (globalThis as unknown as { location: { assign(u: string): void } }).location.assign(this.url(provider, opts));
+      },
+    },
+    /** Stops timers and the tab channel (tests, hot reload). */
+    dispose(): void {
+      if (timer) clearTimeout(timer);
+      listeners.clear();
+      tabs.close();
+    },
+  };
+}
+
+export type TesseraClient = ReturnType<typeof createClient>;
