@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import { createClient, memoryStorage, TesseraError, type AuthEvent, type TesseraClient } from '../packages/client/src/index.ts';
 import { createTestApp, uniqueCredentials, type TestApp } from './helpers/app.ts';
-import { codeOf, SmtpSink } from './helpers/smtp.ts';
+import { codeOf, linkOf, SmtpSink, tokenOf } from './helpers/smtp.ts';
 
 let t: TestApp;
 let base = '';
@@ -16,10 +16,10 @@ const clients: TesseraClient[] = [];
 /** Every request the clients send, as `METHOD /path`. */
 const wire: string[] = [];
 
-function client(opts: { refreshMargin?: number } = {}) {
+function client(opts: { refreshMargin?: number; url?: string } = {}) {
   const storage = memoryStorage();
   const c = createClient({
-    url: base, client: 'native', storage, autoRefresh: false, ...opts,
+    url: opts.url ?? base, client: 'native', storage, autoRefresh: false, ...opts,
     fetch: (input, init) => {
       wire.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
       return fetch(input, init);
@@ -34,7 +34,7 @@ const count = (what: string, from: number) => wire.slice(from).filter((w) => w =
 
 before(async () => {
   sink = await new SmtpSink().start();
-  t = await createTestApp({ env: { ...sink.env(), AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false', AUTH_REFRESH_TOKEN_REUSE_INTERVAL: '0' } });
+  t = await createTestApp({ env: { ...sink.env(), AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false', AUTH_REFRESH_TOKEN_REUSE_INTERVAL: '0', AUTH_EMAIL_VERIFICATION_RESEND_INTERVAL: '1s', AUTH_REDIRECT_ALLOWLIST: 'tessera-test://callback' } });
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
 });
 after(async () => {
@@ -178,5 +178,123 @@ describe('@tessera/client (native)', () => {
     const empty = client();
     assert.equal(await empty.c.initialize(), null);
     assert.deepEqual(empty.events, ['INITIAL_SESSION']);
+  });
+
+  test('email flows: verification and resend, magic link, forgotten password, change of address', async () => {
+    const { c } = client();
+    const creds = uniqueCredentials('mails');
+    await c.signUp(creds);
+    const first = await sink.latest(creds.email, /verify|confirm/i);
+    await new Promise((r) => setTimeout(r, 1100));
+    await c.email.resendVerification(creds.email);
+    const second = await sink.latest(creds.email, /verify|confirm/i, sink.messages.indexOf(first) + 1);
+    const bad = await c.email.verify({ email: creds.email, code: codeOf(second) === '000000' ? '111111' : '000000' }).catch((e: unknown) => e);
+    assert.ok(bad instanceof TesseraError && bad.code === 'invalid_code', String(bad));
+    const verified = await c.email.verify({ email: creds.email, code: codeOf(second) });
+    assert.equal(verified.user.emailVerified, true);
+
+    const before = sink.messages.length;
+    await c.magicLink.send({ email: creds.email, redirectTo: 'tessera-test://callback' });
+    const link = linkOf(await sink.latest(creds.email, /sign in|link/i, before), 'tessera-test://callback');
+    const viaLink = await c.magicLink.verify(tokenOf(link));
+    assert.equal(viaLink.status, 'signed_in');
+    assert.ok(viaLink.status === 'signed_in' && viaLink.user.email === creds.email);
+
+    // A change of address, confirmed with the request id and the code sent to the new one.
+    const newEmail = `moved-${creds.email}`;
+    const change = await c.email.change(newEmail);
+    assert.ok(change.id);
+    const confirm = await sink.latest(newEmail, /./);
+    await c.email.confirmChange({ id: change.id, code: codeOf(confirm) });
+    assert.equal((await c.getUser())!.email, newEmail);
+
+    const at = sink.messages.length;
+    await c.password.forgot(newEmail);
+    await c.password.forgot('nobody-at-all@example.test');
+    const reset = await sink.latest(newEmail, /reset/i, at);
+    await c.password.reset({ email: newEmail, code: codeOf(reset) }, 'A-reset-passphrase-42');
+    assert.equal((await c.signIn({ email: newEmail, password: 'A-reset-passphrase-42' })).status, 'signed_in');
+    const policy = await c.password.policy();
+    assert.equal(typeof policy.minLength, 'number');
+  });
+
+  test('MFA management: email factor with sendMfaCode, TOTP, recovery codes, removal, step-up, passkeys list', async () => {
+    const { c } = client();
+    const creds = uniqueCredentials('factors');
+    await c.signUp(creds);
+    await c.email.verify({ email: creds.email, code: codeOf(await sink.latest(creds.email, /verify|confirm/i)) });
+    await c.signIn(creds);
+    await c.mfa.enableEmail();
+    const setup = await c.mfa.setupTotp();
+    const { recoveryCodes } = await c.mfa.verifyTotp(await generate({ secret: setup.secret }));
+    assert.equal(recoveryCodes.length, 10);
+    const factors = await c.mfa.list();
+    assert.deepEqual(factors.factors.map((f) => f.type).sort(), ['email', 'totp']);
+    assert.equal(factors.recoveryCodesRemaining, 10);
+    const fresh = await c.mfa.regenerateRecoveryCodes();
+    assert.equal(fresh.recoveryCodes.length, 10);
+    assert.notDeepEqual(fresh.recoveryCodes, recoveryCodes);
+    assert.deepEqual((await c.passkeys.list()).passkeys, []);
+    await c.signOut();
+
+    // Sign-in: the email code is asked for TOTP's sake too; send it, then use it.
+    const challenge = await c.signIn(creds);
+    assert.equal(challenge.status, 'mfa_required');
+    if (challenge.status !== 'mfa_required') return;
+    assert.ok(challenge.methods.includes('email'));
+    const at = sink.messages.length;
+    await c.sendMfaCode({ verificationId: challenge.verificationId, method: 'email' });
+    const code = codeOf(await sink.latest(creds.email, /code/i, at));
+    const done = await c.verifyMfa({ verificationId: challenge.verificationId, code, method: 'email' });
+    assert.equal(done.status, 'signed_in');
+
+    // Step-up with an emailed code, then a recovery code; removal of the TOTP factor.
+    const step = await c.sendReauthenticationCode('email');
+    const stepCode = codeOf(await sink.latest(creds.email, /code/i, at + 1));
+    await c.reauthenticate({ verificationId: step.verificationId, code: stepCode });
+    await c.reauthenticate({ method: 'recovery', code: fresh.recoveryCodes[0]! });
+    const totp = factors.factors.find((f) => f.type === 'totp')!;
+    await c.mfa.remove(totp.id);
+    assert.deepEqual((await c.mfa.list()).factors.map((f) => f.type), ['email']);
+    const wrong = await c.reauthenticate({ password: 'not-the-password-1' }).catch((e: unknown) => e);
+    assert.ok(wrong instanceof TesseraError && wrong.status === 401, String(wrong));
+  });
+
+  test('expired password, enrollment required by role, account deletion', async () => {
+    const other = await createTestApp({ env: { AUTH_MFA_REQUIRED_FOR_ROLES: 'admin', AUTH_PASSWORD_CHANGE_REQUIRED_DAYS: '30', AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false' } });
+    try {
+      const url = await other.app.listen({ port: 0, host: '127.0.0.1' });
+      // The first account is an admin: it must enroll a factor, with the token only.
+      const admin = client({ url });
+      const adminCreds = uniqueCredentials('boss');
+      await admin.c.signUp(adminCreds);
+      const res = await admin.c.signIn(adminCreds);
+      assert.equal(res.status, 'mfa_enrollment_required');
+      if (res.status !== 'mfa_enrollment_required') return;
+      const setup = await admin.c.mfa.setupTotp({ enrollmentToken: res.enrollmentToken });
+      const enrolled = await admin.c.mfa.verifyTotp(await generate({ secret: setup.secret }), { enrollmentToken: res.enrollmentToken });
+      assert.equal(enrolled.recoveryCodes.length, 10);
+      assert.equal(admin.c.getSession()?.user?.email, adminCreds.email, 'the enrollment signed in');
+      assert.ok(admin.events.includes('SIGNED_IN'));
+
+      // A password older than 30 days must be replaced before signing in.
+      const { c } = client({ url });
+      const creds = uniqueCredentials('aged');
+      const { user } = await c.signUp(creds);
+      await other.deps.db.updateTable('users').set({ password_changed_at: new Date(Date.now() - 60 * 86_400_000) }).where('id', '=', user.id).execute();
+      await other.deps.users.changed(user.id);
+      const expired = await c.signIn(creds);
+      assert.equal(expired.status, 'password_expired');
+      if (expired.status !== 'password_expired') return;
+      const renewed = await c.password.setExpired(expired.passwordChangeToken, 'A-renewed-passphrase-9');
+      assert.equal(renewed.status, 'signed_in');
+
+      await c.deleteUser();
+      assert.equal(c.getSession(), null);
+      const gone = await c.signIn({ email: creds.email, password: 'A-renewed-passphrase-9' }).catch((e: unknown) => e);
+      assert.ok(gone instanceof TesseraError && gone.code === 'invalid_credentials');
+    } finally {
+      await other.close();
+    }
   });
 });

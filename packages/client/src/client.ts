@@ -4,6 +4,7 @@
 // before it expires, one refresh at a time across every tab of the browser.
 import { SESSION_ENDED, TesseraError } from './errors.ts';
 import { expiryOf } from './jwt.ts';
+import { credentialToJson, creationOptions, requestOptions } from './webauthn.ts';
 import { memoryStorage, type TokenStorage } from './storage.ts';
 import { TabCoordinator, type SharedSession, type TabMessage } from './tabs.ts';
 
@@ -28,7 +29,16 @@ export type SignInResult =
   | { status: 'signed_in'; user: User; session: Session }
   | { status: 'mfa_required'; verificationId: string; methods: string[]; expiresAt: string }
   | { status: 'mfa_enrollment_required'; enrollmentToken: string }
-  | { status: 'password_expired'; passwordToken: string };
+  | { status: 'password_expired'; passwordChangeToken: string; expiresAt: string };
+
+/**
+ * The proof of an emailed message: the token of its link, the id of the request and the
+ * code, or the address and the code.
+ */
+export type EmailProof = { token: string } | { id: string; code: string } | { email: string; code: string };
+
+/** Step-up proof for sensitive changes (docs/api.md, step-up). */
+export type Reauthentication = { password: string } | { method: 'totp' | 'recovery'; code: string } | { verificationId: string; code: string };
 
 export interface ClientOptions {
   /** The Tessera server, e.g. `https://auth.example.com`. */
@@ -152,7 +162,10 @@ export function createClient(options: ClientOptions) {
     }
     if (b.code === 'mfa_required') return { status: 'mfa_required', verificationId: String(b.verification_id), methods: b.methods as string[], expiresAt: String(b.expires_at) };
     if (b.code === 'mfa_enrollment_required') return { status: 'mfa_enrollment_required', enrollmentToken: String(b.enrollment_token) };
-    if (b.code === 'password_expired') return { status: 'password_expired', passwordToken: String(b.password_token ?? b.token ?? '') };
+    if (b.code === 'password_expired') {
+      const d = (b.details ?? {}) as Json;
+      return { status: 'password_expired', passwordChangeToken: String(d.passwordChangeToken), expiresAt: String(d.expiresAt) };
+    }
     throw new TesseraError(String(b.code ?? `http_${res.status}`), res.status, String(b.error ?? 'sign-in failed'), b);
   }
 
@@ -255,6 +268,25 @@ export function createClient(options: ClientOptions) {
 
   const clientField = { client: kind };
 
+  /** An MFA enrollment step: as the signed-in user, or with a sign-in's enrollment token (which may sign in). */
+  async function enrolling(path: string, body: Json, enrollmentToken?: string): Promise<Json> {
+    if (!enrollmentToken) return authed('POST', path, body);
+    const b = (await call('POST', path, { ...body, enrollmentToken })).body;
+    if (typeof b.accessToken === 'string') {
+      await signedIn(b);
+      if (!session?.user) await getUser();
+    }
+    return b;
+  }
+
+  function webauthn(): CredentialsContainer {
+    const creds = (globalThis as { navigator?: { credentials?: CredentialsContainer } }).navigator?.credentials;
+    if (!creds || typeof (globalThis as { PublicKeyCredential?: unknown }).PublicKeyCredential === 'undefined') {
+      throw new TesseraError('passkey_unsupported', 0, 'This environment has no WebAuthn');
+    }
+    return creds;
+  }
+
   return {
     /** `web` or `native`. */
     kind,
@@ -318,13 +350,87 @@ export function createClient(options: ClientOptions) {
       /** Signs out every other session of the user. */
       revokeOthers: async () => { await authed('DELETE', '/auth/sessions'); },
     },
+    /** Deletes the account with its sessions (needs a recent sign-in), then signs out everywhere. */
+    async deleteUser(): Promise<void> {
+      await authed('DELETE', '/auth/me');
+      await ended();
+    },
+    /**
+     * Proves the user's presence again, for changes that need a recent sign-in
+     * (`reauthentication_required`).
+     */
+    async reauthenticate(proof: Reauthentication): Promise<void> {
+      const body = 'verificationId' in proof ? { verification_id: proof.verificationId, code: proof.code } : proof;
+      await authed('POST', '/auth/reauthenticate', body);
+    },
+    /** Sends an email or SMS code for reauthenticate({verificationId, code}). */
+    async sendReauthenticationCode(method: 'email' | 'sms'): Promise<{ verificationId: string; expiresAt: string }> {
+      const b = await authed('POST', '/auth/reauthenticate/send', { method });
+      return { verificationId: String(b.verification_id), expiresAt: String(b.expires_at) };
+    },
+    email: {
+      /** Confirms the address with the emailed link's token or code. */
+      verify: async (proof: EmailProof) => (await call('POST', '/auth/verify-email', proof)).body as { message: string; user: User },
+      /** Sends the verification message again (the same answer for every address). */
+      resendVerification: async (email: string) => { await call('POST', '/auth/verify-email/resend', { email }); },
+      /** Asks to move the account to a new address; nothing changes until it is confirmed. */
+      change: async (newEmail: string) => (await authed('POST', '/auth/email/change', { newEmail })) as { message: string; id: string; expiresAt: string },
+      /** Confirms the change with the proof mailed to the new address. */
+      confirmChange: async (proof: EmailProof) => {
+        const b = await call('POST', '/auth/email/change/confirm', proof);
+        if (session) await getUser();
+        return b.body;
+      },
+    },
     mfa: {
-      list: async () => authed('GET', '/auth/mfa'),
-      setupTotp: async () => (await authed('POST', '/auth/mfa/totp/setup', {})) as { secret: string; uri: string; qrCode?: string; [k: string]: unknown },
-      /** Activates TOTP with its first code; the answer holds the recovery codes. */
-      verifyTotp: async (code: string) => authed('POST', '/auth/mfa/totp/verify', { code }),
-      regenerateRecoveryCodes: async () => authed('POST', '/auth/mfa/recovery-codes', {}),
+      list: async () => (await authed('GET', '/auth/mfa')) as { factors: { id: string; type: string; createdAt: string; lastUsedAt: string | null; phone?: string }[]; recoveryCodesRemaining: number },
+      /**
+       * Starts TOTP enrollment: the secret, its otpauth URI and QR code. During a sign-in
+       * that answered `mfa_enrollment_required`, pass its enrollment token.
+       */
+      setupTotp: async (opts: { enrollmentToken?: string } = {}) => (await enrolling('/auth/mfa/totp/setup', {}, opts.enrollmentToken)) as { factorId: string; secret: string; uri: string; qrCode: { svg: string; dataUrl: string } },
+      /**
+       * Activates TOTP with its first code; the answer holds the recovery codes. With an
+       * enrollment token this also signs in.
+       */
+      verifyTotp: async (code: string, opts: { enrollmentToken?: string } = {}) => (await enrolling('/auth/mfa/totp/verify', { code }, opts.enrollmentToken)) as { factorId: string; recoveryCodes: string[] },
+      /** Makes the verified email address a factor. */
+      enableEmail: async () => authed('POST', '/auth/mfa/email', {}),
+      /** Texts a code to the number (E.164); verifySms makes it a factor. */
+      enrollSms: async (phone: string, opts: { enrollmentToken?: string } = {}) => {
+        const b = await enrolling('/auth/mfa/sms/enroll', { phone }, opts.enrollmentToken);
+        return { verificationId: String(b.verification_id), expiresAt: String(b.expires_at) };
+      },
+      verifySms: async (verificationId: string, code: string, opts: { enrollmentToken?: string } = {}) => enrolling('/auth/mfa/sms/verify', { verification_id: verificationId, code }, opts.enrollmentToken),
+      /** Replaces the recovery codes (needs a recent sign-in). */
+      regenerateRecoveryCodes: async () => (await authed('POST', '/auth/mfa/recovery-codes', {})) as { recoveryCodes: string[] },
+      /** Removes a factor (needs a recent sign-in). */
       remove: async (id: string) => { await authed('DELETE', `/auth/mfa/${encodeURIComponent(id)}`); },
+    },
+    passkeys: {
+      list: async () => (await authed('GET', '/auth/passkeys')) as { passkeys: Json[] },
+      rename: async (id: string, name: string) => authed('PATCH', `/auth/passkeys/${encodeURIComponent(id)}`, { name }),
+      /** Removes a passkey (needs a recent sign-in). */
+      remove: async (id: string) => { await authed('DELETE', `/auth/passkeys/${encodeURIComponent(id)}`); },
+      /** Browsers: creates a passkey on this device for the signed-in user. */
+      async register(opts: { name?: string } = {}): Promise<Json> {
+        const options = await authed('POST', '/auth/passkeys/register/options', {});
+        const credential = await webauthn().create({ publicKey: creationOptions(options) });
+        if (!credential) throw new TesseraError('passkey_cancelled', 0, 'No passkey was created');
+        return authed('POST', '/auth/passkeys/register/verify', { response: credentialToJson(credential as PublicKeyCredential), ...(opts.name ? { name: opts.name } : {}) });
+      },
+      /**
+       * Browsers: signs in with a passkey. Without arguments the browser offers the
+       * device's passkeys for this site; with `verificationId` it is the second factor of
+       * a sign-in that answered `mfa_required`.
+       */
+      async signIn(opts: { email?: string; username?: string; verificationId?: string } = {}): Promise<SignInResult> {
+        const body = opts.verificationId ? { verification_id: opts.verificationId } : opts.email ? { email: opts.email } : opts.username ? { username: opts.username } : undefined;
+        const options = (await call('POST', '/auth/passkeys/login/options', body)).body;
+        const credential = await webauthn().get({ publicKey: requestOptions(options) });
+        if (!credential) throw new TesseraError('passkey_cancelled', 0, 'No passkey was chosen');
+        return signInResult(await call('POST', '/auth/passkeys/login/verify', { response: credentialToJson(credential as PublicKeyCredential), ...clientField }, { allow: [401, 403] }));
+      },
     },
     magicLink: {
       /** Mails a sign-in link (the same answer whether or not the address has an account). */
@@ -339,8 +445,14 @@ export function createClient(options: ClientOptions) {
     password: {
       /** Mails a reset link and code (the same answer whether or not the account exists). */
       forgot: async (email: string) => { await call('POST', '/auth/password/forgot', { email }); },
-      reset: async (input: Record<string, string>) => { await call('POST', '/auth/password/reset', input); },
+      /** Sets a new password with the emailed proof; every session of the user ends. */
+      reset: async (proof: EmailProof, password: string) => { await call('POST', '/auth/password/reset', { ...proof, password }); },
+      /** Replaces an expired password (the token of a `password_expired` result) and signs in. */
+      setExpired: async (passwordChangeToken: string, newPassword: string) => signInResult(await call('POST', '/auth/password/expired', { token: passwordChangeToken, newPassword, ...clientField }, { allow: [401, 403] })),
+      /** Changes the password (needs a recent sign-in); the other sessions end. */
       change: async (currentPassword: string, newPassword: string) => { await authed('POST', '/auth/password/change', { currentPassword, newPassword }); },
+      /** The active password rules, for a sign-up form. */
+      policy: async () => (await call('GET', '/auth/password-policy')).body,
     },
     oauth: {
       /** The URL that starts a social sign-in (or, with `link`, links a provider to the signed-in user). */

@@ -1,0 +1,98 @@
+// @tessera/react: an AuthProvider that owns one Tessera client and a useAuth() hook that
+// re-renders on sign-in, sign-out, refresh and user changes (in this tab or another).
+import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createClient, type ClientOptions, type Session, type TesseraClient, type User } from '@tessera/client';
+
+export type { Session, SignInResult, TesseraClient, User } from '@tessera/client';
+export { TesseraError } from '@tessera/client';
+
+export interface AuthState {
+  /** The signed-in user, or null. */
+  user: User | null;
+  /** The current session (access token, expiry, user), or null. */
+  session: Session | null;
+  /** True until the client has restored (or failed to restore) the session at start-up. */
+  loading: boolean;
+  /** The last error of initialize(), if any (a network failure, a server error). */
+  error: Error | null;
+  /** The client itself, for everything the hook does not spell out. */
+  client: TesseraClient;
+  signIn: TesseraClient['signIn'];
+  signUp: TesseraClient['signUp'];
+  signOut: TesseraClient['signOut'];
+  verifyMfa: TesseraClient['verifyMfa'];
+  getAccessToken: TesseraClient['getAccessToken'];
+  /** `fetch` with the access token attached and kept fresh. */
+  fetch: TesseraClient['fetch'];
+  /** Reads the user again from the server. */
+  refreshUser: () => Promise<User | null>;
+}
+
+export type AuthProviderProps = {
+  children?: ReactNode;
+} & (
+  | { /** A client you created (shared with non-React code); the provider does not dispose it. */ client: TesseraClient; url?: never; options?: never }
+  | { /** The Tessera server; the provider creates and disposes its own client. */ url: string; options?: Omit<ClientOptions, 'url'>; client?: never }
+);
+
+const AuthContext = createContext<AuthState | null>(null);
+
+interface Snapshot {
+  session: Session | null;
+  loading: boolean;
+  error: Error | null;
+}
+
+export function AuthProvider(props: AuthProviderProps): ReactNode {
+  const { children } = props;
+  const [client] = useState<TesseraClient>(() => props.client ?? createClient({ ...(props.options ?? {}), url: props.url! }));
+  const owned = props.client === undefined;
+  const [snap, setSnap] = useState<Snapshot>(() => ({ session: client.getSession(), loading: true, error: null }));
+
+  useEffect(() => {
+    let live = true;
+    const off = client.onAuthStateChange((_event, session) => {
+      if (live) setSnap((s) => ({ ...s, session }));
+    });
+    client.initialize().then(
+      (session) => { if (live) setSnap({ session, loading: false, error: null }); },
+      (err: unknown) => { if (live) setSnap({ session: client.getSession(), loading: false, error: err instanceof Error ? err : new Error(String(err)) }); },
+    );
+    return () => {
+      live = false;
+      off();
+      if (owned) client.dispose();
+    };
+  }, [client, owned]);
+
+  const refreshUser = useCallback(() => client.getUser(), [client]);
+  const value = useMemo<AuthState>(() => ({
+    user: snap.session?.user ?? null,
+    session: snap.session,
+    loading: snap.loading,
+    error: snap.error,
+    client,
+    signIn: client.signIn,
+    signUp: client.signUp,
+    signOut: client.signOut,
+    verifyMfa: client.verifyMfa,
+    getAccessToken: client.getAccessToken,
+    fetch: client.fetch,
+    refreshUser,
+  }), [snap, client, refreshUser]);
+
+  return createElement(AuthContext.Provider, { value }, children);
+}
+
+/** The auth state of the nearest AuthProvider. */
+export function useAuth(): AuthState {
+  const value = useContext(AuthContext);
+  if (!value) throw new Error('useAuth() must be used inside <AuthProvider>');
+  return value;
+}
+
+/** The signed-in user, or null (a shorthand for useAuth().user). */
+export function useUser(): User | null {
+  return useAuth().user;
+}
+
