@@ -102,6 +102,23 @@ async function register(): Promise<{ email: string; password: string }> {
   return { email: creds.email, password: creds.password };
 }
 
+/** A fresh browser context (its own cookies and tabs) for one test, closed afterwards. */
+async function inContext(run: (context: BrowserContext) => Promise<void>): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    await run(context);
+  } finally {
+    await context.close();
+  }
+}
+
+/** Another device of the same user revokes the session the page's tabs share. */
+async function revokeFrom(page: Page): Promise<void> {
+  const sid = await page.evaluate(() => (window as any).client.sessions.current().then((s: { id: string }) => s.id));
+  const res = await t.app.inject({ method: 'DELETE', url: `/auth/sessions/${sid}`, headers: { authorization: `Bearer ${await token(page)}` } });
+  assert.equal(res.statusCode, 200, res.body);
+}
+
 const token = (p: Page) => p.evaluate(() => (window as any).client.getSession()?.accessToken ?? null) as Promise<string | null>;
 const events = (p: Page) => p.evaluate(() => (window as any).events as string[]);
 
@@ -140,8 +157,7 @@ describe('@tessera/client and @tessera/react in Chromium', { skip }, () => {
 
   for (const mode of ['Web Locks', 'BroadcastChannel'] as const) {
     test(`four tabs refreshing at once send one refresh request and all stay signed in (${mode})`, async () => {
-      const context = await browser.newContext();
-      try {
+      await inContext(async (context) => {
         const all = await tabs(context, 4, (mode === 'Web Locks' ? '' : '&nolocks'));
         const hasLocks = await all[0]!.evaluate(() => typeof navigator.locks?.request === 'function');
         assert.equal(hasLocks, mode === 'Web Locks');
@@ -167,22 +183,16 @@ describe('@tessera/client and @tessera/react in Chromium', { skip }, () => {
           assert.ok(ev.includes('TOKEN_REFRESHED'), ev.join(','));
           assert.ok(!ev.includes('SIGNED_OUT'), ev.join(','));
         }
-      } finally {
-        await context.close();
-      }
+      });
     });
   }
 
   test('a revoked session signs out every tab', async () => {
-    const context = await browser.newContext();
-    try {
+    await inContext(async (context) => {
       const all = await tabs(context, 3);
       await signInFirst(all);
       const wire = recordWire(context);
-      // Another device of the same user revokes this browser's session.
-      const mine = await all[0]!.evaluate(() => (window as any).client.sessions.current().then((s: { id: string }) => s.id));
-      const res = await t.app.inject({ method: 'DELETE', url: `/auth/sessions/${mine}`, headers: { authorization: `Bearer ${await token(all[0]!)}` } });
-      assert.equal(res.statusCode, 200, res.body);
+      await revokeFrom(all[0]!);
 
       // The next refresh in one tab finds the session gone.
       const after = await all[1]!.evaluate(() => (window as any).client.refreshSession().then((s: unknown) => s));
@@ -194,20 +204,15 @@ describe('@tessera/client and @tessera/react in Chromium', { skip }, () => {
       assert.equal(wire.filter((w) => w === 'POST /auth/refresh').length, 1, 'the other tabs did not try again');
       // And a bearer call after revocation in a fresh round: sign in again, revoke, call the API.
       await signInFirst(all);
-      const sid = await all[2]!.evaluate(() => (window as any).client.sessions.current().then((s: { id: string }) => s.id));
-      const revoke = await t.app.inject({ method: 'DELETE', url: `/auth/sessions/${sid}`, headers: { authorization: `Bearer ${await token(all[2]!)}` } });
-      assert.equal(revoke.statusCode, 200);
+      await revokeFrom(all[2]!);
       const code = await all[2]!.evaluate(() => (window as any).client.getUser().then(() => 'ok', (e: { code: string }) => e.code));
       assert.equal(code, 'session_revoked');
       for (const p of all) await p.waitForFunction(() => (window as any).client.getSession() === null);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('signing out in one tab signs out the others', async () => {
-    const context = await browser.newContext();
-    try {
+    await inContext(async (context) => {
       const all = await tabs(context, 2);
       await signInFirst(all);
       await all[1]!.evaluate(() => (window as any).client.signOut());
@@ -215,9 +220,7 @@ describe('@tessera/client and @tessera/react in Chromium', { skip }, () => {
       // The cookie is gone too: a new tab restores nothing.
       const [fresh] = await tabs(context, 1);
       assert.equal(await fresh!.evaluate(() => (window as any).client.initialize().then((s: unknown) => s)), null);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('passkeys: register on the device, sign in with it alone, and as a second factor', async () => {
@@ -250,8 +253,7 @@ describe('@tessera/client and @tessera/react in Chromium', { skip }, () => {
   });
 
   test('React: useAuth() through loading, sign-in, restore on reload, another tab, and sign-out', async () => {
-    const context = await browser.newContext();
-    try {
+    await inContext(async (context) => {
       const creds = await register();
       const page = await context.newPage();
       const url = `${pages.origin}/react?api=${encodeURIComponent(api)}`;
@@ -280,8 +282,6 @@ describe('@tessera/client and @tessera/react in Chromium', { skip }, () => {
       await second.waitForSelector('#state:text("signed out")');
       await page.reload();
       await page.waitForSelector('#state:text("signed out")');
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

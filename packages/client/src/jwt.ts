@@ -1,11 +1,11 @@
+import { fromBase64url } from './base64url.ts';
+
 /** The payload of a JWT, unverified: the client only reads the expiry and identity claims. */
 export function jwtPayload(token: string): Record<string, unknown> {
   const part = token.split('.')[1];
   if (!part) return {};
   try {
-    const b64 = part.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((part.length + 3) % 4);
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    return JSON.parse(new TextDecoder().decode(fromBase64url(part))) as Record<string, unknown>;
   } catch {
     return {};
   }

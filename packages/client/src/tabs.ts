@@ -56,11 +56,6 @@ export class TabCoordinator {
     });
   }
 
-  /** Whether other tabs are reachable (browsers). */
-  get shared(): boolean {
-    return this.channel !== undefined;
-  }
-
   /** Tells the other tabs. */
   post(m: TabMessage): void {
     this.channel?.postMessage(m);

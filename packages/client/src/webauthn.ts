@@ -2,22 +2,9 @@
 // binary fields (the WebAuthn Level 3 JSON forms); navigator.credentials wants and gives
 // ArrayBuffers.
 
+import { fromBase64url, toBase64url } from './base64url.ts';
+
 type Json = Record<string, unknown>;
-
-export function fromBase64url(s: string): ArrayBuffer {
-  const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4);
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out.buffer;
-}
-
-export function toBase64url(buf: ArrayBuffer | ArrayBufferView): string {
-  const bytes = buf instanceof ArrayBuffer ? new Uint8Array(buf) : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
 
 const descriptors = (list: unknown): PublicKeyCredentialDescriptor[] =>
   ((list as Json[] | undefined) ?? []).map((c) => ({ ...(c as object), id: fromBase64url(String(c.id)) }) as PublicKeyCredentialDescriptor);
