@@ -15,6 +15,7 @@ import { publicUrl } from './core/config/index.ts';
 import { adminRoutes } from './modules/admin/index.ts';
 import { mfaRoutes } from './modules/mfa/index.ts';
 import { passkeysRoutes } from './modules/passkeys/index.ts';
+import { oauthRoutes } from './modules/oauth/index.ts';
 import { createPrincipalGuard, rbacRoutes } from './modules/rbac/index.ts';
 import { serviceTokenRoutes } from './modules/service-accounts/index.ts';
 import { passwordPolicyRoutes } from './modules/passwords/index.ts';
@@ -140,6 +141,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'email', description: 'Email verification, password reset and change, magic links, email codes, change of email' },
         { name: 'mfa', description: 'Second factors (TOTP, email, SMS, recovery codes), the second step of sign-in, step-up' },
         { name: 'passkeys', description: 'WebAuthn passkeys: sign-in, second factor, management' },
+        { name: 'oauth', description: 'Social sign-in (13 providers and any OpenID Connect issuer), linked identities, provider tokens' },
         { name: 'sessions', description: "The caller's sessions and devices" },
         { name: 'tokens', description: 'Signing keys' },
         { name: 'admin', description: 'Administration: users, roles, permissions, service accounts, audit log. Each route needs the permission it names.' },
@@ -183,6 +185,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(mfaRoutes, {
     prefix: '/auth', mfa: deps.mfa, auth: deps.auth, users: deps.users, passwords: deps.passwords, limiter: deps.limiter, cookies: deps.cookies, guard,
   });
+  await app.register(oauthRoutes, { prefix: '/auth', oauth: deps.oauth, limiter: deps.limiter, cookies: deps.cookies, guard, redirects: deps.redirects });
   await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, audit: deps.audit.record, guard, cookies: deps.cookies });
   await app.register(introspectRoutes, { prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret });
   await app.register(tokensRoutes, { tokens: deps.tokens });

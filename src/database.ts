@@ -6,6 +6,7 @@ import type { PermissionsTable, RoleIncludesTable, RolePermissionsTable, RolesTa
 import type { ServiceAccountPermissionsTable, ServiceAccountsTable } from './modules/service-accounts/service-accounts.table.ts';
 import type { EmailTokensTable, MailRequestsTable } from './modules/account/account.table.ts';
 import type { MailOutboxTable } from './modules/mail/mail.table.ts';
+import type { OAuthProvidersTable, OAuthStatesTable, UserIdentitiesTable } from './modules/oauth/oauth.table.ts';
 import type { MfaChallengesTable, MfaFactorsTable, MfaRecoveryCodesTable } from './modules/mfa/mfa.table.ts';
 import type { PasskeyChallengesTable, PasskeysTable } from './modules/passkeys/passkeys.table.ts';
 import type { RefreshTokensTable, SessionsTable } from './modules/sessions/sessions.table.ts';
@@ -41,6 +42,9 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  user_identities: UserIdentitiesTable;
+  oauth_states: OAuthStatesTable;
+  oauth_providers: OAuthProvidersTable;
 }
 
 /** A database handle or an open transaction: what every repo function takes first. */

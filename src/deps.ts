@@ -34,6 +34,7 @@ import { createDeliveryWorker, createWebhooksService, fanOut, type DeliveryWorke
 import { createRbacService, type RbacService } from './modules/rbac/index.ts';
 import { createServiceAccountsService, type ServiceAccountsService } from './modules/service-accounts/index.ts';
 import { createHooks } from './modules/hooks/index.ts';
+import { createOAuthService, createProviderRegistry, createVault, type OAuthService, type Vault } from './modules/oauth/index.ts';
 
 export interface Deps {
   config: Config;
@@ -67,6 +68,9 @@ export interface Deps {
   events: EventsService;
   webhooks: WebhooksService;
   webhookWorker: DeliveryWorker;
+  oauth: OAuthService;
+  /** The provider-token vault and its refresh worker. */
+  oauthVault: Vault;
   rbac: RbacService;
   serviceAccounts: ServiceAccountsService;
   admin: AdminService;
@@ -130,6 +134,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   let outbox: MailOutbox | undefined;
   let events: EventsService | undefined;
   let webhookWorker: DeliveryWorker | undefined;
+  let oauthVault: Vault | undefined;
   const background = createBackground(log);
   let closed = false;
   const close = async () => {
@@ -138,6 +143,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     await background.settle();
     await outbox?.stop();
     await webhookWorker?.stop();
+    await oauthVault?.worker.stop();
     await events?.stop();
     await bus?.close();
     if (redis) redis.disconnect();
@@ -275,8 +281,9 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       },
     }, background);
     accountRef = account;
+    let oauthRef: OAuthService | undefined;
     const passkeys = createPasskeysService({
-      db, clock, log, secret: encryptionKey, users, auth, mfa, audit: audit.record,
+      db, clock, log, secret: encryptionKey, users, auth, mfa, audit: audit.record, identityCount: async (id) => (oauthRef ? oauthRef.count(id) : 0),
       settings: {
         rpId: config.webauthnRpId, rpName: config.webauthnRpName, challengeTtl: config.webauthnChallengeExpiresIn,
         origins: config.webauthnOrigins.length ? config.webauthnOrigins.map((o) => new URL(o).origin) : [...new Set([new URL(config.clientUrl).origin, new URL(publicUrl(config)).origin])],
@@ -294,6 +301,13 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       await audit.prune();
       await ev.prune();
       await worker.prune();
+      await oauth.prune();
+    });
+    const registry = createProviderRegistry({ db, clock, log, encrypter, envProviders: config.oauthProviders, publicUrl: publicUrl(config) });
+    const vault = oauthVault = createVault({ db, clock, log, encrypter, registry, audit: audit.record, marginSeconds: config.oauthRefreshMargin });
+    const oauth = oauthRef = createOAuthService({
+      db, clock, log, encrypter, registry, vault, users, auth, audit: audit.record, redirects, beforeSignup: hooks.beforeSignup,
+      passkeyCount: async (id) => (await passkeys.list(id)).length, autoLink: config.oauthAutoLink,
     });
     const passwordless = createPasswordlessService({
       db, users, auth, mailer, tokens: oneTime, limits: addressLimits, redirects, audit: audit.record, beforeSignup: hooks.beforeSignup,
@@ -329,6 +343,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     if (!overrides.noMailWorker) {
       outbox.start();
       worker.start();
+      vault.worker.start(30_000);
     }
     ev.start();
     // Redis and the invalidation bus have fallbacks (in-memory limits, cache bypass): while
@@ -347,7 +362,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, rbac, serviceAccounts, admin, readinessChecks, close,
+      users, sessions, tokens, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, serviceAccounts, admin, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

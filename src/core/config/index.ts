@@ -1,9 +1,11 @@
 // Configuration: the environment is read once, validated against `schema`, and frozen.
 // A bad value stops the start with the variable's name and what is allowed.
 import { schema, type Config, type VarSpec } from './schema.ts';
+import { readOAuthProviders } from './oauth.ts';
 
 export { schema, type Config } from './schema.ts';
 export { parseDuration } from './parsers.ts';
+export { OAUTH_PROVIDER_IDS, oauthEnvNames, type OAuthProviderId, type OAuthProviderSettings } from './oauth.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -26,6 +28,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push(`${spec.env}: ${(err as Error).message}${spec.secret ? '' : ` (got "${String(raw).slice(0, 80)}")`}`);
     }
   }
+  out.oauthProviders = Object.freeze(readOAuthProviders(env, problems));
   if (problems.length === 0) crossCheck(out as Config, problems);
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(out) as Config;

@@ -5,6 +5,7 @@ import {
   parseBaseUrl, parseBool, parseDuration, parseEnum, parseInteger, parseList, parseOptionalDuration, parseSender, parseTrustProxy, parseUrl,
   parseUrlList, parseEndpointUrl, parseSigningSecret,
 } from './parsers.ts';
+import type { OAuthProviderSettings } from './oauth.ts';
 
 export interface VarSpec<T> {
   /** Environment variable name. */
@@ -158,10 +159,16 @@ export const schema = {
   adminEmail: v({ env: 'ADMIN_EMAIL', parse: (s) => s.trim().toLowerCase(), doc: 'Email of the administrator created at start (see `DEFAULT_USERNAME`); verified from the start. Unset: `<username>@localhost`, which can only sign in by username.' }),
   defaultUsername: v({ env: 'DEFAULT_USERNAME', parse: (s) => s.trim(), doc: 'Username of the administrator created at start when no active admin exists (with `DEFAULT_PASSWORD`, which must meet the password policy). Nothing happens when an admin exists, so the start stays idempotent.' }),
   defaultPassword: v({ env: 'DEFAULT_PASSWORD', parse: (s) => s, doc: 'Password of the administrator created at start (see `DEFAULT_USERNAME`). Change it after the first sign-in, or unset it once the admin exists.', secret: true }),
+  oidcProviders: v({ env: 'AUTH_OIDC_PROVIDERS', default: '', parse: parseList, doc: 'Comma list of names of generic OpenID Connect providers (Keycloak, Okta, Auth0, Authentik, ...). Each reads `AUTH_OIDC_<NAME>_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`, `_SCOPES` and `_DISPLAY_NAME`; its endpoints come from the issuer\'s discovery document.' }),
+  oauthAutoLink: v({ env: 'AUTH_OAUTH_AUTO_LINK', default: 'true', parse: parseBool, doc: 'A first social sign-in whose email belongs to an existing account links to it, but only when the provider says the email is verified and the account\'s email is verified too. `false`: such sign-ins are refused with `account_exists_link_required` (the user signs in and links the provider).' }),
+  oauthRefreshMargin: v({ env: 'AUTH_OAUTH_TOKEN_REFRESH_MARGIN', default: '5m', parse: parseDuration, doc: 'How long before a stored provider access token expires the background worker refreshes it (with the provider refresh token).' }),
   shutdownTimeout: v({ env: 'AUTH_SHUTDOWN_TIMEOUT', default: '10s', parse: parseDuration, doc: 'How long SIGTERM waits for in-flight requests before closing anyway.' }),
 } as const;
 
 type Specs = typeof schema;
 type NonOptional = { [K in keyof Specs as Specs[K] extends { default: string } ? K : never]: ReturnType<Specs[K]['parse']> };
 type Optional = { [K in keyof Specs as Specs[K] extends { default: string } ? never : K]?: ReturnType<Specs[K]['parse']> };
-export type Config = Readonly<NonOptional & Optional>;
+export type Config = Readonly<NonOptional & Optional & {
+  /** Social sign-in providers from `AUTH_OAUTH_<PROVIDER>_*` and `AUTH_OIDC_<NAME>_*` (see core/config/oauth.ts). */
+  oauthProviders: readonly OAuthProviderSettings[];
+}>;

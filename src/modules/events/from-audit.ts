@@ -50,6 +50,13 @@ export async function eventsOfAudit(on: Db, e: AuditEntry): Promise<Planned[]> {
       return user && typeof d.sessionId === 'string' ? [{ type: 'session.created', subject: d.sessionId, data: { userId: user, client: d.client ?? null, amr: d.amr ?? [] } }] : [];
     case 'session.refresh_reused':
       return typeof d.sessionId === 'string' ? [{ type: 'session.refresh_reused', subject: d.sessionId, data: { userId: user ?? null } }] : [];
+    case 'oauth.identity_linked':
+    case 'oauth.identity_unlinked':
+    case 'oauth.identities_merged': {
+      const view = user ? await userView(on, user) : undefined;
+      const change = e.type === 'oauth.identity_linked' ? { linked: d.provider } : e.type === 'oauth.identity_unlinked' ? { unlinked: d.provider } : { merged: d.providers, fromUserId: d.fromUserId };
+      return view ? [{ type: 'user.updated', subject: view.id, data: { changes: { identities: change }, user: view } }] : [];
+    }
     case 'service_account.updated':
       return typeof d.serviceAccountId === 'string' ? [{ type: 'identity.updated', subject: d.serviceAccountId, data: { changes: d.changes ?? {} } }] : [];
     case 'service_account.deleted':

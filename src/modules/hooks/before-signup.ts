@@ -11,7 +11,9 @@ import type { HookClient, HookFailure } from './hook-client.ts';
 
 export interface SignupAttempt {
   /** How the account would be created. */
-  method: 'password' | 'magic_link' | 'email_code';
+  method: 'password' | 'magic_link' | 'email_code' | 'oauth';
+  /** Social sign-up: the provider's name. */
+  provider?: string;
   /** Normalised (lower-case) address. */
   email: string;
   /** Null when Tessera chooses it (passwordless sign-up). */
@@ -48,6 +50,7 @@ export function createBeforeSignupHook(deps: BeforeSignupDeps): BeforeSignup {
     const outcome = await client.call({
       type: 'before_signup',
       method: attempt.method,
+      ...(attempt.provider ? { provider: attempt.provider } : {}),
       user: { email: attempt.email, username: attempt.username, locale: attempt.locale },
       ip: ctx?.ip ?? null,
       userAgent: ctx?.userAgent ?? null,

@@ -38,6 +38,8 @@ export interface PasskeysDeps {
   auth: Pick<AuthService, 'signIn' | 'secondFactorGate'>;
   mfa: Pick<MfaService, 'completeWithPasskey' | 'challengeUser'>;
   settings: PasskeySettings;
+  /** Provider identities of a user (social sign-in), which count as ways to sign in. */
+  identityCount?: (userId: string) => Promise<number>;
 }
 
 type Purpose = 'register' | 'login' | 'factor';
@@ -198,12 +200,12 @@ export function createPasskeysService(deps: PasskeysDeps) {
       if (!row) throw new AppError('not_found');
       return present(row);
     },
-    /** Removes a passkey, unless it is the account's last way to sign in (no password, no other passkey). */
+    /** Removes a passkey, unless it is the account's last way to sign in (no password, no other passkey, no provider identity). */
     async remove(user: UserRow, id: string) {
       const keys = await ofUser(user.id);
       if (!keys.some((k) => k.id === id)) throw new AppError('not_found');
       const current = await deps.users.findById(user.id);
-      if (keys.length === 1 && !current?.password_hash) throw new AppError('last_sign_in_method');
+      if (keys.length === 1 && !current?.password_hash && (await deps.identityCount?.(user.id) ?? 0) === 0) throw new AppError('last_sign_in_method');
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('passkeys').where('id', '=', id).where('user_id', '=', user.id).execute();
         await deps.audit(trx, { type: 'passkey.removed', subject: user.id, details: { passkeyId: id } });

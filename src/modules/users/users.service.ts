@@ -127,10 +127,10 @@ export function createUsersService(deps: UsersServiceDeps) {
    * Creates a password-less account for a proven address (magic link or email code with
    * AUTH_MAGIC_LINK_SIGNUP). The username is the address's local part plus a random suffix.
    */
-  async function createFromEmail(trx: Db, email: string, locale: string): Promise<UserRow> {
+  async function createFromEmail(trx: Db, email: string, locale: string, emailVerified = true): Promise<UserRow> {
     const local = normalizeUsername(email.split('@')[0] ?? '').replace(/[^\p{L}\p{N}._-]/gu, '').replace(/^[._-]+/, '').slice(0, 40) || 'user';
     const username = `${local}_${randomBytes(3).toString('hex')}`;
-    return insertNew(trx, { username, email: normalizeEmail(email), password_hash: null, locale, email_verified: true });
+    return insertNew(trx, { username, email: normalizeEmail(email), password_hash: null, locale, email_verified: emailVerified });
   }
 
   return {

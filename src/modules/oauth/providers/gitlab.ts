@@ -1,0 +1,12 @@
+import { oidcProfile, type ProviderAdapter } from './types.ts';
+
+export const gitlab: ProviderAdapter = {
+  kind: 'gitlab',
+  displayName: 'GitLab',
+  oidc: true,
+  pkce: true,
+  scopes: ['openid', 'profile', 'email'],
+  // gitlab.com or a self-hosted instance (AUTH_OAUTH_GITLAB_URL), by discovery.
+  endpoints: (s) => ({ discover: s.baseUrl ?? 'https://gitlab.com' }),
+  profile: (input) => oidcProfile(input),
+};
