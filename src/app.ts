@@ -174,7 +174,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     locale: (given, acceptLanguage) => templates.resolveLocale(given ?? templates.fromAcceptLanguage(acceptLanguage)),
   });
   await app.register(passwordPolicyRoutes, { prefix: '/auth', policy: deps.policy });
-  await app.register(adminRoutes, { prefix: '/admin', admin: deps.admin, rbac: deps.rbac, serviceAccounts: deps.serviceAccounts, audit: deps.audit, webhooks: deps.webhooks, principals });
+  await app.register(adminRoutes, { prefix: '/admin', admin: deps.admin, rbac: deps.rbac, serviceAccounts: deps.serviceAccounts, audit: deps.audit, webhooks: deps.webhooks, oauth: deps.oauth, principals });
   await app.register(rbacRoutes, { prefix: '/auth', principals });
   await app.register(serviceTokenRoutes, { prefix: '/auth', serviceAccounts: deps.serviceAccounts, limiter: deps.limiter });
   await app.register(accountRoutes, {

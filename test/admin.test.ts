@@ -91,6 +91,11 @@ describe('authorization matrix of /admin', () => {
         { method: 'GET', route: '/admin/webhooks/{id}/deliveries/{deliveryId}', url: () => `/admin/webhooks/${hook}/deliveries/${delivery}`, admin: 200, service: 403 },
         { method: 'POST', route: '/admin/webhooks/{id}/deliveries/{deliveryId}/replay', url: () => `/admin/webhooks/${hook}/deliveries/${delivery}/replay`, admin: 201, service: 403 },
         { method: 'DELETE', route: '/admin/webhooks/{id}', url: () => `/admin/webhooks/${hook}`, admin: 200, service: 403 },
+        { method: 'GET', route: '/admin/oauth/providers', url: () => '/admin/oauth/providers', admin: 200, service: 403 },
+        { method: 'PUT', route: '/admin/oauth/providers/{name}', url: () => '/admin/oauth/providers/corp', body: () => ({ kind: 'oidc', clientId: 'tessera', clientSecret: 'corp-secret', issuer: 'https://sso.example.test/realms/main' }), admin: 200, service: 403 },
+        { method: 'DELETE', route: '/admin/oauth/providers/{name}', url: () => '/admin/oauth/providers/corp', admin: 200, service: 403 },
+        { method: 'GET', route: '/admin/users/{id}/identities', url: () => `${u()}/identities`, admin: 200, service: 403 },
+        { method: 'POST', route: '/admin/users/{id}/identities/merge', url: () => `${u()}/identities/merge`, body: () => ({ fromUserId: viewer.user.id }), admin: 200, service: 403 },
         { method: 'DELETE', route: '/admin/users/{id}', url: u, admin: 200, service: 403 },
       ];
 

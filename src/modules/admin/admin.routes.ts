@@ -10,6 +10,8 @@ import { adminRbacRoutes } from './admin-rbac.routes.ts';
 import { adminServiceAccountsRoutes } from './admin-service-accounts.routes.ts';
 import { adminUsersRoutes } from './admin-users.routes.ts';
 import { adminWebhooksRoutes } from './admin-webhooks.routes.ts';
+import { adminOAuthRoutes } from './admin-oauth.routes.ts';
+import type { OAuthService } from '../oauth/index.ts';
 import type { WebhooksService } from '../webhooks/index.ts';
 import type { AdminService } from './admin.service.ts';
 
@@ -19,10 +21,11 @@ export interface AdminRoutesOptions {
   serviceAccounts: ServiceAccountsService;
   audit: AuditService;
   webhooks: WebhooksService;
+  oauth: OAuthService;
   principals: PrincipalGuard;
 }
 
-export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { admin, rbac, serviceAccounts, audit, webhooks, principals }) => {
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { admin, rbac, serviceAccounts, audit, webhooks, oauth, principals }) => {
   // The API document states each route's permission, as the scope of its bearer
   // requirement (OpenAPI 3.1 allows role names there) and in its description.
   app.addHook('onRoute', (route) => {
@@ -38,4 +41,5 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
   await app.register(adminServiceAccountsRoutes, { serviceAccounts, principals });
   await app.register(adminAuditRoutes, { audit, principals });
   await app.register(adminWebhooksRoutes, { webhooks, principals });
+  await app.register(adminOAuthRoutes, { oauth, principals });
 };

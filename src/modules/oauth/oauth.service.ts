@@ -7,6 +7,7 @@ import * as client from 'openid-client';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
+import type { OAuthProviderId } from '../../core/config/index.ts';
 import { randomToken, safeEqual, sha256, type Encrypter } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
@@ -38,6 +39,26 @@ export interface OAuthServiceDeps {
   /** Passkeys of a user, for the last-method rule of unlinking. */
   passkeyCount: (userId: string) => Promise<number>;
   autoLink: boolean;
+}
+
+/** A provider as the admin API and the CLI store it. */
+export interface ProviderInput {
+  kind: OAuthProviderId | 'oidc';
+  clientId: string;
+  clientSecret?: string | undefined;
+  privateKey?: string | undefined;
+  enabled?: boolean | undefined;
+  scopes?: string[] | undefined;
+  displayName?: string | undefined;
+  issuer?: string | undefined;
+  authorizationUrl?: string | undefined;
+  tokenUrl?: string | undefined;
+  userinfoUrl?: string | undefined;
+  jwksUrl?: string | undefined;
+  tenantId?: string | undefined;
+  teamId?: string | undefined;
+  keyId?: string | undefined;
+  baseUrl?: string | undefined;
 }
 
 export interface Outcome {
@@ -323,6 +344,45 @@ export function createOAuthService(deps: OAuthServiceDeps) {
         await audit(trx, { type: 'oauth.identities_merged', subject: intoUserId, details: { fromUserId, providers: moved } });
         return { moved };
       });
+    },
+
+    /**
+     * Stores a provider in the database (the CLI and the admin API); its secrets are
+     * sealed. A name the environment configures is refused.
+     */
+    async saveProvider(name: string, input: ProviderInput): Promise<void> {
+      if (registry.isEnvProvider(name)) throw new AppError('oauth_provider_managed_by_env');
+      const kind = input.kind;
+      if (kind === 'oidc' ? !input.issuer : false) throw new AppError('validation_failed', { message: 'An OIDC provider needs its issuer' });
+      if (kind === 'apple' && !(input.teamId && input.keyId && (input.privateKey || (await db.selectFrom('oauth_providers').select('private_key_encrypted').where('name', '=', name).executeTakeFirst())?.private_key_encrypted))) {
+        throw new AppError('validation_failed', { message: 'Apple needs teamId, keyId and privateKey' });
+      }
+      if (input.privateKey !== undefined && !input.privateKey.includes('BEGIN PRIVATE KEY')) throw new AppError('validation_failed', { message: 'privateKey: expected a PKCS#8 PEM (BEGIN PRIVATE KEY)' });
+      const { clientId, clientSecret, privateKey, enabled, kind: _k, ...settings } = input;
+      void _k;
+      const now = new Date(clock.now());
+      await db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('oauth_providers').select(['client_secret_encrypted', 'private_key_encrypted']).where('name', '=', name).executeTakeFirst();
+        const row = {
+          name, kind, client_id: clientId, settings: settings as Record<string, unknown>, enabled: enabled ?? true, updated_at: now,
+          client_secret_encrypted: clientSecret !== undefined ? encrypter.encrypt(clientSecret, `oauth_provider:${name}:secret`) : before?.client_secret_encrypted ?? null,
+          private_key_encrypted: privateKey !== undefined ? encrypter.encrypt(privateKey, `oauth_provider:${name}:key`) : before?.private_key_encrypted ?? null,
+        };
+        if (kind !== 'apple' && !row.client_secret_encrypted) throw new AppError('validation_failed', { message: 'clientSecret is required' });
+        await trx.insertInto('oauth_providers').values({ ...row, created_at: now }).onConflict((oc) => oc.column('name').doUpdateSet(row)).execute();
+        await audit(trx, { type: 'oauth.provider_saved', details: { provider: name, kind, created: !before, enabled: row.enabled } });
+      });
+      registry.invalidate();
+    },
+
+    async deleteProvider(name: string): Promise<void> {
+      if (registry.isEnvProvider(name)) throw new AppError('oauth_provider_managed_by_env');
+      await db.transaction().execute(async (trx) => {
+        const gone = await trx.deleteFrom('oauth_providers').where('name', '=', name).returning('name').executeTakeFirst();
+        if (!gone) throw new AppError('oauth_provider_unknown');
+        await audit(trx, { type: 'oauth.provider_deleted', details: { provider: name } });
+      });
+      registry.invalidate();
     },
 
     /** Administrators: a user's identities. */
