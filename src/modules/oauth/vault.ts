@@ -93,7 +93,9 @@ export function createVault(deps: {
   function describe(err: unknown): string {
     if (err instanceof client.ResponseBodyError) return `${err.error}${err.error_description ? `: ${err.error_description.slice(0, 200)}` : ''}`;
     if (err instanceof AppError) return err.code;
-    return ((err as Error).message ?? 'refresh failed').slice(0, 200);
+    const cause = (err as { cause?: unknown }).cause;
+    const status = cause instanceof Response ? ` (HTTP ${cause.status})` : '';
+    return `${((err as Error).message ?? 'refresh failed').slice(0, 200)}${status}`;
   }
 
   /** Refreshes one claimed identity and records the outcome; returns the row after it. */
