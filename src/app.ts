@@ -141,7 +141,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'email', description: 'Email verification, password reset and change, magic links, email codes, change of email' },
         { name: 'mfa', description: 'Second factors (TOTP, email, SMS, recovery codes), the second step of sign-in, step-up' },
         { name: 'passkeys', description: 'WebAuthn passkeys: sign-in, second factor, management' },
-        { name: 'oauth', description: 'Social sign-in (13 providers and any OpenID Connect issuer), linked identities, provider tokens' },
+        { name: 'oauth', description: 'Social sign-in: google, github, facebook, twitter, linkedin, apple, microsoft, slack, discord, twitch, gitlab, bitbucket, spotify, and generic OpenID Connect issuers (AUTH_OIDC_PROVIDERS). Register the callback URL `<AUTH_PUBLIC_URL>/auth/oauth/<name>/callback` at each provider (GET /admin/oauth/providers lists each one\'s); provider setup is in docs/api.md#social-sign-in. Linked identities and provider tokens.' },
         { name: 'sessions', description: "The caller's sessions and devices" },
         { name: 'tokens', description: 'Signing keys' },
         { name: 'admin', description: 'Administration: users, roles, permissions, service accounts, audit log. Each route needs the permission it names.' },

@@ -455,18 +455,35 @@ export function createClient(options: ClientOptions) {
       policy: async () => (await call('GET', '/auth/password-policy')).body,
     },
     oauth: {
-      /** The URL that starts a social sign-in (or, with `link`, links a provider to the signed-in user). */
-      url(provider: string, opts: { redirectTo?: string; link?: boolean } = {}): string {
+      /** The URL that starts a social sign-in in the browser (a redirect to the provider). */
+      url(provider: string, opts: { redirectTo?: string } = {}): string {
         const q = new URLSearchParams();
         if (opts.redirectTo) q.set('redirectTo', opts.redirectTo);
-        if (opts.link) q.set('link', 'true');
         const qs = q.toString();
         return `${base}/auth/oauth/${encodeURIComponent(provider)}${qs ? `?${qs}` : ''}`;
       },
-      /** Browsers: goes to the provider (the page unloads). */
-      redirect(provider: string, opts: { redirectTo?: string; link?: boolean } = {}): void {
+      /** Browsers: goes to the provider to sign in (the page unloads). */
+      redirect(provider: string, opts: { redirectTo?: string } = {}): void {
         (globalThis as unknown as { location: { assign(u: string): void } }).location.assign(this.url(provider, opts));
       },
+      /**
+       * The provider URL that links the provider to the signed-in user (the request carries
+       * the access token); browsers then go there, and come back to `redirectTo?linked=<provider>`.
+       */
+      async linkUrl(provider: string, opts: { redirectTo?: string } = {}): Promise<string> {
+        const q = new URLSearchParams({ link: 'true', ...(opts.redirectTo ? { redirectTo: opts.redirectTo } : {}) });
+        return String((await authed('GET', `/auth/oauth/${encodeURIComponent(provider)}?${q}`)).url);
+      },
+      /** The providers the server offers, for a sign-in page. */
+      providers: async () => ((await call('GET', '/auth/oauth/providers')).body as { providers: { name: string; displayName: string; kind: string }[] }).providers,
+    },
+    identities: {
+      /** The user's linked providers. */
+      list: async () => ((await authed('GET', '/auth/identities')) as { identities: Json[] }).identities,
+      /** Unlinks a provider (refused when it is the last way to sign in). */
+      unlink: async (provider: string) => { await authed('DELETE', `/auth/identities/${encodeURIComponent(provider)}`); },
+      /** A valid access token of the provider, to call its API for the user. */
+      providerToken: async (provider: string) => (await authed('GET', `/auth/identities/${encodeURIComponent(provider)}/token`)) as { provider: string; accessToken: string; tokenType: string; expiresAt: string | null; scopes: string[] },
     },
     /** Stops timers and the tab channel (tests, hot reload). */
     dispose(): void {
