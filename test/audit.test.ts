@@ -200,9 +200,10 @@ describe('one entry per event', () => {
       const s5 = await login(t.app, { email: newEmail, password: resetPassword }, 'native');
       await a.expect({ 'account.deleted': 1 }, () => t.app.inject({ method: 'DELETE', url: '/auth/me', headers: bearer(s5.accessToken) }));
 
-      // Every type but the passkey ones (test/passkeys.browser.test.ts, a real authenticator)
-      // and the hook's refusal (test/hooks.test.ts, a hook receiver) was met.
-      assert.deepEqual([...a.seen].sort(), AUDIT_EVENT_TYPES.filter((type) => !type.startsWith('passkey.') && type !== 'user.signup_rejected').sort());
+      // Every type but the passkey ones (test/passkeys.browser.test.ts, a real authenticator),
+      // the social sign-in ones (test/oauth.test.ts, a real OpenID Provider) and the hook's
+      // refusal (test/hooks.test.ts, a hook receiver) was met.
+      assert.deepEqual([...a.seen].sort(), AUDIT_EVENT_TYPES.filter((type) => !type.startsWith('passkey.') && !type.startsWith('oauth.') && type !== 'user.signup_rejected').sort());
       // No secret, code or token anywhere in the log.
       const all = JSON.stringify(await t.deps.db.selectFrom('audit_log').selectAll().execute());
       for (const s of secrets) assert.ok(!all.includes(s), 'a secret reached the audit log');

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import * as oidcClient from 'openid-client';
 import { generate } from 'otplib';
 import { ManualClock } from '../src/core/clock.ts';
+import { AUDIT_EVENT_TYPES } from '../src/modules/audit/audit.catalogue.ts';
 import { Agent } from './helpers/agent.ts';
 import { testDbMode } from './helpers/db.ts';
 import { bearer, createTestApp, json, login, register, uniqueCredentials, type TestApp } from './helpers/app.ts';
@@ -481,5 +482,9 @@ describe('social sign-in: administration', () => {
     assert.equal((await me(await accessTokenOf((await startFlow('github')).agent))).id, a.id);
     assert.equal((await t.app.inject({ method: 'DELETE', url: '/admin/oauth/providers/partner', headers: h })).statusCode, 200);
     assert.equal((await t.app.inject({ method: 'GET', url: '/auth/oauth/partner' })).statusCode, 404);
+
+    // Every social sign-in audit type was recorded by this file's flows (test/audit.test.ts leaves them here).
+    const types = new Set((await t.deps.db.selectFrom('audit_log').select('type').where('type', 'like', 'oauth.%').execute()).map((r) => r.type));
+    assert.deepEqual([...types].sort(), AUDIT_EVENT_TYPES.filter((x) => x.startsWith('oauth.')).sort());
   });
 });
