@@ -5,6 +5,7 @@ import type { EventDispatchLeaseTable, EventsTable } from './modules/events/even
 import type { PermissionsTable, RoleIncludesTable, RolePermissionsTable, RolesTable, UserRolesTable } from './modules/rbac/rbac.table.ts';
 import type { ServiceAccountPermissionsTable, ServiceAccountsTable } from './modules/service-accounts/service-accounts.table.ts';
 import type { EmailTokensTable, MailRequestsTable } from './modules/account/account.table.ts';
+import type { PasswordHashParamsTable } from './modules/imports/imports.table.ts';
 import type { MailOutboxTable } from './modules/mail/mail.table.ts';
 import type { OAuthProvidersTable, OAuthStatesTable, UserIdentitiesTable } from './modules/oauth/oauth.table.ts';
 import type { MfaChallengesTable, MfaFactorsTable, MfaRecoveryCodesTable } from './modules/mfa/mfa.table.ts';
@@ -45,6 +46,7 @@ export interface Database {
   user_identities: UserIdentitiesTable;
   oauth_states: OAuthStatesTable;
   oauth_providers: OAuthProvidersTable;
+  password_hash_params: PasswordHashParamsTable;
 }
 
 /** A database handle or an open transaction: what every repo function takes first. */

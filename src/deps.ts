@@ -25,7 +25,7 @@ import { createPasskeysService, type PasskeysService } from './modules/passkeys/
 import { commonPasswords, createBreachChecker, createPasswordPolicy, type PasswordPolicy } from './modules/passwords/index.ts';
 import { createLogTransport, createMailer, createMailOutbox, createSmtpTransport, loadTemplates, type MailOutbox, type Mailer } from './modules/mail/index.ts';
 import { createSessionsService, noGeoLocator, openGeoLocator, type SessionsService } from './modules/sessions/index.ts';
-import { createKeyStore, createTokensService, type TokensService } from './modules/tokens/index.ts';
+import { createKeyStore, createTokensService, type KeyStore, type TokensService } from './modules/tokens/index.ts';
 import { createUsersService, type UsersService } from './modules/users/index.ts';
 import { bootstrapAdmin, createAdminService, type AdminService } from './modules/admin/index.ts';
 import { createAuditService, type AuditRecorder, type AuditService } from './modules/audit/index.ts';
@@ -34,6 +34,7 @@ import { createDeliveryWorker, createWebhooksService, fanOut, type DeliveryWorke
 import { createRbacService, type RbacService } from './modules/rbac/index.ts';
 import { createServiceAccountsService, type ServiceAccountsService } from './modules/service-accounts/index.ts';
 import { createHooks } from './modules/hooks/index.ts';
+import { createImporter, type Importer } from './modules/imports/index.ts';
 import { createOAuthService, createProviderRegistry, createVault, type OAuthService, type Vault } from './modules/oauth/index.ts';
 
 export interface Deps {
@@ -56,6 +57,8 @@ export interface Deps {
   users: UsersService;
   sessions: SessionsService;
   tokens: TokensService;
+  /** Signing keys: list and rotate (the CLI). */
+  keys: KeyStore;
   auth: AuthService;
   outbox: MailOutbox;
   mailer: Mailer;
@@ -74,6 +77,8 @@ export interface Deps {
   rbac: RbacService;
   serviceAccounts: ServiceAccountsService;
   admin: AdminService;
+  /** `tessera import`: users from other systems. */
+  importer: Importer;
   readinessChecks: Record<string, () => Promise<void>>;
   /** Checks whose failure leaves the service answering in a degraded mode (Redis). */
   degradedChecks: Record<string, () => Promise<void>>;
@@ -91,6 +96,8 @@ export interface DepsOverrides {
   skipMigrations?: boolean;
   /** Do not start the mail and webhook delivery workers (messages stay queued for a server to send). */
   noMailWorker?: boolean;
+  /** Start no background work at all, the event dispatcher included (the CLI: a server sends what it queues). */
+  noWorkers?: boolean;
 }
 
 export function packageVersion(): string {
@@ -135,6 +142,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   let events: EventsService | undefined;
   let webhookWorker: DeliveryWorker | undefined;
   let oauthVault: Vault | undefined;
+  let keyStore: KeyStore | undefined;
   const background = createBackground(log);
   let closed = false;
   const close = async () => {
@@ -144,6 +152,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     await outbox?.stop();
     await webhookWorker?.stop();
     await oauthVault?.worker.stop();
+    keyStore?.stop();
     await events?.stop();
     await bus?.close();
     if (redis) redis.disconnect();
@@ -171,8 +180,15 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       ? await openGeoLocator(config.geoipDb).catch((err: Error) => { throw new Error(`AUTH_GEOIP_DB: ${err.message}`); })
       : noGeoLocator;
 
-    const passwords = createPasswordHasher({ memoryCost: config.argon2Memory, timeCost: config.argon2Iterations, parallelism: config.argon2Parallelism });
-    const keys = createKeyStore({ db, clock, encrypter, algorithm: config.jwtAlgorithm, hmacSecret: config.jwtSecret });
+    let importerRef: Importer | undefined;
+    const passwords = createPasswordHasher(
+      { memoryCost: config.argon2Memory, timeCost: config.argon2Iterations, parallelism: config.argon2Parallelism },
+      { firebaseParams: (id) => importerRef!.firebaseParams(id) },
+    );
+    const keys = keyStore = createKeyStore({
+      db, clock, encrypter, algorithm: config.jwtAlgorithm, hmacSecret: config.jwtSecret, bus,
+      maxTokenLifetime: Math.max(config.accessTokenExpiry, config.serviceAccountTokenExpiry),
+    });
     await keys.init();
     const tokens = createTokensService({
       keys, clock, issuer: config.jwtIssuer, audience: config.jwtAudience,
@@ -334,18 +350,27 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       listPasskeys: (userId) => passkeys.list(userId),
       unlock: (user) => auth.unlock(user),
     });
+    const importer = importerRef = createImporter({
+      db, clock, encrypter, audit: audit.record, defaultRole: config.defaultRole, claimFirstUser: (trx) => users.claimFirstUser(trx),
+      emitCreated: async (trx, u, source) => {
+        await ev.emit(trx, 'user.created', u.id, {
+          user: { id: u.id, username: u.username, email: u.email, emailVerified: u.email_verified, role: u.role, active: u.is_active, locale: 'en', createdAt: u.created_at.toISOString() },
+          imported: { source },
+        }, { type: 'system' });
+      },
+    });
     if (!overrides.skipMigrations) {
       await bootstrapAdmin({ db, users, rbac, audit: audit.record, passwords, checkPassword, log }, {
         adminUsername: config.adminUsername, adminEmail: config.adminEmail, defaultUsername: config.defaultUsername, defaultPassword: config.defaultPassword,
       });
     }
 
-    if (!overrides.noMailWorker) {
+    if (!overrides.noMailWorker && !overrides.noWorkers) {
       outbox.start();
       worker.start();
       vault.worker.start(30_000);
     }
-    ev.start();
+    if (!overrides.noWorkers) ev.start();
     // Redis and the invalidation bus have fallbacks (in-memory limits, cache bypass): while
     // they fail the service keeps answering and /readyz says "degraded".
     const readinessChecks: Record<string, () => Promise<void>> = {};
@@ -362,7 +387,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, serviceAccounts, admin, readinessChecks, close,
+      users, sessions, tokens, keys, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, serviceAccounts, admin, importer, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

@@ -1,8 +1,7 @@
-// Entry point: load configuration, build dependencies and the app, listen, and drain on
-// SIGTERM/SIGINT.
-import { buildApp } from './app.ts';
-import { ConfigError, insecureSettings, loadConfig, type Config } from './core/config/index.ts';
-import { buildDeps } from './deps.ts';
+// Entry point of `npm start`: load configuration and run the server (src/server.ts).
+// `tessera serve` does the same with flags that override the environment.
+import { ConfigError, loadConfig, type Config } from './core/config/index.ts';
+import { runServer } from './server.ts';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -15,46 +14,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-
-  const deps = await buildDeps(config);
-  const { log } = deps;
-  const warnings = insecureSettings(config);
-  if (config.nodeEnv === 'production') for (const w of warnings) log.warn(`insecure setting: ${w}`);
-  else if (warnings.length) log.info({ warnings }, 'development settings in use');
-
-  const app = await buildApp(deps);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: draining in-flight requests');
-    const timer = setTimeout(() => {
-      log.error({ timeoutSeconds: config.shutdownTimeout }, 'drain timed out; closing anyway');
-      app.server.closeAllConnections();
-    }, config.shutdownTimeout * 1000);
-    timer.unref();
-    try {
-      await app.close();
-      await deps.close();
-      log.info('stopped');
-    } catch (err) {
-      log.error({ err }, 'error during shutdown');
-      process.exitCode = 1;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-
-  try {
-    await app.listen({ port: config.port, host: config.host });
-  } catch (err) {
-    log.error({ err }, 'could not listen');
-    await deps.close();
-    process.exit(1);
-  }
-  log.info({ database: deps.dbKind, redis: Boolean(deps.redis), version: deps.version }, `Tessera listening on http://${config.host}:${config.port} (API docs at /docs)`);
+  await runServer(config);
 }
 
 main().catch((err: unknown) => {

@@ -61,7 +61,7 @@ describe('embedded database is one process', { skip: postgres ? 'embedded mode o
   test('a second process on the same DATA_DIR is refused with a clear message', async () => {
     const t = await createTestApp();
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/migrate.ts'], {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'migrate'], {
         cwd: join(import.meta.dirname, '..'), env: { PATH: process.env.PATH ?? '', ...baseEnv(), DATA_DIR: t.config.dataDir }, stdio: ['ignore', 'pipe', 'pipe'],
       });
       let err = '';

@@ -80,10 +80,10 @@ describe('the server process', () => {
     const fresh = await createTestDatabase();
     try {
       const env = { ...baseEnv(), ...fresh.env };
-      const first = run('src/cli/migrate.ts', env);
+      const first = run('src/cli/main.ts', env, ['migrate']);
       assert.equal(await first.exited, 0, first.err());
       assert.ok([`applied: ${MIGRATION_NAMES.join(', ')}\n`, 'database is up to date\n'].includes(first.out()), first.out());
-      const second = run('src/cli/migrate.ts', env);
+      const second = run('src/cli/main.ts', env, ['migrate']);
       assert.equal(await second.exited, 0, second.err());
       assert.equal(second.out(), 'database is up to date\n');
     } finally {

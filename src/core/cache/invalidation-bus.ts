@@ -16,9 +16,9 @@ export const INVALIDATION_CHANNEL = 'tessera_invalidate';
 export interface Invalidation {
   /**
    * What changed: one session, every session of a user, a user's row or roles, the role
-   * graph (id `*`), or a service account.
+   * graph (id `*`), a service account, or the signing keys (id `*`, after a rotation).
    */
-  kind: 'session' | 'user_sessions' | 'user' | 'rbac' | 'service_account';
+  kind: 'session' | 'user_sessions' | 'user' | 'rbac' | 'service_account' | 'keys';
   id: string;
 }
 
@@ -37,7 +37,7 @@ export interface InvalidationBus {
 
 interface Log { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
 
-const KINDS = new Set(['session', 'user_sessions', 'user', 'rbac', 'service_account']);
+const KINDS = new Set(['session', 'user_sessions', 'user', 'rbac', 'service_account', 'keys']);
 
 // Each bus tags its messages, so that it ignores their echo (it delivered them already).
 function serialize(m: Invalidation, from: string): string {

@@ -1,7 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
-import { createEncrypter, createKeyedHasher, createPasswordHasher, randomToken, safeEqual, sha256, sixDigitCode } from './index.ts';
+import { hash as argonHash } from '@node-rs/argon2';
+import {
+  createEncrypter, createKeyedHasher, createPasswordHasher, firebaseScrypt, formatFirebaseHash, randomToken, safeEqual, sha256, sixDigitCode, verifyFirebaseScrypt,
+} from './index.ts';
 
 const hasher = createPasswordHasher({ memoryCost: 4096, timeCost: 1, parallelism: 1 });
 
@@ -24,8 +27,40 @@ describe('passwords', () => {
     }
   });
 
+  test("Firebase's modified scrypt matches Firebase's published test vector", async () => {
+    // The example of Firebase's own scrypt tool: project parameters, one user's salt and hash.
+    const params = {
+      signerKey: Buffer.from('jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==', 'base64'),
+      saltSeparator: Buffer.from('Bw==', 'base64'), rounds: 8, memCost: 14,
+    };
+    const salt = Buffer.from('42xEC+ixf3L2lw==', 'base64');
+    const expected = 'lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==';
+    assert.equal((await firebaseScrypt('user1password', salt, params)).toString('base64'), expected);
+    assert.equal(await verifyFirebaseScrypt('user1password', salt, Buffer.from(expected, 'base64'), params), true);
+    assert.equal(await verifyFirebaseScrypt('user1passwore', salt, Buffer.from(expected, 'base64'), params), false);
+    assert.equal(await verifyFirebaseScrypt('user1password', salt, Buffer.from(expected, 'base64'), { ...params, rounds: 4 }), false);
+
+    // Through the hasher: the stored form names its parameters, which are looked up.
+    const stored = formatFirebaseHash('p1', '42xEC+ixf3L2lw==', expected);
+    const legacy = createPasswordHasher({ memoryCost: 4096, timeCost: 1, parallelism: 1 }, { firebaseParams: async (id) => (id === 'p1' ? params : undefined) });
+    assert.deepEqual(await legacy.verify(stored, 'user1password'), { ok: true, needsRehash: true });
+    assert.deepEqual(await legacy.verify(stored, 'wrong'), { ok: false, needsRehash: false });
+    assert.deepEqual(await legacy.verify(formatFirebaseHash('p2', '42xEC+ixf3L2lw==', expected), 'user1password'), { ok: false, needsRehash: false });
+    // Without a way to find the parameters, such a hash fails closed.
+    assert.deepEqual(await hasher.verify(stored, 'user1password'), { ok: false, needsRehash: false });
+  });
+
+  test('imported argon2i and argon2id hashes with other parameters verify and ask for a rehash', async () => {
+    const i = await argonHash('imported-pass', { algorithm: 1, memoryCost: 1024, timeCost: 2, parallelism: 1 });
+    assert.match(i, /^\$argon2i\$/);
+    assert.deepEqual(await hasher.verify(i, 'imported-pass'), { ok: true, needsRehash: true });
+    const id = await argonHash('imported-pass', { memoryCost: 2048, timeCost: 3, parallelism: 2 });
+    assert.deepEqual(await hasher.verify(id, 'imported-pass'), { ok: true, needsRehash: true });
+    assert.deepEqual(await hasher.verify(id, 'other'), { ok: false, needsRehash: false });
+  });
+
   test('unknown or corrupt stored hashes fail closed without throwing', async () => {
-    for (const stored of ['', 'plaintext', '$argon2id$v=19$m=4096,t=1,p=1$broken', '$2b$04$short', '$1$md5$hash']) {
+    for (const stored of ['', 'plaintext', '$argon2id$v=19$m=4096,t=1,p=1$broken', '$2b$04$short', '$1$md5$hash', '$firebase-scrypt$x$!!$??']) {
       assert.deepEqual(await hasher.verify(stored, 'plaintext'), { ok: false, needsRehash: false }, stored);
     }
   });

@@ -1,7 +1,10 @@
-// Password hashing: argon2id for every new hash; bcrypt ($2a$/$2b$/$2y$) verified for
-// users imported from other systems and rehashed on their next successful sign-in.
+// Password hashing: argon2id for every new hash. Hashes of users imported from other
+// systems are verified too and replaced by argon2id at their next successful sign-in:
+// bcrypt ($2a$/$2b$/$2y$), argon2i/argon2d/argon2id with other parameters, and
+// Firebase's modified scrypt (whose project parameters are looked up by id).
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
+import { parseFirebaseHash, verifyFirebaseScrypt, FIREBASE_SCRYPT_PREFIX, type FirebaseScryptParams } from './firebase-scrypt.ts';
 
 export interface Argon2Params {
   memoryCost: number;
@@ -19,7 +22,12 @@ export interface PasswordHasher {
 
 const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
-export function createPasswordHasher(params: Argon2Params): PasswordHasher {
+export interface LegacyHashOptions {
+  /** The project parameters of imported Firebase hashes, by their stored id. */
+  firebaseParams?: (id: string) => Promise<FirebaseScryptParams | undefined>;
+}
+
+export function createPasswordHasher(params: Argon2Params, legacy: LegacyHashOptions = {}): PasswordHasher {
   // argon2 runs on libuv's thread pool: the event loop stays free while it hashes.
   const options = { memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism, outputLen: 32 };
   const paramTag = `m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}`;
@@ -40,6 +48,13 @@ export function createPasswordHasher(params: Argon2Params): PasswordHasher {
       if (BCRYPT.test(stored)) {
         // bcryptjs understands $2y$ (PHP) hashes, which the native binding rejects.
         const ok = await bcrypt.compare(password, stored);
+        return { ok, needsRehash: ok };
+      }
+      if (stored.startsWith(FIREBASE_SCRYPT_PREFIX)) {
+        const parsed = parseFirebaseHash(stored);
+        const p = parsed && legacy.firebaseParams ? await legacy.firebaseParams(parsed.paramsId) : undefined;
+        if (!parsed || !p) return { ok: false, needsRehash: false };
+        const ok = await verifyFirebaseScrypt(password, parsed.salt, parsed.hash, p);
         return { ok, needsRehash: ok };
       }
       return { ok: false, needsRehash: false };

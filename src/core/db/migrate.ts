@@ -12,6 +12,7 @@ import * as m0007 from './migrations/0007_rbac_audit.ts';
 import * as m0008 from './migrations/0008_events.ts';
 import * as m0009 from './migrations/0009_webhooks.ts';
 import * as m0010 from './migrations/0010_oauth.ts';
+import * as m0011 from './migrations/0011_imports.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0008_events': m0008,
   '0009_webhooks': m0009,
   '0010_oauth': m0010,
+  '0011_imports': m0011,
 };
 
 /** Every migration's name, in order. */

@@ -65,6 +65,7 @@ export const errorCatalogue = {
   oauth_reconsent_required: { status: 409, message: 'The provider token cannot be renewed; sign in with the provider again' },
   provider_token_unavailable: { status: 404, message: 'No provider token is stored for this identity' },
   oauth_provider_managed_by_env: { status: 409, message: 'This provider is configured by environment variables' },
+  keys_managed_by_secret: { status: 409, message: 'Tokens are signed with AUTH_JWT_SECRET; rotate by changing the secret' },
   webhook_not_found: { status: 404, message: 'No such webhook endpoint' },
   delivery_not_found: { status: 404, message: 'No such delivery of this endpoint' },
   role_not_found: { status: 404, message: 'No such role' },

@@ -260,7 +260,27 @@ export function createAdminService(deps: AdminServiceDeps) {
     deps.flushMail();
   }
 
-  return { listUsers, getUser, createUser, updateUser, setActive, deleteUser, revokeSessions, resetMfa, unlock, forcePasswordReset };
+  /**
+   * Sets a user's password (the CLI's reset-password): the policy applies, history
+   * included; every session ends and any required reset is cleared.
+   */
+  async function setPassword(_caller: Caller, id: string, password: string): Promise<{ sessionsEnded: number }> {
+    const u = await requireUser(id);
+    await users.checkNewPassword(u, password);
+    const hash = await deps.passwords.hash(password);
+    const announce = await db.transaction().execute(async (trx) => {
+      await users.setPassword(trx, id, hash);
+      await users.update(trx, id, { password_reset_required: false });
+      const announce = await deps.sessions.revokeAllForUserIn(trx, id, 'password_reset');
+      await audit(trx, { type: 'password.reset', subject: id, details: { byAdministrator: true, sessionsEnded: announce.ids.length } });
+      return announce;
+    });
+    await announce();
+    await users.changed(id);
+    return { sessionsEnded: announce.ids.length };
+  }
+
+  return { setPassword, listUsers, getUser, createUser, updateUser, setActive, deleteUser, revokeSessions, resetMfa, unlock, forcePasswordReset };
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;

@@ -56,6 +56,8 @@ export const AUDIT_EVENTS = {
   'oauth.reconsent_required': 'Every refresh of a provider token failed: the user must sign in with the provider again',
   'oauth.provider_saved': 'A social sign-in provider was stored or changed in the database',
   'oauth.provider_deleted': 'A social sign-in provider was deleted from the database',
+  'users.imported': 'Users were imported from another system with `tessera import` (source and counts in details)',
+  'key.rotated': 'A new signing key became active with `tessera keys rotate`; the previous ones stay published until their tokens expire',
   'webhook.created': 'A webhook endpoint was registered',
   'webhook.updated': "A webhook endpoint's URL, event types, description or active flag changed",
   'webhook.deleted': 'A webhook endpoint was deleted, with its deliveries',

@@ -37,3 +37,11 @@ export async function pruneBefore(db: Db, cutoff: Date): Promise<number> {
   const r = await sql`delete from audit_log where occurred_at < ${cutoff}`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }
+
+/** Entries after `afterId`, oldest first (`tessera audit tail`). */
+export async function entriesAfter(db: Db, afterId: string, f: { userId?: string | undefined; types?: string[] | undefined }, limit: number): Promise<AuditRow[]> {
+  let q = db.selectFrom('audit_log').selectAll().where('id', '>', afterId);
+  if (f.userId) q = q.where('subject_user_id', '=', f.userId);
+  if (f.types?.length) q = q.where('type', 'in', f.types);
+  return q.orderBy('id', 'asc').limit(limit).execute();
+}

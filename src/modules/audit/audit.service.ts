@@ -92,6 +92,8 @@ export function createAuditService(deps: AuditServiceDeps) {
   return {
     record,
     list,
+    /** Entries newer than `afterId` ('0': from the start), oldest first. */
+    after: async (afterId: string, f: { userId?: string; types?: string[] } = {}, limit = 500) => (await repo.entriesAfter(db, afterId, f, limit)).map(presentEntry),
     /** Deletes entries past the retention period (hourly housekeeping). */
     prune: async () => (deps.retentionDays > 0 ? repo.pruneBefore(db, new Date(clock.now() - deps.retentionDays * 86_400_000)) : 0),
   };

@@ -61,3 +61,40 @@ export const finishRefresh = (db: Db, id: string, heldUntil: Date, changes: Upda
   db.updateTable('user_identities').set({ ...changes, refresh_locked_until: null })
     .where('id', '=', id).where('refresh_locked_until', '=', heldUntil)
     .returningAll().executeTakeFirst();
+
+export async function flagSet(db: Db, name: string): Promise<boolean> {
+  return Boolean(await db.selectFrom('system_flags').select('name').where('name', '=', name).executeTakeFirst());
+}
+
+/** True when the flag was not set before. */
+export async function setFlag(db: Db, name: string): Promise<boolean> {
+  return Boolean(await db.insertInto('system_flags').values({ name }).onConflict((oc) => oc.column('name').doNothing()).returning('name').executeTakeFirst());
+}
+
+/** True when the flag was set before. */
+export async function clearFlag(db: Db, name: string): Promise<boolean> {
+  return Boolean(await db.deleteFrom('system_flags').where('name', '=', name).returning('name').executeTakeFirst());
+}
+
+/** What the refresh worker looks after, by provider. */
+export async function refreshCounts(db: Db, now: Date) {
+  const { rows } = await sql<{ provider: string; identities: number; with_tokens: number; due: number; failing: number; needs_reconsent: number; next_due: Date | null; last_refreshed: Date | null }>`
+    select provider, count(*)::int as identities,
+      count(*) filter (where access_token_encrypted is not null)::int as with_tokens,
+      count(*) filter (where refresh_due_at <= ${now} and not needs_reconsent)::int as due,
+      count(*) filter (where last_refresh_error is not null and not needs_reconsent)::int as failing,
+      count(*) filter (where needs_reconsent)::int as needs_reconsent,
+      min(refresh_due_at) filter (where refresh_due_at > ${now} and not needs_reconsent) as next_due,
+      max(last_refreshed_at) as last_refreshed
+    from user_identities group by provider order by provider`.execute(db);
+  return {
+    providers: rows.map((r) => ({
+      provider: r.provider, identities: r.identities, withTokens: r.with_tokens, due: r.due, failing: r.failing, needsReconsent: r.needs_reconsent,
+      nextDue: r.next_due?.toISOString() ?? null, lastRefreshed: r.last_refreshed?.toISOString() ?? null,
+    })),
+  };
+}
+
+export async function setProviderEnabled(db: Db, name: string, enabled: boolean, at: Date): Promise<boolean> {
+  return Boolean(await db.updateTable('oauth_providers').set({ enabled, updated_at: at }).where('name', '=', name).returning('name').executeTakeFirst());
+}

@@ -385,6 +385,91 @@ export function createOAuthService(deps: OAuthServiceDeps) {
       registry.invalidate();
     },
 
+    /** Enables or disables a provider stored in the database (the CLI). */
+    async setProviderEnabled(name: string, enabled: boolean): Promise<void> {
+      if (registry.isEnvProvider(name)) throw new AppError('oauth_provider_managed_by_env');
+      await db.transaction().execute(async (trx) => {
+        if (!(await repo.setProviderEnabled(trx, name, enabled, new Date(clock.now())))) throw new AppError('oauth_provider_unknown');
+        await audit(trx, { type: 'oauth.provider_saved', details: { provider: name, enabled } });
+      });
+      registry.invalidate();
+    },
+
+    /**
+     * Checks a provider from here: its configuration builds (discovery for OIDC issuers),
+     * and its authorization endpoint (and JWKS, when it has one) answers.
+     */
+    async testProvider(name: string): Promise<{ provider: string; ok: boolean; checks: { check: string; ok: boolean; detail: string }[] }> {
+      const checks: { check: string; ok: boolean; detail: string }[] = [];
+      let p: ResolvedProvider;
+      try {
+        registry.invalidate();
+        p = await registry.get(name, { includeDisabled: true });
+        checks.push({ check: 'configuration', ok: true, detail: p.settings.issuer || ('discover' in p.adapter.endpoints(p.settings)) ? `discovered from ${p.endpoints.issuer}` : `endpoints of ${p.displayName}` });
+      } catch (err) {
+        const code = err instanceof AppError ? err.code : 'error';
+        checks.push({ check: 'configuration', ok: false, detail: code === 'oauth_provider_unknown' ? 'not configured' : code === 'oauth_provider_unavailable' ? 'discovery failed (issuer unreachable or not an OpenID Provider)' : (err as Error).message });
+        return { provider: name, ok: false, checks };
+      }
+      const reach = async (check: string, url: string, ok: (status: number, body: string) => boolean) => {
+        try {
+          const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(10_000), headers: { accept: 'application/json, text/html' } });
+          const body = await res.text();
+          checks.push({ check, ok: ok(res.status, body), detail: `${new URL(url).origin}${new URL(url).pathname} answered ${res.status}` });
+        } catch (err) {
+          checks.push({ check, ok: false, detail: `${new URL(url).origin}${new URL(url).pathname} unreachable (${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message})` });
+        }
+      };
+      const authUrl = new URL(p.endpoints.authorization);
+      authUrl.searchParams.set('client_id', p.settings.clientId);
+      authUrl.searchParams.set('response_type', 'code');
+      authUrl.searchParams.set('redirect_uri', p.callbackUrl);
+      authUrl.searchParams.set('scope', p.scopes.join(' '));
+      authUrl.searchParams.set('state', 'tessera-oauth-test');
+      await reach('authorization endpoint', authUrl.toString(), (status) => status < 500);
+      if (p.endpoints.jwks) {
+        await reach('JWKS', p.endpoints.jwks, (status, body) => {
+          try {
+            return status === 200 && Array.isArray((JSON.parse(body) as { keys?: unknown }).keys);
+          } catch {
+            return false;
+          }
+        });
+      }
+      return { provider: name, ok: checks.every((c) => c.ok), checks };
+    },
+
+    /** Administrators: links a provider account to a user (no tokens; the next sign-in with it brings them). */
+    async linkByAdmin(userId: string, provider: string, providerUserId: string, profile: { email?: string | undefined; name?: string | undefined }) {
+      if (!(await users.findById(userId))) throw new AppError('not_found');
+      const now = new Date(clock.now());
+      await db.transaction().execute(async (trx) => {
+        const holder = await trx.selectFrom('user_identities').select('user_id').where('provider', '=', provider).where('provider_user_id', '=', providerUserId).executeTakeFirst();
+        if (holder) throw new AppError(holder.user_id === userId ? 'provider_already_linked' : 'identity_already_linked');
+        if (await repo.identityOf(trx, userId, provider)) throw new AppError('provider_already_linked');
+        await repo.insertIdentity(trx, {
+          id: randomUUID(), user_id: userId, provider, provider_user_id: providerUserId, email: profile.email ? normalizeEmail(profile.email) : null,
+          email_verified: false, name: profile.name ?? null, avatar_url: null, profile: JSON.stringify({ linkedByAdministrator: true }) as never, scopes: [],
+          refresh_attempts: 0, needs_reconsent: false, created_at: now, updated_at: now,
+        });
+        await audit(trx, { type: 'oauth.identity_linked', subject: userId, details: { provider, byAdministrator: true } });
+      });
+      return (await repo.identitiesOf(db, userId)).map(presentIdentity);
+    },
+
+    /** Administrators: unlinks a provider; `force` allows taking the account's last sign-in method. */
+    async unlinkByAdmin(userId: string, provider: string, force: boolean): Promise<void> {
+      const user = await users.findById(userId);
+      if (!user) throw new AppError('not_found');
+      const all = await repo.identitiesOf(db, userId);
+      if (!all.some((i) => i.provider === provider)) throw new AppError('identity_not_found');
+      if (!force && !user.password_hash && all.length === 1 && (await deps.passkeyCount(userId)) === 0) throw new AppError('last_sign_in_method');
+      await db.transaction().execute(async (trx) => {
+        await repo.deleteIdentity(trx, userId, provider);
+        await audit(trx, { type: 'oauth.identity_unlinked', subject: userId, details: { provider, byAdministrator: true } });
+      });
+    },
+
     /** Administrators: a user's identities. */
     async identitiesForAdmin(userId: string) {
       if (!(await users.findById(userId))) throw new AppError('not_found');

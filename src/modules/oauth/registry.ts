@@ -146,9 +146,9 @@ export function createProviderRegistry(deps: {
   return {
     callbackUrl,
     /** A provider in service, built or taken from the cache; oauth_provider_unknown otherwise. */
-    async get(name: string): Promise<ResolvedProvider> {
+    async get(name: string, opts: { includeDisabled?: boolean } = {}): Promise<ResolvedProvider> {
       const entry = (await allSettings()).find((p) => p.settings.name === name);
-      if (!entry || !entry.enabled) throw new AppError('oauth_provider_unknown');
+      if (!entry || (!entry.enabled && !opts.includeDisabled)) throw new AppError('oauth_provider_unknown');
       const key = JSON.stringify(entry.settings);
       const cached = built.get(name);
       const now = clock.now();

@@ -25,6 +25,8 @@ export const RETRY_DELAYS_S = [60, 300, 900];
 export const MAX_ATTEMPTS = RETRY_DELAYS_S.length + 1;
 const LEASE_S = 60;
 const BATCH = 20;
+/** While this system flag exists, the background refresh passes do nothing (`tessera oauth refresh stop`). */
+export const REFRESH_PAUSED_FLAG = 'oauth_refresh_paused';
 
 export interface ProviderTokens {
   access_token: string;
@@ -130,8 +132,9 @@ export function createVault(deps: {
     }
   }
 
-  /** One pass: every due identity, a batch at a time. */
-  async function pass(): Promise<number> {
+  /** One pass: every due identity, a batch at a time (none while paused, unless forced). */
+  async function pass(force = false): Promise<number> {
+    if (!force && (await repo.flagSet(db, REFRESH_PAUSED_FLAG))) return 0;
     let total = 0;
     for (;;) {
       const now = new Date(clock.now());
@@ -144,9 +147,25 @@ export function createVault(deps: {
     }
   }
 
-  const worker: Worker = createWorker(pass, (err) => deps.log.error({ err }, 'provider token refresh pass failed'));
+  const worker: Worker = createWorker(() => pass(), (err) => deps.log.error({ err }, 'provider token refresh pass failed'));
+  let lastPass: { at: Date; refreshed: number } | undefined;
 
   return {
+    /** Refreshes every due token now, paused or not (`tessera oauth refresh once`). */
+    async refreshOnce(): Promise<number> {
+      const n = await pass(true);
+      lastPass = { at: new Date(clock.now()), refreshed: n };
+      return n;
+    },
+    /** Pauses or resumes the background refresh on every instance (a flag in the database). */
+    async setPaused(paused: boolean): Promise<boolean> {
+      return paused ? repo.setFlag(db, REFRESH_PAUSED_FLAG) : repo.clearFlag(db, REFRESH_PAUSED_FLAG);
+    },
+    /** The worker's state and the tokens it looks after. */
+    async status() {
+      const counts = await repo.refreshCounts(db, new Date(clock.now()));
+      return { paused: await repo.flagSet(db, REFRESH_PAUSED_FLAG), marginSeconds: deps.marginSeconds, ...counts, ...(lastPass ? { lastPass } : {}) };
+    },
     tokenColumns,
     dueAt,
     seal,

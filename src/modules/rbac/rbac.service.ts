@@ -29,6 +29,12 @@ export interface Caller {
   permissions: ReadonlySet<string>;
   /** The calling user, when a user calls. */
   userId?: string;
+  /**
+   * The operator at the command line: not bound by the last-super-admin guard, which
+   * keeps administrators from locking everyone out of the admin API (the operator can
+   * always grant the role again, and must be able to act before any admin exists).
+   */
+  operator?: boolean;
 }
 
 export interface Access {
@@ -137,7 +143,7 @@ export function createRbacService(deps: RbacServiceDeps) {
       if (!mine.has(ADMIN) && !mine.has(SUPER_ADMIN)) throw new AppError('last_admin_role');
     }
     const superRoles = [...g.roles.keys()].filter((r) => closure(g, [r]).has(SUPER_ADMIN));
-    if ((await repo.countHolders(trx, superRoles, null)) === 0) throw new AppError('last_super_admin');
+    if (!caller.operator && (await repo.countHolders(trx, superRoles, null)) === 0) throw new AppError('last_super_admin');
   }
 
   function describeRole(g: Graph, r: RoleRow) {

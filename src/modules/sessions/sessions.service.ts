@@ -276,6 +276,8 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   return {
     start, rotate, sessionOfRefreshToken, isActive, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revokeOneIn, revoke, announce, deviceFamiliarity, proof, reauthenticated,
     /** When an idle session ends, or null without an idle timeout. */
+    /** The user of a session (any state), for the CLI's `sessions revoke <id>`. */
+    ownerOf: async (sessionId: string): Promise<string | undefined> => (await repo.findSession(db, sessionId))?.user_id,
     idleExpiresAt: (s: { last_used_at: Date }) => (idleMs > 0 ? new Date(s.last_used_at.getTime() + idleMs) : null),
     cacheSize: () => cache.size(),
   };

@@ -14,3 +14,12 @@ export async function insertKey(db: Db, row: { kid: string; alg: string; public_
 export async function lockKeys(db: Db): Promise<void> {
   await sql`select pg_advisory_xact_lock(7318001)`.execute(db);
 }
+
+/** Retires every active key; returns them as they now are. */
+export async function retireActive(db: Db, at: Date): Promise<SigningKeyRow[]> {
+  return db.updateTable('signing_keys').set({ retired_at: at }).where('retired_at', 'is', null).returningAll().execute();
+}
+
+export async function deleteKeys(db: Db, kids: string[]): Promise<void> {
+  if (kids.length) await db.deleteFrom('signing_keys').where('kid', 'in', kids).execute();
+}

@@ -1,13 +1,22 @@
 // Signing keys. By default an asymmetric key is generated on first start and stored with
 // its private half encrypted; every instance loads it from the database. With
 // AUTH_JWT_SECRET, HS256 with that secret instead (and an empty JWKS).
+//
+// Rotation (`tessera keys rotate`) inserts a new key and retires the active one in one
+// transaction, then tells every instance through the invalidation bus (and each instance
+// also reloads once a minute, should a message be lost). A retired key stays published
+// and accepted for as long as a token it signed can live (the longest token lifetime,
+// plus the time instances may take to switch), then it is left out and later deleted.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import type { Encrypter } from '../../core/crypto/index.ts';
-import type { Database } from '../../database.ts';
+import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
+import { AppError } from '../../core/errors/index.ts';
+import type { Database, Db } from '../../database.ts';
 import type { JwtAlg, JwtKey } from './jwt.ts';
 import * as repo from './keys.repo.ts';
+import type { SigningKeyRow } from './keys.table.ts';
 
 export type AsymmetricAlg = Exclude<JwtAlg, 'HS256'>;
 
@@ -17,6 +26,26 @@ export interface KeyStoreDeps {
   encrypter: Encrypter;
   algorithm: AsymmetricAlg;
   hmacSecret?: string | undefined;
+  /** Longest lifetime of a token signed by these keys, in seconds (access and service tokens). */
+  maxTokenLifetime: number;
+  /** Where rotations are announced to every instance. */
+  bus?: InvalidationBus | undefined;
+}
+
+/** How long instances may keep signing with a retired key before they have reloaded. */
+export const ROTATION_PROPAGATION_S = 120;
+const RELOAD_INTERVAL_MS = 60_000;
+
+export interface RotationResult { active: KeyInfo; retired: KeyInfo[]; deleted: string[] }
+
+export interface KeyInfo {
+  kid: string;
+  alg: string;
+  status: 'active' | 'retired' | 'expired';
+  createdAt: string;
+  retiredAt: string | null;
+  /** Until when a retired key stays in the JWKS (null while active). */
+  publishedUntil: string | null;
 }
 
 export interface Jwk extends Record<string, unknown> {
@@ -46,9 +75,25 @@ export function createKeyStore(deps: KeyStoreDeps) {
   let verifiers = new Map<string, JwtKey>();
   let jwks: Jwk[] = [];
   let lastReload = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const graceMs = (deps.maxTokenLifetime + ROTATION_PROPAGATION_S) * 1000;
+
+  /** Until when a retired key must still verify what it signed. */
+  const publishedUntil = (row: SigningKeyRow): Date | null => (row.retired_at ? new Date(row.retired_at.getTime() + graceMs) : null);
+  const statusOf = (row: SigningKeyRow): KeyInfo['status'] =>
+    row.retired_at === null ? 'active' : publishedUntil(row)!.getTime() > deps.clock.now() ? 'retired' : 'expired';
+
+  function generateRow(created: Date) {
+    const { privateKey, publicKey } = generate(deps.algorithm);
+    const jwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
+    const kid = jwkThumbprint(jwk);
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    return { kid, alg: deps.algorithm, public_jwk: jwk, private_key_encrypted: encrypter.encrypt(pem, kid), created_at: created };
+  }
 
   async function load(): Promise<void> {
-    const rows = await repo.listKeys(db);
+    const rows = (await repo.listKeys(db)).filter((r) => statusOf(r) !== 'expired');
+    lastReload = deps.clock.now();
     const next = new Map<string, JwtKey>();
     const published: Jwk[] = [];
     for (const row of rows) {
@@ -75,14 +120,48 @@ export function createKeyStore(deps: KeyStoreDeps) {
       await repo.lockKeys(trx);
       const rows = await repo.listKeys(trx);
       if (rows.some((r) => r.alg === deps.algorithm && r.retired_at === null)) return;
-      const { privateKey, publicKey } = generate(deps.algorithm);
-      const jwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
-      const kid = jwkThumbprint(jwk);
-      const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-      await repo.insertKey(trx, { kid, alg: deps.algorithm, public_jwk: jwk, private_key_encrypted: encrypter.encrypt(pem, kid), created_at: new Date(deps.clock.now()) });
+      await repo.insertKey(trx, generateRow(new Date(deps.clock.now())));
     });
     await load();
     if (!signing) throw new Error('no signing key could be loaded');
+    if (!hmac) {
+      deps.bus?.subscribe((m) => { if (m.kind === 'keys') void load().catch(() => undefined); });
+      deps.bus?.onReset(() => { void load().catch(() => undefined); });
+      timer = setInterval(() => { void load().catch(() => undefined); }, RELOAD_INTERVAL_MS);
+      timer.unref();
+    }
+  }
+
+  function describe(row: SigningKeyRow): KeyInfo {
+    return {
+      kid: row.kid, alg: row.alg, status: statusOf(row), createdAt: row.created_at.toISOString(),
+      retiredAt: row.retired_at?.toISOString() ?? null, publishedUntil: publishedUntil(row)?.toISOString() ?? null,
+    };
+  }
+
+  /**
+   * Makes a new key the signing key and retires the active ones, which stay published
+   * until every token they signed has expired. Keys past that are deleted.
+   */
+  async function rotate(onRotated?: (trx: Db, result: RotationResult) => Promise<void>): Promise<RotationResult> {
+    if (hmac) throw new AppError('keys_managed_by_secret');
+    const out = await db.transaction().execute(async (trx) => {
+      await repo.lockKeys(trx);
+      const now = new Date(deps.clock.now());
+      const before = await repo.listKeys(trx);
+      const expired = before.filter((r) => statusOf(r) === 'expired').map((r) => r.kid);
+      await repo.deleteKeys(trx, expired);
+      const retired = await repo.retireActive(trx, now);
+      // A thumbprint kid could only repeat with the same key; generation never repeats one.
+      const row = generateRow(now);
+      await repo.insertKey(trx, row);
+      const result = { active: describe({ ...row, retired_at: null }), retired: retired.map(describe), deleted: expired };
+      await onRotated?.(trx, result);
+      return result;
+    });
+    await load();
+    await deps.bus?.publish({ kind: 'keys', id: '*' });
+    return out;
   }
 
   return {
@@ -106,6 +185,17 @@ export function createKeyStore(deps: KeyStoreDeps) {
       return verifiers.has(kid);
     },
     jwks: (): { keys: Jwk[] } => ({ keys: jwks }),
+    rotate,
+    /** Every stored key, newest first, with its state. */
+    list: async (): Promise<KeyInfo[]> => (await repo.listKeys(db)).map(describe),
+    /** Whether tokens are signed with AUTH_JWT_SECRET (no stored keys, nothing to rotate). */
+    usesSecret: () => Boolean(hmac),
+    /** Re-reads the keys now (the bus does it on rotation; tests and the CLI may too). */
+    reload: load,
+    stop(): void {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
   };
 }
 

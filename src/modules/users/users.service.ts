@@ -150,6 +150,8 @@ export function createUsersService(deps: UsersServiceDeps) {
     /** Deletes a user and everything that hangs on it (cascade); false when unknown. */
     delete: (trx: Db, id: string) => repo.deleteUser(trx, id),
     findById: (id: string, on: Db = db) => repo.findById(on, id),
+    /** Records that users exist (imports), so that no later registration becomes the first admin. */
+    claimFirstUser: async (trx: Db): Promise<void> => { await repo.claimFlag(trx, FIRST_ADMIN_FLAG); },
     /** The user for a bearer check, from this instance's cache when it is current. */
     findByIdCached: (id: string) => cache.get(id, () => repo.findById(db, id)),
     /** Announces that a user row changed (after commit), so that every instance re-reads it. */
