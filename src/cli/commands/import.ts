@@ -58,7 +58,7 @@ function report(summary: ImportSummary, o: CommonFlags, file: string): void {
 async function runImport(source: ImportSource, file: string, records: ImportRecord[], o: CommonFlags, setup?: (deps: Deps) => Promise<void>): Promise<void> {
   await withDeps(async (deps) => {
     await setup?.(deps);
-    const progress = createProgress(`import ${source}`, records.length, { enabled: o.progress && !o.json });
+    const progress = createProgress(`import ${source}`, records.length, { enabled: o.progress });
     const summary = await deps.importer.run(source, records, {
       batchSize: o.batchSize, dryRun: Boolean(o.dryRun), events: Boolean(o.events),
       onProgress: (p) => progress.update(p.done, `created ${p.created} skipped ${p.skipped} conflicts ${p.conflicts} rejected ${p.rejected}`),

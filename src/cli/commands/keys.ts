@@ -23,6 +23,10 @@ Examples:
     .description('Make a new key the signing key. The previous ones stay in the JWKS until every token they signed has expired; running instances switch within seconds.')
     .option('--json', 'JSON output')
     .addHelpText('after', `
+Examples:
+  $ tessera keys rotate
+  $ tessera keys rotate --json | jq -r .active.kid
+
 Every instance hears of the rotation through Redis or PostgreSQL notifications (and
 re-reads the keys each minute regardless); tokens signed before it stay valid until
 they expire. With AUTH_JWT_SECRET there is nothing to rotate: change the secret.`)

@@ -162,6 +162,8 @@ Examples:
         const u = await findUser(deps, ref);
         await deps.admin.unlock(operator, u.id);
         say(`${u.username}: unlocked`);
+        // Without Redis a lock lives in the memory of the server that counted the failures.
+        if (!deps.redis) process.stderr.write('note: without REDIS_URL, sign-in locks are kept in each server\'s memory; restart the server or use POST /admin/users/:id/unlock on it\n');
       });
     });
 

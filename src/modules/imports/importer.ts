@@ -122,14 +122,16 @@ export function createImporter(deps: ImporterDeps) {
 
         candidates.forEach((r, k) => {
           const email = emails[k]!;
+          if (seenEmails.has(email)) return void summary.conflicts.push(issue(r, 'duplicate_email_in_file'));
           const found = byEmail.get(email);
           if (found) {
             const o = found.origin;
-            if (o && o.source === source && o.id === r.sourceId) summary.skipped++;
-            else summary.conflicts.push(issue(r, 'email_taken'));
+            if (o && o.source === source && o.id === r.sourceId) {
+              summary.skipped++;
+              seenEmails.add(email);
+            } else summary.conflicts.push(issue(r, 'email_taken'));
             return;
           }
-          if (seenEmails.has(email)) return void summary.conflicts.push(issue(r, 'duplicate_email_in_file'));
           if (r.id && byId.has(r.id)) return void summary.conflicts.push(issue(r, 'id_taken'));
           const pairs = r.identities.map((x) => `${x.provider} ${x.providerUserId}`);
           if (pairs.some((p) => taken.has(p) || seenIdentities.has(p))) return void summary.conflicts.push(issue(r, 'identity_linked_elsewhere'));
