@@ -271,6 +271,12 @@ describe('tessera service-accounts and audit', () => {
     assert.match(text.out, /user\.disabled/);
     const lines = (await expectCli(db, ['audit', 'tail', '--no-follow', '--json', '--type', 'user.disabled', '--user', 'erin'])).out.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
     assert.deepEqual(lines.map((l) => l.type), ['user.disabled']);
+    // Key rotation is recorded with the kids, by the system.
+    const rotated = JSON.parse((await expectCli(db, ['keys', 'rotate', '--json'])).out) as { active: { kid: string } };
+    const entry = JSON.parse((await expectCli(db, ['audit', 'tail', '--no-follow', '--json', '--type', 'key.rotated'])).out) as { actor: { type: string }; details: { kid: string; retired: string[] } };
+    assert.equal(entry.actor.type, 'system');
+    assert.equal(entry.details.kid, rotated.active.kid);
+    assert.equal(entry.details.retired.length, 1);
   });
 
   test('audit tail follows new entries as they are written', { skip: testDbMode() === 'pglite' ? 'the embedded database takes one process: following while another writes needs PostgreSQL (the postgres suite runs it)' : false }, async () => {
