@@ -73,6 +73,28 @@ describe('tessera: help, usage errors and exit codes', () => {
   });
 });
 
+describe('tessera serve', () => {
+  test('--addr and --session-ttl override the environment', async () => {
+    const db = await fresh();
+    const port = await freePort();
+    const server = run('bin/tessera.js', { ...(await import('./helpers/app.ts')).baseEnv(), ...db.env, PORT: '1', AUTH_REFRESH_TOKEN_EXPIRY: '7d' }, ['serve', '--addr', `127.0.0.1:${port}`, '--session-ttl', '2h']);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitHealthy(base, server);
+      const reg = await post(base, '/auth/register', { email: 'serve@example.com', username: 'serve', password: PASSWORD });
+      assert.equal(reg.status, 201);
+      const signed = (await (await post(base, '/auth/login', { email: 'serve@example.com', password: PASSWORD, client: 'native' })).json()) as { accessToken: string };
+      const sessions = (await (await fetch(`${base}/auth/sessions`, { headers: bearer(signed.accessToken) })).json()) as { sessions: { expiresAt: string }[] };
+      const left = new Date(sessions.sessions[0]!.expiresAt).getTime() - Date.now();
+      assert.ok(left > 110 * 60_000 && left <= 120 * 60_000, `a 2 h session, not 7 d (${left} ms left)`);
+    } finally {
+      server.child.kill('SIGTERM');
+      assert.equal(await server.exited, 0);
+      await db.drop();
+    }
+  });
+});
+
 describe('tessera migrate', () => {
   test('status lists pending migrations on an empty database; migrate applies them once', async () => {
     const db = testDbMode() === 'pglite' ? { env: { DATA_DIR: (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/tessera-cli-empty-`) }, drop: async () => undefined } as TestDatabase : await fresh();
@@ -279,7 +301,9 @@ describe('tessera service-accounts and audit', () => {
     assert.equal(entry.details.retired.length, 1);
   });
 
-  test('audit tail follows new entries as they are written', { skip: testDbMode() === 'pglite' ? 'the embedded database takes one process: following while another writes needs PostgreSQL (the postgres suite runs it)' : false }, async () => {
+  // Following while another process writes needs PostgreSQL (the embedded database takes
+  // one process), so this test belongs to the postgres suite.
+  if (testDbMode() === 'postgres') test('audit tail follows new entries as they are written', async () => {
     const follower = run('bin/tessera.js', { ...(await import('./helpers/app.ts')).baseEnv(), ...db.env }, ['audit', 'tail', '-n', '0', '--json', '--interval', '200']);
     try {
       await new Promise((r) => setTimeout(r, 2500));
@@ -365,7 +389,8 @@ describe('tessera keys', () => {
     }
   });
 
-  test('keys list on the embedded database refuses while a server holds it (exit 7)', { skip: testDbMode() === 'postgres' ? 'PostgreSQL takes any number of processes' : false }, async () => {
+  // Only the embedded database has an owner process (PostgreSQL takes any number).
+  if (testDbMode() === 'pglite') test('keys list on the embedded database refuses while a server holds it (exit 7)', async () => {
     const db = await fresh();
     const port = await freePort();
     const server = run('src/main.ts', { ...(await import('./helpers/app.ts')).baseEnv(), ...db.env, PORT: String(port) });

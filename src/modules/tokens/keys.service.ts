@@ -115,7 +115,16 @@ export function createKeyStore(deps: KeyStoreDeps) {
   /** Loads keys, generating the first one (once across instances) when none fits. */
   async function init(): Promise<void> {
     await load();
-    if (signing) return;
+    if (!signing) await createFirst();
+    if (!hmac) {
+      deps.bus?.subscribe((m) => { if (m.kind === 'keys') void load().catch(() => undefined); });
+      deps.bus?.onReset(() => { void load().catch(() => undefined); });
+      timer = setInterval(() => { void load().catch(() => undefined); }, RELOAD_INTERVAL_MS);
+      timer.unref();
+    }
+  }
+
+  async function createFirst(): Promise<void> {
     await db.transaction().execute(async (trx) => {
       await repo.lockKeys(trx);
       const rows = await repo.listKeys(trx);
@@ -124,12 +133,6 @@ export function createKeyStore(deps: KeyStoreDeps) {
     });
     await load();
     if (!signing) throw new Error('no signing key could be loaded');
-    if (!hmac) {
-      deps.bus?.subscribe((m) => { if (m.kind === 'keys') void load().catch(() => undefined); });
-      deps.bus?.onReset(() => { void load().catch(() => undefined); });
-      timer = setInterval(() => { void load().catch(() => undefined); }, RELOAD_INTERVAL_MS);
-      timer.unref();
-    }
   }
 
   function describe(row: SigningKeyRow): KeyInfo {
