@@ -104,6 +104,7 @@ export function exitCodeOf(err: AppError): number {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string) => UUID.test(s);
 
 /** A user named by id, email or username. */
 export async function findUser(deps: Deps, ref: string): Promise<UserRow> {

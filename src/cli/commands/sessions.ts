@@ -1,7 +1,5 @@
 import { Command } from 'commander';
-import { CliError, EXIT, findUser, operator, print, say, usage, withDeps } from '../context.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { CliError, EXIT, findUser, isUuid, operator, print, say, usage, withDeps } from '../context.ts';
 
 export function sessionsCommand(): Command {
   const sessions = new Command('sessions').description("Users' active sessions (devices).")
@@ -27,7 +25,7 @@ Examples:
     .option('--user <user>', "end every session of this user")
     .action(async (id: string | undefined, o: { user?: string }) => {
       if (Boolean(id) === Boolean(o.user)) throw usage('give a session id or --user <user>');
-      if (id && !UUID.test(id)) throw usage(`not a session id: ${JSON.stringify(id)}`);
+      if (id && !isUuid(id)) throw usage(`not a session id: ${JSON.stringify(id)}`);
       await withDeps(async (deps) => {
         if (o.user) {
           const u = await findUser(deps, o.user);
