@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { AppError } from '../core/errors/index.ts';
 import { packageVersion } from '../deps.ts';
 import { CliError, EXIT, exitCodeOf, state } from './context.ts';
+import { EXAMPLES } from './examples.ts';
 import { auditCommand } from './commands/audit.ts';
 import { configCommand } from './commands/config.ts';
 import { importCommand } from './commands/import.ts';
@@ -37,12 +38,14 @@ Examples:
   $ tessera import firebase users.json --hash-key "$KEY" --salt-separator Bw== --rounds 8 --mem-cost 14`);
   for (const cmd of [serveCommand(), migrateCommand(), usersCommand(), rolesCommand(), permissionsCommand(), sessionsCommand(), keysCommand(),
     serviceAccountsCommand(), auditCommand(), configCommand(), oauthCommand(), importCommand()]) program.addCommand(cmd);
-  // Every command (and subcommand) reports usage errors the same way.
-  const configure = (c: Command) => {
+  // Every command (and subcommand) reports usage errors the same way, and shows examples.
+  const configure = (c: Command, path: string) => {
     c.exitOverride().showHelpAfterError('(add --help for usage)');
-    for (const sub of c.commands) configure(sub);
+    const examples = EXAMPLES[path];
+    if (examples) c.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}`);
+    for (const sub of c.commands) configure(sub, path ? `${path} ${sub.name()}` : sub.name());
   };
-  configure(program);
+  configure(program, '');
   return program;
 }
 

@@ -5,7 +5,7 @@ import { runServer } from '../../server.ts';
 
 /** `host:port`, `:port`, `[::1]:port` or a port alone. */
 export function parseAddr(addr: string): { HOST?: string; PORT: string } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*))?:?(\d{1,5})$/.exec(addr.trim());
+  const m = /^(?:(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):)?(\d{1,5})$/.exec(addr.trim());
   const port = m ? Number(m[3]) : NaN;
   if (!m || !(port >= 0 && port <= 65535)) throw usage(`--addr: expected host:port (0.0.0.0:4000, :4000, [::1]:4000), got ${JSON.stringify(addr)}`);
   const host = m[1] ?? m[2];
