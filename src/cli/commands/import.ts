@@ -2,7 +2,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { checkFirebaseParams, type FirebaseScryptParams } from '../../core/crypto/index.ts';
 import {
-  firebaseHasPasswords, firebaseParamsId, ImportFormatError, parseFirebase, parseJsonLines, parseSupabase,
+  FIREBASE_B64, firebaseHasPasswords, firebaseParamsId, standardB64, ImportFormatError, parseFirebase, parseJsonLines, parseSupabase,
   type ImportRecord, type ImportSource, type ImportSummary,
 } from '../../modules/imports/index.ts';
 import type { Deps } from '../../deps.ts';
@@ -31,8 +31,8 @@ function parse(fn: () => ImportRecord[]): ImportRecord[] {
 }
 
 function b64(flag: string, v: string): Buffer {
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) throw usage(`${flag}: expected base64, as the Firebase console shows it`);
-  return Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (!FIREBASE_B64.test(v)) throw usage(`${flag}: expected base64, as the Firebase console shows it`);
+  return Buffer.from(standardB64(v), 'base64');
 }
 
 function report(summary: ImportSummary, o: CommonFlags, file: string): void {

@@ -3,6 +3,6 @@
 // the parameters of imported password hashes (Firebase's scrypt) for their verification.
 export { createImporter, firebaseParamsId, type Importer, type ImportSource, type ImportSummary, type ImportProgress, type ImportIssue } from './importer.ts';
 export { ImportFormatError, type ImportRecord, type ImportIdentity } from './record.ts';
-export { parseFirebase, firebaseHasPasswords } from './sources/firebase.ts';
+export { parseFirebase, firebaseHasPasswords, FIREBASE_B64, standardB64 } from './sources/firebase.ts';
 export { parseSupabase } from './sources/supabase.ts';
 export { parseJsonLines } from './sources/auth0.ts';

@@ -7,7 +7,7 @@ import * as client from 'openid-client';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
-import type { OAuthProviderId } from '../../core/config/index.ts';
+import type { OAuthProviderSettings } from '../../core/config/index.ts';
 import { randomToken, safeEqual, sha256, type Encrypter } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
@@ -41,25 +41,8 @@ export interface OAuthServiceDeps {
   autoLink: boolean;
 }
 
-/** A provider as the admin API and the CLI store it. */
-export interface ProviderInput {
-  kind: OAuthProviderId | 'oidc';
-  clientId: string;
-  clientSecret?: string | undefined;
-  privateKey?: string | undefined;
-  enabled?: boolean | undefined;
-  scopes?: string[] | undefined;
-  displayName?: string | undefined;
-  issuer?: string | undefined;
-  authorizationUrl?: string | undefined;
-  tokenUrl?: string | undefined;
-  userinfoUrl?: string | undefined;
-  jwksUrl?: string | undefined;
-  tenantId?: string | undefined;
-  teamId?: string | undefined;
-  keyId?: string | undefined;
-  baseUrl?: string | undefined;
-}
+/** A provider as the admin API and the CLI store it: its settings, and whether it is in service. */
+export type ProviderInput = Omit<OAuthProviderSettings, 'name' | 'source'> & { enabled?: boolean | undefined };
 
 export interface Outcome {
   /** `signed_in` (a session), or `linked` (a signed-in user added the provider). */

@@ -4,10 +4,11 @@
 import { formatFirebaseHash } from '../../../core/crypto/index.ts';
 import { ImportFormatError, jsonObject, obj, parseDate, providerName, str, validEmail, type ImportIdentity, type ImportRecord } from '../record.ts';
 
-const B64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+/** Base64 as Firebase writes it (standard, sometimes URL-safe). */
+export const FIREBASE_B64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
-/** Firebase's base64 (sometimes URL-safe) as standard base64. */
-const standardB64 = (s: string) => s.replace(/-/g, '+').replace(/_/g, '/');
+/** Firebase's base64 as standard base64. */
+export const standardB64 = (s: string) => s.replace(/-/g, '+').replace(/_/g, '/');
 
 export function parseFirebase(text: string, paramsId: string | undefined): ImportRecord[] {
   let doc: unknown;
@@ -32,7 +33,7 @@ function fromUser(raw: unknown, position: number, paramsId: string | undefined):
   const localId = str(u.localId);
   if (!localId) throw new ImportFormatError('has no localId', position);
   for (const field of ['passwordHash', 'salt'] as const) {
-    if (u[field] !== undefined && (typeof u[field] !== 'string' || !B64.test(u[field] as string))) throw new ImportFormatError(`${field} is not base64`, position);
+    if (u[field] !== undefined && (typeof u[field] !== 'string' || !FIREBASE_B64.test(u[field] as string))) throw new ImportFormatError(`${field} is not base64`, position);
   }
   if (u.providerUserInfo !== undefined && !Array.isArray(u.providerUserInfo)) throw new ImportFormatError('providerUserInfo is not an array', position);
 
