@@ -22,6 +22,7 @@ import { passwordPolicyRoutes } from './modules/passwords/index.ts';
 import { accountRoutes } from './modules/account/index.ts';
 import { authRoutes, introspectRoutes, sessionsRoutes } from './modules/auth/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
+import { metricsRoutes } from './modules/metrics/index.ts';
 import { tokensRoutes } from './modules/tokens/index.ts';
 
 // The factory fastify uses by default, built twice over (see schemaController below).
@@ -95,6 +96,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       reply.header('connection', 'close');
       throw new AppError('not_ready', { message: 'The server is shutting down' });
     }
+  });
+  // Every answer is counted by route pattern (never the raw URL: one series per route).
+  const { metrics } = deps;
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   // Token and account responses must never sit in a shared cache.
   app.addHook('onSend', async (req, reply) => {
@@ -190,6 +197,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(introspectRoutes, { prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret });
   await app.register(tokensRoutes, { tokens: deps.tokens });
   await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks, degraded: deps.degradedChecks });
+  await app.register(async (scope) => metricsRoutes(scope, { metrics: deps.metrics, token: config.metricsToken }));
 
   return app;
 }

@@ -28,6 +28,7 @@ import { createSessionsService, noGeoLocator, openGeoLocator, type SessionsServi
 import { createKeyStore, createTokensService, type KeyStore, type TokensService } from './modules/tokens/index.ts';
 import { createUsersService, type UsersService } from './modules/users/index.ts';
 import { bootstrapAdmin, createAdminService, type AdminService } from './modules/admin/index.ts';
+import { createMetrics, type Metrics } from './modules/metrics/index.ts';
 import { createAuditService, type AuditRecorder, type AuditService } from './modules/audit/index.ts';
 import { createEventsService, createNatsPublisher, eventsOfAudit, type EventsService } from './modules/events/index.ts';
 import { createDeliveryWorker, createWebhooksService, fanOut, type DeliveryWorker, type WebhooksService } from './modules/webhooks/index.ts';
@@ -79,6 +80,8 @@ export interface Deps {
   admin: AdminService;
   /** `tessera import`: users from other systems. */
   importer: Importer;
+  /** Prometheus metrics of this service graph. */
+  metrics: Metrics;
   readinessChecks: Record<string, () => Promise<void>>;
   /** Checks whose failure leaves the service answering in a degraded mode (Redis). */
   degradedChecks: Record<string, () => Promise<void>>;
@@ -206,6 +209,15 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       breach: config.passwordBreachCheck ? createBreachChecker({ baseUrl: config.passwordBreachApiUrl, timeoutMs: config.passwordBreachTimeout * 1000 }) : undefined,
       passwords, log,
     });
+    const none = { depth: 0, oldestSeconds: 0 };
+    const metrics = createMetrics({
+      queues: async () => ({
+        mail: (await outbox?.queueState()) ?? none,
+        webhooks: (await webhookWorker?.queueState()) ?? none,
+        events: (await events?.queueState()) ?? none,
+      }),
+      pool: handle.poolStats,
+    });
     const auditLog = createAuditService({ db, clock, retentionDays: config.auditRetentionDays });
     const worker = webhookWorker = createDeliveryWorker({
       db, clock, encrypter, log, timeoutMs: config.webhookTimeout * 1000, retryWindowMs: config.webhookRetryWindow * 1000,
@@ -220,6 +232,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     // Every audit entry also writes the events of its change, in the same transaction.
     const record: AuditRecorder = async (on, entry) => {
       await auditLog.record(on, entry);
+      metrics.observeAudit(entry);
       for (const e of await eventsOfAudit(on, entry)) await ev.emit(on, e.type, e.subject, e.data, entry.actor);
     };
     const audit = { ...auditLog, record };
@@ -241,17 +254,17 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     });
     const mailer = createMailer({ outbox, templates, appName: config.appName });
     const notices = createNotices({ mailer, sessions, clock, newSignIn: config.newSignInNotice });
-    const limiter = createRateLimiter({ max: config.rateLimitMax, windowSeconds: config.rateLimitWindow, redis });
+    const limiter = createRateLimiter({ max: config.rateLimitMax, windowSeconds: config.rateLimitWindow, redis, onLimited: () => metrics.rateLimited('ip') });
     const limits = {
-      login: createRateLimiter({ max: config.rateLimitLoginAttempts ?? config.rateLimitMax, windowSeconds: config.rateLimitLoginWindow ?? config.rateLimitWindow, redis, keyPrefix: 'tessera:rl:login' }),
-      signup: createRateLimiter({ max: config.rateLimitSignupAttempts ?? config.rateLimitMax, windowSeconds: config.rateLimitSignupWindow ?? config.rateLimitWindow, redis, keyPrefix: 'tessera:rl:signup' }),
+      login: createRateLimiter({ max: config.rateLimitLoginAttempts ?? config.rateLimitMax, windowSeconds: config.rateLimitLoginWindow ?? config.rateLimitWindow, redis, keyPrefix: 'tessera:rl:login', onLimited: () => metrics.rateLimited('login') }),
+      signup: createRateLimiter({ max: config.rateLimitSignupAttempts ?? config.rateLimitMax, windowSeconds: config.rateLimitSignupWindow ?? config.rateLimitWindow, redis, keyPrefix: 'tessera:rl:signup', onLimited: () => metrics.rateLimited('signup') }),
     };
     const captcha = config.captchaProvider && config.captchaSecret
       ? createCaptcha({ provider: config.captchaProvider, secret: config.captchaSecret, verifyUrl: config.captchaVerifyUrl, log })
       : undefined;
-    const lockout = createLockout({ enabled: config.lockoutEnabled, attempts: config.lockoutAttempts, durationSeconds: config.lockoutDuration, redis });
+    const lockout = createLockout({ enabled: config.lockoutEnabled, attempts: config.lockoutAttempts, durationSeconds: config.lockoutDuration, redis, onRefused: () => metrics.lockoutRefused() });
     let passkeysRef: PasskeysService | undefined;
-    const addressLimits = createAddressLimits({ clock, secret: encryptionKey });
+    const addressLimits = createAddressLimits({ clock, secret: encryptionKey, onLimited: () => metrics.rateLimited('address') });
     const sms = config.smsProvider === 'twilio'
       ? createTwilioProvider({ accountSid: config.twilioAccountSid ?? '', authToken: config.twilioAuthToken ?? '', from: config.twilioPhoneNumber ?? '', baseUrl: config.twilioApiUrl })
       : config.smsProvider === 'aws_sns'
@@ -387,7 +400,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, keys, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, serviceAccounts, admin, importer, readinessChecks, close,
+      users, sessions, tokens, keys, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, serviceAccounts, admin, importer, metrics, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

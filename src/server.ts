@@ -3,6 +3,7 @@
 import { buildApp } from './app.ts';
 import { insecureSettings, type Config } from './core/config/index.ts';
 import { buildDeps } from './deps.ts';
+import { startMetricsListener } from './modules/metrics/index.ts';
 
 export async function runServer(config: Config): Promise<void> {
   const deps = await buildDeps(config);
@@ -12,6 +13,7 @@ export async function runServer(config: Config): Promise<void> {
   else if (warnings.length) log.info({ warnings }, 'development settings in use');
 
   const app = await buildApp(deps);
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -24,6 +26,7 @@ export async function runServer(config: Config): Promise<void> {
     timer.unref();
     try {
       await app.close();
+      await metricsListener?.close();
       await deps.close();
       log.info('stopped');
     } catch (err) {
@@ -42,6 +45,17 @@ export async function runServer(config: Config): Promise<void> {
     log.error({ err }, 'could not listen');
     await deps.close();
     process.exit(1);
+  }
+  if (config.metricsPort !== undefined) {
+    try {
+      metricsListener = await startMetricsListener(deps.metrics, config.metricsHost, config.metricsPort);
+      log.info(`metrics on http://${config.metricsHost}:${metricsListener.port}/metrics`);
+    } catch (err) {
+      log.error({ err }, 'could not listen for metrics (AUTH_METRICS_PORT)');
+      await app.close();
+      await deps.close();
+      process.exit(1);
+    }
   }
   log.info({ database: deps.dbKind, redis: Boolean(deps.redis), version: deps.version }, `Tessera listening on http://${config.host}:${config.port} (API docs at /docs)`);
 }

@@ -94,6 +94,12 @@ export const schema = {
     return s.trim();
   }, doc: 'Role given to every registered user after the first (the first user ever registered becomes `admin`).' }),
   logLevel: v({ env: 'AUTH_LOG_LEVEL', default: 'info', parse: parseEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), doc: 'Log level (pino).' }),
+  metricsToken: v({ env: 'AUTH_METRICS_TOKEN', parse: (s) => {
+    if (s.length < 16) throw new Error('must be at least 16 characters (use a random value, e.g. `openssl rand -base64 24`)');
+    return s;
+  }, doc: 'Bearer token that `GET /metrics` (Prometheus format) requires on the main port. Unset, and without `AUTH_METRICS_PORT`, `/metrics` is not served.', secret: true }),
+  metricsPort: v({ env: 'AUTH_METRICS_PORT', parse: parseInteger(0, 65535), doc: 'When set, `/metrics` is also served without a token on this port, on `AUTH_METRICS_HOST`: a listener apart from the API that only the scraper reaches.' }),
+  metricsHost: v({ env: 'AUTH_METRICS_HOST', default: '127.0.0.1', parse: (s) => s.trim(), doc: 'Address of the `AUTH_METRICS_PORT` listener (`0.0.0.0` in a container scraped from outside it).' }),
   debugMode: v({ env: 'AUTH_DEBUG_MODE', default: 'false', parse: parseBool, doc: 'Logs each authentication decision (never secrets) at info level.' }),
   passwordMinLength: v({ env: 'AUTH_PASSWORD_MIN_LENGTH', default: '8', parse: parseInteger(1, 1024), doc: 'Shortest password accepted (characters), wherever a password is set.' }),
   passwordMaxLength: v({ env: 'AUTH_PASSWORD_MAX_LENGTH', default: '128', parse: parseInteger(8, 1024), doc: 'Longest password accepted; bounds the work of the hasher.' }),

@@ -11,8 +11,12 @@ export type DbKind = 'pglite' | 'postgres';
 export interface DatabaseHandle<DB> {
   db: Kysely<DB>;
   kind: DbKind;
+  /** Connections of the pool (metrics). */
+  poolStats(): { total: number; idle: number; waiting: number; max: number };
   close(): Promise<void>;
 }
+
+const statsOf = (pool: pg.Pool, max: number) => () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max });
 
 export interface ConnectOptions {
   databaseUrl?: string | undefined;
@@ -26,11 +30,12 @@ pg.types.setTypeParser(20, (v: string) => Number(v));
 
 export async function connectDatabase<DB>(opts: ConnectOptions): Promise<DatabaseHandle<DB>> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 });
+    const max = opts.poolMax ?? 10;
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max });
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    return { db, kind: 'postgres', poolStats: statsOf(pool, max), close: () => db.destroy() };
   }
   return openPglite<DB>(opts.dataDir);
 }
@@ -55,6 +60,7 @@ async function openPglite<DB>(dataDir: string): Promise<DatabaseHandle<DB>> {
   return {
     db,
     kind: 'pglite',
+    poolStats: statsOf(pool, 1),
     async close() {
       await db.destroy();
       await pglite.close();

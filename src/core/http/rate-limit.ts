@@ -12,6 +12,8 @@ export interface RateLimitOptions {
   windowSeconds: number;
   redis?: Redis | undefined;
   keyPrefix?: string;
+  /** Told of each refusal (metrics). */
+  onLimited?: () => void;
 }
 
 export interface RateLimiter {
@@ -31,6 +33,7 @@ export function createRateLimiter(opts: RateLimitOptions): RateLimiter {
       } catch (res) {
         if (res instanceof RateLimiterRes) {
           const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+          opts.onLimited?.();
           throw new AppError('rate_limited', { headers: { 'retry-after': String(retryAfter) } });
         }
         throw res;

@@ -26,7 +26,7 @@ export interface AddressRule {
   onLimit?: () => void;
 }
 
-export function createAddressLimits(deps: { clock: Clock; secret: string }) {
+export function createAddressLimits(deps: { clock: Clock; secret: string; onLimited?: () => void }) {
   // Keyed, so that the table does not list which addresses were asked about.
   const keyed = createKeyedHasher(deps.secret, 'tessera/address-limits/v1');
   const hash = (address: string) => keyed('address', address);
@@ -42,6 +42,7 @@ export function createAddressLimits(deps: { clock: Clock; secret: string }) {
     if (rules.some((r) => r.everyAddress)) await sql`select pg_advisory_xact_lock(7318003, 0)`.execute(trx);
     else await sql`select pg_advisory_xact_lock(7318003, hashtext(${h.toString('hex')}))`.execute(trx);
     for (const rule of rules) {
+      if (rule.max <= 0) deps.onLimited?.();
       if (rule.max <= 0) throw new AppError('rate_limited', { headers: { 'retry-after': String(rule.windowSeconds) } });
       let q = trx.selectFrom('mail_requests').select('created_at').where('created_at', '>', new Date(now - rule.windowSeconds * 1000));
       if (!rule.everyAddress) q = q.where('address_hash', '=', h);
@@ -51,6 +52,7 @@ export function createAddressLimits(deps: { clock: Clock; secret: string }) {
         const oldest = rows[rows.length - 1]!.created_at.getTime();
         const retryAfter = Math.max(1, Math.ceil((oldest + rule.windowSeconds * 1000 - now) / 1000));
         rule.onLimit?.();
+        deps.onLimited?.();
         throw new AppError('rate_limited', { headers: { 'retry-after': String(retryAfter) } });
       }
     }

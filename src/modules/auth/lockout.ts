@@ -12,6 +12,8 @@ export interface LockoutOptions {
   attempts: number;
   durationSeconds: number;
   redis?: Redis | undefined;
+  /** Told of each attempt refused while locked (metrics). */
+  onRefused?: () => void;
 }
 
 export function createLockout(opts: LockoutOptions) {
@@ -40,6 +42,7 @@ export function createLockout(opts: LockoutOptions) {
     async assertOpen(keys: string[]): Promise<void> {
       if (!opts.enabled) return;
       const { count, msLeft } = await failures(keys);
+      if (count >= opts.attempts) opts.onRefused?.();
       if (count >= opts.attempts) throw new AppError('rate_limited', { headers: { 'retry-after': String(Math.max(1, Math.ceil(msLeft / 1000))) } });
     },
     /** Counts a failure; true when it is the one that locks (the moment to tell the user). */

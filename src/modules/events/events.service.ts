@@ -127,6 +127,13 @@ export function createEventsService(deps: EventsDeps) {
     /** Unpublished events (for /readyz details and tests). */
     backlog: async () => Number((await db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('published_at', 'is', null).executeTakeFirstOrThrow()).n),
     mode: () => publisher?.mode() ?? 'off',
+    /** Events waiting for NATS and the age of the oldest (metrics); nothing waits without NATS. */
+    async queueState(): Promise<{ depth: number; oldestSeconds: number } | undefined> {
+      if (!publisher) return undefined;
+      const r = await db.selectFrom('events').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('occurred_at').as('oldest')])
+        .where('published_at', 'is', null).executeTakeFirstOrThrow();
+      return { depth: Number(r.n), oldestSeconds: r.oldest ? Math.max(0, (clock.now() - new Date(r.oldest).getTime()) / 1000) : 0 };
+    },
   };
 }
 

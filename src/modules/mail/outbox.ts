@@ -120,6 +120,12 @@ export function createMailOutbox(deps: MailOutboxDeps) {
       await worker.stop();
       transport.close();
     },
+    /** Messages not yet sent nor given up, and how long the most overdue has waited (metrics). */
+    async queueState(): Promise<{ depth: number; oldestSeconds: number }> {
+      const r = await db.selectFrom('mail_outbox').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('next_attempt_at').as('due')])
+        .where('sent_at', 'is', null).where('failed_at', 'is', null).executeTakeFirstOrThrow();
+      return { depth: Number(r.n), oldestSeconds: r.due ? Math.max(0, (clock.now() - new Date(r.due).getTime()) / 1000) : 0 };
+    },
     /** Adds a job run about once an hour by the worker. */
     addHousekeeping(fn: () => Promise<void>): void {
       chores.push(fn);
