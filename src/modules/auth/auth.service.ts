@@ -216,7 +216,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       await sessions.announce(evicted);
       log.info({ auth: 'session_evicted', userId: user.id, sessionIds: evicted }, 'active-session limit reached: least recently used sessions revoked');
     }
-    const { accessToken } = tokens.signAccessClaims(claims);
+    const { accessToken } = await tokens.signAccessClaims(claims);
     return { accessToken, refreshToken, user: toPublicUser(user), sessionId: session.id };
   }
 
@@ -254,7 +254,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     // no hook) claims made now.
     const claims = early?.sessionId === result.sessionId ? early.claims : await accessClaims(user, result.sessionId, result.amr, 'refresh');
     decision('refresh_succeeded', { userId: user.id, sessionId: result.sessionId, graced: result.graced });
-    return { accessToken: tokens.signAccessClaims(claims).accessToken, refreshToken: result.refreshToken };
+    return { accessToken: (await tokens.signAccessClaims(claims)).accessToken, refreshToken: result.refreshToken };
   }
 
   /** The bearer check: signature and expiry, then a live session and an active user. */

@@ -175,7 +175,7 @@ export function createServiceAccountsService(deps: ServiceAccountsDeps) {
       await audit(db, { type: 'service_account.token_denied', success: false, reason: 'invalid_scope', actor: { type: 'service_account', id: row.id }, details: { clientId, scope: requested } });
       throw new AppError('invalid_scope', { fields: { error: 'invalid_scope', error_description: `not granted: ${outside.join(' ')}` } });
     }
-    const issued = deps.tokens.issueClientToken({ id: row.id, clientId: row.client_id }, requested, deps.tokenExpiry);
+    const issued = await deps.tokens.issueClientToken({ id: row.id, clientId: row.client_id }, requested, deps.tokenExpiry);
     await db.transaction().execute(async (trx) => {
       await trx.updateTable('service_accounts').set({ last_used_at: new Date(clock.now()) }).where('id', '=', row.id).execute();
       await audit(trx, { type: 'service_account.token_issued', actor: { type: 'service_account', id: row.id }, details: { clientId, scope: requested } });

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
+import { pruneInBatches, type PruneLimits, type PruneResult } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { SessionRow } from './sessions.table.ts';
 
@@ -25,6 +26,39 @@ export async function findRefreshTokenForUpdate(db: Db, tokenHash: Buffer) {
     .where('rt.token_hash', '=', tokenHash)
     .forUpdate('rt')
     .executeTakeFirst();
+}
+
+/**
+ * The common case of a refresh in one statement (one round trip, its own transaction):
+ * when the token is unspent and its session live, spend it, insert its successor and
+ * touch the session. Returns the token's row (undefined: unknown token) and whether it
+ * rotated; a row that did not rotate (spent, revoked, expired, idle) changed nothing and
+ * is decided by the caller's full transaction. Under READ COMMITTED, a presentation that
+ * waited on the row lock sees the row as its holder left it (spent), so a race of two
+ * presentations rotates once.
+ */
+export async function rotateUnspent(db: Db, tokenHash: Buffer, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
+  const r = await sql<{ id: number; session_id: string; user_id: string; client: string; amr: string[]; rotated: boolean }>`
+    with t as (
+      select rt.id, rt.session_id, rt.expires_at, rt.spent_at, s.user_id, s.client, s.amr, s.revoked_at, s.expires_at as session_expires_at, s.last_used_at
+      from refresh_tokens rt join sessions s on s.id = rt.session_id
+      where rt.token_hash = ${tokenHash}
+      for update of rt
+    ), ok as (
+      select t.id, t.session_id, t.session_expires_at from t
+      where t.spent_at is null and t.revoked_at is null and t.session_expires_at > ${now} and t.expires_at > ${now}
+        and (${idleCutoff}::timestamptz is null or t.last_used_at > ${idleCutoff}::timestamptz)
+    ), spend as (
+      update refresh_tokens set spent_at = ${now} where id in (select id from ok) returning id
+    ), successor as (
+      insert into refresh_tokens (session_id, token_hash, parent_id, created_at, expires_at)
+      select ok.session_id, ${nextHash}, ok.id, ${now}, ok.session_expires_at from ok returning id
+    ), touch as (
+      update sessions set last_used_at = ${now} where id in (select session_id from ok) and last_used_at < ${now} returning id
+    )
+    select t.id, t.session_id, t.user_id, t.client, t.amr, exists (select 1 from successor) as rotated from t
+  `.execute(db);
+  return r.rows[0];
 }
 
 export async function findRefreshToken(db: Db, tokenHash: Buffer) {
@@ -88,6 +122,30 @@ export async function recentDevices(db: Db, userId: string, excludeId: string, l
 
 export async function setReauthenticated(db: Db, id: string, at: Date, amr: string[]): Promise<void> {
   await db.updateTable('sessions').set({ reauthenticated_at: at, amr }).where('id', '=', id).execute();
+}
+
+/**
+ * Deletes, in batches, the refresh tokens of sessions whose absolute expiry lies in
+ * (`after`, `until`]. `= any(array(...))` makes PostgreSQL collect those sessions first
+ * (on sessions_expires_idx) and look their tokens up on refresh_tokens_session_idx; as a
+ * join it may scan the whole token table to learn that none is left.
+ */
+export async function pruneTokensOfSessionsExpiring(db: Db, after: Date, until: Date, limits?: PruneLimits): Promise<PruneResult> {
+  return pruneInBatches(db, {
+    table: 'refresh_tokens', key: 'id',
+    where: (eb) => {
+      const expired = eb.selectFrom('sessions').select('sessions.id').where('sessions.expires_at', '>', after).where('sessions.expires_at', '<=', until);
+      return sql<SqlBool>`${sql.ref('refresh_tokens.session_id')} = any(array(${expired}))`;
+    },
+  }, limits);
+}
+
+/** Deletes, in batches, sessions whose absolute expiry is before `before`, each batch's refresh tokens first. */
+export async function pruneSessionsExpiredBefore(db: Db, before: Date, limits?: PruneLimits): Promise<PruneResult> {
+  return pruneInBatches(db, {
+    table: 'sessions', key: 'id', where: (eb) => eb('expires_at', '<', before),
+    children: [{ table: 'refresh_tokens', key: 'id', parentKey: 'session_id' }],
+  }, limits);
 }
 
 export async function findSession(db: Db, id: string) {

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
 import type { Clock } from '../../core/clock.ts';
 import { randomToken, sha256 } from '../../core/crypto/index.ts';
+import type { PruneLimits } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import { parseUserAgent } from './device.ts';
@@ -18,6 +19,13 @@ import type { SessionRow } from './sessions.table.ts';
 
 /** How often, at most, a bearer check records a session's last use. */
 export const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * The tokens of sessions that expired this recently are deleted at each housekeeping run;
+ * older ones (a run missed, the backlog of an upgrade) go with their session. A window, so
+ * that a run does not visit again every expired session kept for the retention.
+ */
+const TOKEN_SWEEP_MS = 86_400_000;
 
 export interface SessionContext {
   client: string;
@@ -40,6 +48,8 @@ export interface SessionsServiceDeps {
   idleTimeout: number;
   /** Most active sessions per user; 0 is unlimited. */
   maxActive: number;
+  /** Seconds a session's row is kept after its absolute expiry (AUTH_SESSION_RETENTION). */
+  retention: number;
   /** Runs in the transaction that ends sessions early (the session.invalidated events). */
   ended?: (on: Db, ids: string[], reason: string) => Promise<void>;
 }
@@ -104,6 +114,17 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    */
   async function rotate(refreshToken: string): Promise<RotateResult> {
     const hash = sha256(refreshToken);
+    // Most presentations are of a live, unspent token: one statement does it all.
+    {
+      const next = randomToken(32);
+      const at = clock.now();
+      const row = await repo.rotateUnspent(db, hash, sha256(next), new Date(at), idleMs > 0 ? new Date(at - idleMs) : null);
+      if (!row) throw new AppError('invalid_refresh_token');
+      if (row.rotated) {
+        cache.touched(row.session_id, at);
+        return { kind: 'rotated', sessionId: row.session_id, userId: row.user_id, client: row.client, refreshToken: next, graced: false, amr: row.amr };
+      }
+    }
     // The transaction decides; revocations commit before the caller hears about them.
     const outcome = await db.transaction().execute(async (trx): Promise<RotateResult | { kind: 'idle'; sessionId: string }> => {
       const row = await repo.findRefreshTokenForUpdate(trx, hash);
@@ -273,7 +294,39 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     return Number(n);
   }
 
+  /**
+   * Deletes what ended sessions leave behind, in bounded batches (hourly housekeeping).
+   *
+   * rotate() refuses a token whose session is revoked, expired or idle
+   * (`invalid_refresh_token`) before it looks at `spent_at`: reuse detection only ever
+   * concerns live sessions. For those it needs every spent token, since any one may be a
+   * stolen copy: deleting it would turn the next presentation from a detected reuse (the
+   * session revoked, the thief's successor token dead with it) into a plain invalid token
+   * that leaves the thief's token working. So nothing of a live session is deleted; its
+   * tokens are bounded by its absolute lifetime (one per rotation) anyway.
+   *
+   * 1. Every token expires with its session (`expires_at` is copied from the session's), so
+   *    once the session's absolute expiry has passed, each of its tokens is refused for its
+   *    own expiry whatever else holds, and deleting it changes no answer: refresh, logout
+   *    and introspection treat an unknown token as an expired one. Tokens of sessions that
+   *    expired within the last day go. Sessions revoked or idled out earlier keep their
+   *    (already useless) tokens until that absolute expiry: the bound a live session's
+   *    tokens have too, where finding them sooner would take one more index on a table
+   *    written at every sign-in.
+   * 2. A session's row stays AUTH_SESSION_RETENTION past its absolute expiry (the
+   *    new-sign-in notice compares the device with earlier sessions; audit entries and
+   *    events name session ids), then goes with any tokens left: the tokens first, so that
+   *    no statement cascades into an unknown number of them.
+   */
+  async function prune(limits?: PruneLimits): Promise<{ refresh_tokens: number; sessions: number }> {
+    const now = clock.now();
+    const swept = await repo.pruneTokensOfSessionsExpiring(db, new Date(now - TOKEN_SWEEP_MS), new Date(now), limits);
+    const ended = await repo.pruneSessionsExpiredBefore(db, new Date(now - deps.retention * 1000), limits);
+    return { refresh_tokens: swept.deleted + ended.childRows, sessions: ended.deleted };
+  }
+
   return {
+    prune,
     start, rotate, sessionOfRefreshToken, isActive, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revokeOneIn, revoke, announce, deviceFamiliarity, proof, reauthenticated,
     /** When an idle session ends, or null without an idle timeout. */
     /** The user of a session (any state), for the CLI's `sessions revoke <id>`. */

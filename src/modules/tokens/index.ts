@@ -3,4 +3,4 @@
 export { createKeyStore, jwkThumbprint, ROTATION_PROPAGATION_S, type KeyStore, type KeyInfo, type AsymmetricAlg } from './keys.service.ts';
 export { createTokensService, HASURA_NAMESPACE, type TokensService, type AccessClaims, type ClientClaims, type TokenSubject, type VerifiedToken } from './tokens.service.ts';
 export { tokensRoutes } from './tokens.routes.ts';
-export { signJwt, verifyJwt, type JwtAlg, type JwtKey } from './jwt.ts';
+export { signJwt, signJwtAsync, verifyJwt, type JwtAlg, type JwtKey } from './jwt.ts';

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { signJwt, verifyJwt, type JwtAlg, type JwtKey } from './jwt.ts';
+import { signJwt, signJwtAsync, verifyJwt, type JwtAlg, type JwtKey } from './jwt.ts';
 
 const now = 1_800_000_000;
 
@@ -30,6 +30,22 @@ describe('JWT', () => {
       assert.deepEqual(verifyJwt(token, { ...opts, resolveKey: () => other }), { ok: false, reason: 'bad_signature' });
       const otherAlg = pair(alg === 'RS256' ? 'ES256' : 'RS256').verifying;
       assert.deepEqual(verifyJwt(token, { ...opts, resolveKey: () => otherAlg }), { ok: false, reason: 'bad_signature' });
+    });
+  }
+
+  for (const alg of ['RS256', 'ES256', 'EdDSA', 'HS256'] as const) {
+    test(`${alg}: signing on the thread pool gives a token that verifies, with the same header and payload`, async () => {
+      const { signing, verifying } = pair(alg);
+      const token = await signJwtAsync(claims, signing);
+      const opts = { resolveKey: () => verifying, nowSeconds: now, issuer: 'tessera' };
+      const ok = verifyJwt(token, opts);
+      assert.ok(ok.ok);
+      assert.deepEqual(ok.payload, claims);
+      const sync = signJwt(claims, signing);
+      assert.equal(token.split('.').slice(0, 2).join('.'), sync.split('.').slice(0, 2).join('.'));
+      // RSA PKCS#1 v1.5, Ed25519 and HMAC are deterministic: the very same signature.
+      if (alg !== 'ES256') assert.equal(token, sync);
+      assert.deepEqual(verifyJwt(token, { ...opts, resolveKey: () => pair(alg).verifying }), { ok: false, reason: 'bad_signature' });
     });
   }
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors/index.ts';
-import { signJwt, verifyJwt, type JwtPayload } from './jwt.ts';
+import { signJwtAsync, verifyJwt, type JwtPayload } from './jwt.ts';
 import type { KeyStore } from './keys.service.ts';
 
 export const HASURA_NAMESPACE = 'https://hasura.io/jwt/claims';
@@ -92,23 +92,23 @@ export function createTokensService(deps: TokensServiceDeps) {
   }
 
   /** Signs the claims of `accessClaims` (as completed by the custom-claims hook, if any). */
-  function signAccessClaims(claims: AccessClaims): { accessToken: string; expiresAt: number } {
-    return { accessToken: signJwt(claims, keys.signingKey()), expiresAt: claims.exp };
+  async function signAccessClaims(claims: AccessClaims): Promise<{ accessToken: string; expiresAt: number }> {
+    return { accessToken: await signJwtAsync(claims, keys.signingKey()), expiresAt: claims.exp };
   }
 
   /** A user's access token: `accessClaims`, signed. */
-  function issueAccessToken(user: TokenSubject, sessionId: string, amr: string[] = ['pwd'], access?: { roles: string[]; permissions: string[] }): { accessToken: string; expiresAt: number } {
+  function issueAccessToken(user: TokenSubject, sessionId: string, amr: string[] = ['pwd'], access?: { roles: string[]; permissions: string[] }): Promise<{ accessToken: string; expiresAt: number }> {
     return signAccessClaims(accessClaims(user, sessionId, amr, access));
   }
 
   /** A service account's token (client credentials), valid `expiresIn` seconds. */
-  function issueClientToken(client: { id: string; clientId: string }, permissions: string[], expiresIn: number): { accessToken: string; expiresAt: number } {
+  function issueClientToken(client: { id: string; clientId: string }, permissions: string[], expiresIn: number): Promise<{ accessToken: string; expiresAt: number }> {
     const iat = Math.floor(clock.now() / 1000);
     const claims: ClientClaims = {
       sub: client.id, client_id: client.clientId, scope: permissions.join(' '), permissions, iat, exp: iat + expiresIn, iss: deps.issuer, jti: randomUUID(),
     };
     if (deps.audience) claims.aud = deps.audience;
-    return { accessToken: signJwt(claims, keys.signingKey()), expiresAt: claims.exp };
+    return signJwtAsync(claims, keys.signingKey()).then((accessToken) => ({ accessToken, expiresAt: claims.exp }));
   }
 
   // Tokens already verified, until their expiry: a client presents the same token many
