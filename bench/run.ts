@@ -1,45 +1,59 @@
-// `npm run bench`: the core token API against a real server on PostgreSQL, beside a bare
-// Fastify route and this machine's argon2id rate, measured in the same run.
+// `npm run bench`: Tessera under load on PostgreSQL and on PGlite (reported apart), beside
+// the baselines its targets are ratios of, all measured in this one run because the
+// machine is shared and noisy: a bare Fastify route, this machine's argon2id hash rate
+// with Tessera's parameters on every core, and a raw single-row insert rate through a
+// `pg` pool. The load generator (autocannon) runs in this process, the servers in their
+// own, over loopback.
 //
-//   BENCH_DURATION     seconds per scenario (default 10)
-//   BENCH_CONNECTIONS  concurrent connections (default 10)
-//   BENCH_ROUNDS       interleaved rounds of /auth/me with the session check on and off (default 3; medians)
+//   npm run bench                    the scenarios on PostgreSQL and PGlite, 1,000 seeded users
+//   npm run bench -- --scale         login, refresh and me at 1,000 and at 1,000,000 users (PostgreSQL)
 //
-// Prints a table and writes bench/results/latest.json.
-import { spawn, type ChildProcess } from 'node:child_process';
+//   BENCH_DURATION     seconds per scenario run (default 5)
+//   BENCH_ROUNDS       runs of every scenario, interleaved; figures are medians (default 3)
+//   BENCH_CONNECTIONS  concurrent connections (default 50)
+//   BENCH_DB           postgres,pglite (default both)
+//   BENCH_SCALE_USERS  the large size of --scale (default 1000000)
+//
+// Prints the tables and writes bench/results/latest.json (or scale.json).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon, { type Result } from 'autocannon';
-import { hash, verify } from '@node-rs/argon2';
+import { hash } from '@node-rs/argon2';
 import pg from 'pg';
+import { loadConfig } from '../src/core/config/index.ts';
 import { freePort, startPostgres } from '../scripts/services.ts';
+import { runBare, runScenario, SCENARIOS, type Measure, type Scenario, type Target } from './lib/load.ts';
+import { root, rssBytes, startChild, waitHealthy, type Child } from './lib/proc.ts';
+import { SEED_PASSWORD, seed, seedEmail, seedToken } from './lib/seed.ts';
 
-const root = join(import.meta.dirname, '..');
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1, outputLen: 32 };
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const MODES = (process.env.BENCH_DB ?? 'postgres,pglite').split(',').map((s) => s.trim()) as ('postgres' | 'pglite')[];
+const SCALE = process.argv.includes('--scale');
+const SCALE_USERS = Number(process.env.BENCH_SCALE_USERS ?? 1_000_000);
+const defaults = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/x', AUTH_ENCRYPTION_KEY: 'x'.repeat(32) });
+const ARGON2 = { memoryCost: defaults.argon2Memory, timeCost: defaults.argon2Iterations, parallelism: defaults.argon2Parallelism, outputLen: 32 };
+const INTROSPECTION_SECRET = randomBytes(24).toString('base64url');
+const ENCRYPTION_KEY = randomBytes(36).toString('base64url');
 const cleanups: (() => void)[] = [];
 const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)]! : 0; };
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function startChild(script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  cleanups.push(() => child.kill('SIGKILL'));
-  return child;
+function medianOf(ms: Measure[]): Measure {
+  const m = (k: keyof Measure) => median(ms.map((x) => x[k]));
+  return { rps: m('rps'), p50: m('p50'), p99: m('p99'), errors: ms.reduce((a, x) => a + x.errors, 0), cpuMsPerRequest: m('cpuMsPerRequest'), peakRssMb: Math.max(...ms.map((x) => x.peakRssMb)), requests: m('requests') };
 }
 
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`${url}: the server exited with code ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch { /* not yet listening */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer within 60 s`);
+function serverEnv(db: Record<string, string>): Record<string, string> {
+  return {
+    ...db, HOST: '127.0.0.1', NODE_ENV: 'production', AUTH_ENCRYPTION_KEY: ENCRYPTION_KEY, AUTH_LOG_LEVEL: 'warn', AUTH_SESSION_SECURE_COOKIES: 'false',
+    AUTH_INTROSPECTION_SECRET: INTROSPECTION_SECRET, AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false',
+    // The limits would refuse a load generator on one address; they are measured by tests.
+    AUTH_RATE_LIMIT_MAX: '1000000000', AUTH_RATE_LIMIT_LOGIN_ATTEMPTS: '1000000000', AUTH_RATE_LIMIT_SIGNUP_ATTEMPTS: '1000000000',
+  };
 }
 
 async function postJson(url: string, body: unknown): Promise<Record<string, any>> {
@@ -48,144 +62,240 @@ async function postJson(url: string, body: unknown): Promise<Record<string, any>
   return (await res.json()) as Record<string, any>;
 }
 
-/** Hashes (or verifies) with as many concurrent calls as libuv's thread pool runs. */
-async function argon2Rate(kind: 'hash' | 'verify', seconds: number): Promise<number> {
-  const encoded = await hash('benchmark-password', ARGON2);
-  const workers = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+/** argon2id hashes per second with Tessera's parameters, as many at once as the thread pool runs. */
+async function argon2Rate(seconds: number): Promise<number> {
+  const workers = Math.max(cpus().length, Number(process.env.UV_THREADPOOL_SIZE ?? 4));
   let done = 0;
-  const until = Date.now() + seconds * 1000;
   const started = Date.now();
+  const until = started + seconds * 1000;
   await Promise.all(Array.from({ length: workers }, async () => {
-    while (Date.now() < until) {
-      if (kind === 'hash') await hash('benchmark-password', ARGON2);
-      else await verify(encoded, 'benchmark-password');
-      done++;
-    }
+    while (Date.now() < until) { await hash('benchmark-password', ARGON2); done++; }
   }));
   return done / ((Date.now() - started) / 1000);
 }
 
-interface Row { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number }
+/** Single-row inserts per second through a pg pool of Tessera's default size, CONNECTIONS callers at once. */
+async function insertRate(databaseUrl: string, seconds: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: defaults.databasePoolMax });
+  try {
+    await pool.query('create table if not exists bench_raw (id bigserial primary key, token_hash bytea not null, created_at timestamptz not null default now())');
+    let done = 0;
+    const started = Date.now();
+    const until = started + seconds * 1000;
+    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < until) { await pool.query('insert into bench_raw (token_hash) values ($1)', [randomBytes(32)]); done++; }
+    }));
+    return done / ((Date.now() - started) / 1000);
+  } finally {
+    await pool.end();
+  }
+}
 
-function row(name: string, r: Result): Row {
-  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  await c.query(`drop database if exists ${name}`);
+  await c.query(`create database ${name}`);
+  await c.end();
+  return adminUrl.replace(/\/postgres$/, `/${name}`);
+}
+
+interface Running { child: Child; target: Target; startupMs: number; idleRssMb: number }
+
+/** Seeds, starts the server on the seeded database, and signs in a set of users. */
+async function startSeeded(db: Record<string, string>, users: number, spares: number): Promise<Running & { seedSeconds: number }> {
+  say(`seeding ${fmt(users)} users with a session each, and ${fmt(spares)} spare sessions ...`);
+  const seeded = await seed(serverEnv(db), users, spares, (line) => say(`  ${line}`));
+  say(`  seeded in ${seeded.seconds.toFixed(1)} s`);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const spawned = Date.now();
+  const child = startChild('src/main.ts', { ...serverEnv(db), PORT: String(port) }, cleanups);
+  const startupMs = await waitHealthy(`${base}/healthz`, child, spawned);
+  await new Promise((r) => setTimeout(r, 2000));
+  const idleRssMb = rssBytes(child.pid) / 1048576;
+  const accessTokens: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const who = Math.floor(Math.random() * users);
+    accessTokens.push((await postJson(`${base}/auth/login`, { email: seedEmail(who), password: SEED_PASSWORD, client: 'native' })).accessToken as string);
+  }
+  const refreshPool = Array.from({ length: CONNECTIONS * 2 }, (_, i) => seedToken(seeded.secret, (i * 7919) % users));
+  return {
+    child, startupMs, idleRssMb, seedSeconds: seeded.seconds,
+    target: { base, pid: child.pid, users, secret: seeded.secret, accessTokens, introspectionSecret: INTROSPECTION_SECRET, refreshPool, spareCursor: users, spareEnd: users + spares, registered: 0 },
+  };
+}
+
+function table(title: string, rows: [string, Measure][]): string {
+  const head = `${'scenario'.padEnd(22)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'errors'.padStart(7)} ${'CPU ms/req'.padStart(11)} ${'peak RSS MB'.padStart(12)}`;
+  return [title, head, ...rows.map(([name, m]) =>
+    `${name.padEnd(22)} ${fmt(m.rps).padStart(9)} ${String(m.p50).padStart(7)} ${String(m.p99).padStart(7)} ${String(m.errors).padStart(7)} ${fmt(m.cpuMsPerRequest, 3).padStart(11)} ${fmt(m.peakRssMb, 0).padStart(12)}${m.errors ? '  <-- ERRORS' : ''}`)].join('\n');
+}
+
+const verdict = (ok: boolean) => (ok ? 'ok' : 'BELOW TARGET');
+
+async function standard(pgAdmin: string): Promise<void> {
+  const users = 1000;
+  // Logout ends one session per request: enough spares for every run of it.
+  const spares = 6000 * DURATION * ROUNDS;
+  const barePort = await freePort();
+  const bare = startChild('bench/bare-server.ts', { PORT: String(barePort) }, cleanups);
+  await waitHealthy(`http://127.0.0.1:${barePort}/`, bare);
+  const out: string[] = [];
+  const json: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cores: cpus().length, durationSeconds: DURATION, rounds: ROUNDS, connections: CONNECTIONS, users };
+
+  for (const mode of MODES) {
+    let coldMs: number | undefined;
+    let dbEnv: Record<string, string>;
+    let pgUrl: string | undefined;
+    let dataDir: string | undefined;
+    if (mode === 'postgres') {
+      pgUrl = await createDatabase(pgAdmin, 'tessera_bench');
+      dbEnv = { DATABASE_URL: pgUrl };
+    } else {
+      // The cold first start: an empty directory, migrations and a new signing key.
+      const cold = mkdtempSync(join(tmpdir(), 'tessera-bench-cold-'));
+      const port = await freePort();
+      const spawned = Date.now();
+      const child = startChild('src/main.ts', { ...serverEnv({ DATA_DIR: cold }), PORT: String(port) }, cleanups);
+      coldMs = await waitHealthy(`http://127.0.0.1:${port}/healthz`, child, spawned);
+      await child.stop();
+      rmSync(cold, { recursive: true, force: true });
+      dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-pglite-'));
+      cleanups.push(() => rmSync(dataDir!, { recursive: true, force: true }));
+      dbEnv = { DATA_DIR: dataDir };
+    }
+    const run = await startSeeded(dbEnv, users, spares);
+    say(`${mode}: server healthy ${run.startupMs} ms after start on an existing database; idle RSS ${fmt(run.idleRssMb)} MB`);
+    const samples = new Map<string, Measure[]>();
+    const hashRates: number[] = [];
+    const insertRates: number[] = [];
+    const add = (k: string, m: Measure) => samples.set(k, [...(samples.get(k) ?? []), m]);
+    for (let round = 1; round <= ROUNDS; round++) {
+      say(`${mode}: round ${round} of ${ROUNDS} (${DURATION} s per scenario, ${CONNECTIONS} connections)`);
+      add('bare Fastify route', await runBare(`http://127.0.0.1:${barePort}/`, bare.pid, CONNECTIONS, DURATION));
+      for (const s of SCENARIOS) {
+        say(`  ${s} ...`);
+        add(s, await runScenario(run.target, s, CONNECTIONS, DURATION));
+      }
+      // The baselines of this round, with the server idle.
+      hashRates.push(await argon2Rate(Math.min(DURATION, 4)));
+      if (pgUrl) insertRates.push(await insertRate(pgUrl, Math.min(DURATION, 4)));
+    }
+    await run.child.stop();
+    const m = (k: string) => medianOf(samples.get(k)!);
+    const rows: [string, Measure][] = [['bare Fastify route', m('bare Fastify route')], ...SCENARIOS.map((s): [string, Measure] => [s, m(s)])];
+    const hashRate = median(hashRates);
+    const insRate = median(insertRates);
+    const pct = (a: number, b: number) => (b > 0 ? (100 * a) / b : 0);
+    const lines = [
+      '',
+      table(`== Tessera on ${mode === 'postgres' ? 'PostgreSQL' : 'PGlite (embedded)'}: ${users} seeded users, medians of ${ROUNDS} runs of ${DURATION} s, ${CONNECTIONS} connections`, rows),
+      '',
+      `baselines: argon2id (m=${ARGON2.memoryCost} KiB, t=${ARGON2.timeCost}, p=${ARGON2.parallelism}) ${fmt(hashRate, 1)} hashes/s on ${cpus().length} cores` +
+        (pgUrl ? `; raw single-row insert ${fmt(insRate)} rows/s (pg pool of ${defaults.databasePoolMax})` : ''),
+    ];
+    const ratios: Record<string, number> = {};
+    const bareRps = m('bare Fastify route').rps;
+    for (const s of ['me', 'verify'] as Scenario[]) {
+      ratios[`${s}OfBarePercent`] = pct(m(s).rps, bareRps);
+      lines.push(`${`/auth/${s}`.padEnd(14)} ${fmt(ratios[`${s}OfBarePercent`]!, 1).padStart(6)}% of the bare route (target >= 50%): ${verdict(ratios[`${s}OfBarePercent`]! >= 50)}; p99 ${m(s).p99} ms at ${CONNECTIONS} connections (target < 20 ms): ${verdict(m(s).p99 < 20)}`);
+    }
+    for (const s of ['login', 'register'] as Scenario[]) {
+      ratios[`${s}OfArgon2Percent`] = pct(m(s).rps, hashRate);
+      lines.push(`${`/auth/${s}`.padEnd(14)} ${fmt(ratios[`${s}OfArgon2Percent`]!, 1).padStart(6)}% of the argon2id hash rate (target >= 85%): ${verdict(ratios[`${s}OfArgon2Percent`]! >= 85)}`);
+    }
+    if (pgUrl) {
+      ratios.refreshOfInsertPercent = pct(m('refresh').rps, insRate);
+      lines.push(`${'/auth/refresh'.padEnd(14)} ${fmt(ratios.refreshOfInsertPercent, 1).padStart(6)}% of the raw insert rate (target >= 25%): ${verdict(ratios.refreshOfInsertPercent >= 25)}`);
+    }
+    lines.push(`start-up on an existing database: healthy in ${run.startupMs} ms (target < 2000 ms): ${verdict(run.startupMs < 2000)}`);
+    if (coldMs !== undefined) lines.push(`cold first start (empty data directory: migrations, first key): healthy in ${coldMs} ms`);
+    lines.push(`idle RSS after start-up: ${fmt(run.idleRssMb)} MB${mode === 'postgres' ? ` (target < 150 MB): ${verdict(run.idleRssMb < 150)}` : ''}`);
+    out.push(...lines);
+    process.stdout.write(lines.join('\n') + '\n\n');
+    json[mode] = {
+      scenarios: Object.fromEntries(rows), baselines: { argon2HashPerSecond: hashRate, argon2Params: ARGON2, ...(pgUrl ? { insertPerSecond: insRate } : {}) },
+      ratios, startupMs: run.startupMs, ...(coldMs !== undefined ? { coldStartMs: coldMs } : {}), idleRssMb: run.idleRssMb,
+    };
+  }
+  await bare.stop();
+  process.stdout.write(`\n${out.join('\n')}\n`);
+  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(root, 'bench', 'results', 'latest.json'), JSON.stringify(json, null, 2) + '\n');
+}
+
+/** The hot queries of login, refresh and me, explained on the seeded database. */
+async function explainHot(databaseUrl: string): Promise<string> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const { rows: [u] } = await c.query(`select id, email from users where lower(username) = 'seed_12345' or lower(username) = 'seed_123' limit 1`);
+    const { rows: [s] } = await c.query('select s.id, rt.token_hash from sessions s join refresh_tokens rt on rt.session_id = s.id where s.user_id = $1 limit 1', [u.id]);
+    const queries: [string, string, unknown[]][] = [
+      ['login: the user by email', 'select * from users where lower(email) = $1', [String(u.email).toLowerCase()]],
+      ['refresh: the token and its session, locked', 'select rt.id, rt.session_id, rt.expires_at, rt.spent_at, s.user_id, s.client, s.revoked_at, s.expires_at, s.last_used_at, s.amr from refresh_tokens rt join sessions s on s.id = rt.session_id where rt.token_hash = $1 for update of rt', [s.token_hash]],
+      ['refresh: spend the token', 'update refresh_tokens set spent_at = now() where id = (select id from refresh_tokens where token_hash = $1)', [s.token_hash]],
+      ['refresh: touch the session', 'update sessions set last_used_at = now() where id = $1 and last_used_at < now()', [s.id]],
+      ['me: the session check', 'select id, user_id, revoked_at, expires_at, last_used_at, client from sessions where id = $1', [s.id]],
+      ['me: the user', 'select * from users where id = $1', [u.id]],
+    ];
+    const out: string[] = [];
+    for (const [name, q, params] of queries) {
+      await c.query('begin');
+      const { rows } = await c.query(`explain (analyze, costs off, timing off, summary off) ${q}`, params);
+      await c.query('rollback');
+      out.push(`-- ${name}`, ...rows.map((r: Record<string, string>) => `   ${r['QUERY PLAN']}`));
+    }
+    return out.join('\n');
+  } finally {
+    await c.end();
+  }
+}
+
+async function scale(pgAdmin: string): Promise<void> {
+  const sizes = [1000, SCALE_USERS];
+  const scenarios: Scenario[] = ['login', 'refresh', 'me'];
+  const results: Record<number, { seedSeconds: number; rows: Record<string, Measure>; explain: string }> = {};
+  for (const size of sizes) {
+    const url = await createDatabase(pgAdmin, `tessera_scale_${size}`);
+    const run = await startSeeded({ DATABASE_URL: url }, size, 0);
+    const samples = new Map<string, Measure[]>();
+    for (let round = 1; round <= ROUNDS; round++) {
+      say(`${fmt(size)} users: round ${round} of ${ROUNDS}`);
+      for (const s of scenarios) samples.set(s, [...(samples.get(s) ?? []), await runScenario(run.target, s, CONNECTIONS, DURATION)]);
+    }
+    await run.child.stop();
+    results[size] = { seedSeconds: run.seedSeconds, rows: Object.fromEntries(scenarios.map((s) => [s, medianOf(samples.get(s)!)])), explain: await explainHot(url) };
+    // The large database is not needed again; its disk is.
+    if (size !== sizes[0]) { const c = new pg.Client({ connectionString: pgAdmin }); await c.connect(); await c.query(`drop database tessera_scale_${size}`); await c.end(); }
+  }
+  const [small, large] = sizes as [number, number];
+  const lines = [
+    '',
+    `== Scale on PostgreSQL: the same benchmark at ${fmt(small)} and ${fmt(large)} users (medians of ${ROUNDS} runs of ${DURATION} s, ${CONNECTIONS} connections)`,
+    `seeding ${fmt(large)} users with a session and a refresh token each took ${results[large]!.seedSeconds.toFixed(1)} s`,
+    `${'scenario'.padEnd(10)} ${`req/s @${fmt(small)}`.padStart(14)} ${`req/s @${fmt(large)}`.padStart(16)} ${`p99 @${fmt(small)}`.padStart(12)} ${`p99 @${fmt(large)}`.padStart(14)} ${'p99 ratio'.padStart(10)}`,
+  ];
+  const ratios: Record<string, number> = {};
+  for (const s of scenarios) {
+    const a = results[small]!.rows[s]!;
+    const b = results[large]!.rows[s]!;
+    ratios[s] = b.p99 / Math.max(a.p99, 1);
+    lines.push(`${s.padEnd(10)} ${fmt(a.rps).padStart(14)} ${fmt(b.rps).padStart(16)} ${`${a.p99} ms`.padStart(12)} ${`${b.p99} ms`.padStart(14)} ${ratios[s]!.toFixed(2).padStart(10)}  ${verdict(ratios[s]! <= 1.5)} (target <= 1.5)`);
+  }
+  lines.push('', `EXPLAIN ANALYZE of the hot queries at ${fmt(large)} users:`, results[large]!.explain, '');
+  process.stdout.write(lines.join('\n') + '\n');
+  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(root, 'bench', 'results', 'scale.json'), JSON.stringify({ date: new Date().toISOString(), durationSeconds: DURATION, rounds: ROUNDS, connections: CONNECTIONS, sizes, results, p99Ratios: ratios }, null, 2) + '\n');
 }
 
 async function main(): Promise<void> {
   const pgAdmin = await startPostgres({ cleanups, say });
-  if (!pgAdmin) throw new Error('PostgreSQL is needed (apt-get install postgresql); the benchmark measures the real server on it');
-  const admin = new pg.Client({ connectionString: pgAdmin });
-  await admin.connect();
-  await admin.query('create database tessera_bench');
-  await admin.end();
-  const databaseUrl = pgAdmin.replace(/\/postgres$/, '/tessera_bench');
-
-  const port = await freePort();
-  const barePort = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const encryptionKey = randomBytes(36).toString('base64url');
-  const server = startChild('src/main.ts', {
-    PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, AUTH_ENCRYPTION_KEY: encryptionKey,
-    AUTH_RATE_LIMIT_MAX: '1000000000', AUTH_LOG_LEVEL: 'warn', AUTH_SESSION_SECURE_COOKIES: 'false', NODE_ENV: 'production',
-  });
-  const bare = startChild('bench/bare-server.ts', { PORT: String(barePort) });
-  // The same server with the session check switched off, on the same database.
-  const uncheckedPort = await freePort();
-  const unchecked = startChild('src/main.ts', {
-    PORT: String(uncheckedPort), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, AUTH_ENCRYPTION_KEY: encryptionKey,
-    AUTH_RATE_LIMIT_MAX: '1000000000', AUTH_LOG_LEVEL: 'warn', AUTH_SESSION_SECURE_COOKIES: 'false', NODE_ENV: 'production', AUTH_SESSION_CHECK: 'false',
-  });
-  await waitFor(`${base}/healthz`, server);
-  await waitFor(`http://127.0.0.1:${uncheckedPort}/healthz`, unchecked);
-  await waitFor(`http://127.0.0.1:${barePort}/`, bare);
-  say(`server on ${base} (PostgreSQL), bare Fastify on :${barePort}; ${DURATION}s per scenario, ${CONNECTIONS} connections, ${cpus().length} cores`);
-
-  const creds = { username: 'bench_user', email: 'bench@example.test', password: 'load-test-passphrase-1' };
-  await postJson(`${base}/auth/register`, creds);
-  const signedIn = await postJson(`${base}/auth/login`, { email: creds.email, password: creds.password, client: 'native' });
-
-  const rows: Row[] = [];
-  const run = async (name: string, opts: Parameters<typeof autocannon>[0]) => {
-    say(`measuring ${name} ...`);
-    const r = row(name, await autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts }));
-    rows.push(r);
-    return r;
-  };
-
-  const bareRow = await run('bare route', { url: `http://127.0.0.1:${barePort}/` });
-  // The session check on and off, interleaved over several rounds; the median of each.
-  const auth = { authorization: `Bearer ${signedIn.accessToken}` };
-  const measure = async (name: string, url: string) => row(name, await autocannon({ connections: CONNECTIONS, duration: DURATION, url, headers: auth }));
-  const median = (xs: Row[]) => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)]!;
-  const checked: Row[] = [];
-  const unchecked2: Row[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    say(`measuring GET /auth/me with and without the session check, round ${i + 1} of ${ROUNDS} ...`);
-    checked.push(await measure('GET /auth/me', `${base}/auth/me`));
-    unchecked2.push(await measure('me, check off', `http://127.0.0.1:${uncheckedPort}/auth/me`));
-  }
-  const meRow = median(checked);
-  const meUncheckedRow = median(unchecked2);
-  rows.push(meRow, meUncheckedRow);
-  await run('GET /auth/verify', { url: `${base}/auth/verify`, headers: { authorization: `Bearer ${signedIn.accessToken}` } });
-
-  // Each refresh token is good once: every connection draws one from a shared pool and
-  // puts back the successor it receives.
-  const pool: string[] = [];
-  for (let i = 0; i < CONNECTIONS * 2; i++) pool.push((await postJson(`${base}/auth/login`, { email: creds.email, password: creds.password, client: 'native' })).refreshToken as string);
-  const refreshRow = await run('POST /auth/refresh', {
-    url: `${base}/auth/refresh`,
-    requests: [{
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      setupRequest: (req) => ({ ...req, body: JSON.stringify({ refreshToken: pool.shift() ?? 'pool-empty' }) }),
-      onResponse: (status, body) => {
-        if (status === 200) pool.push((JSON.parse(body) as { refreshToken: string }).refreshToken);
-      },
-    }],
-  });
-
-  const loginRow = await run('POST /auth/login', {
-    url: `${base}/auth/login`, method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: creds.email, password: creds.password, client: 'native' }),
-  });
-
-  server.kill('SIGTERM');
-  unchecked.kill('SIGTERM');
-  bare.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-
-  say('measuring argon2id hash and verify rates in this process (server stopped) ...');
-  const hashRate = await argon2Rate('hash', Math.min(DURATION, 5));
-  const verifyRate = await argon2Rate('verify', Math.min(DURATION, 5));
-
-  const pct = (a: number, b: number) => (b > 0 ? (100 * a) / b : 0);
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  const lines = [
-    '',
-    `scenario              req/s      p50 ms   p99 ms   non-2xx  errors`,
-    ...rows.map((r) => `${r.name.padEnd(20)} ${fmt(r.rps).padStart(8)}   ${String(r.p50).padStart(6)}   ${String(r.p99).padStart(6)}   ${String(r.non2xx).padStart(7)}  ${String(r.errors).padStart(6)}${r.non2xx || r.errors ? '   <-- FAILURES' : ''}`),
-    '',
-    `argon2id (m=${ARGON2.memoryCost},t=${ARGON2.timeCost},p=${ARGON2.parallelism}): hash ${hashRate.toFixed(1)}/s, verify ${verifyRate.toFixed(1)}/s`,
-    `/auth/me: ${pct(meRow.rps, bareRow.rps).toFixed(1)}% of the bare route (target >= 50%)`,
-    `session check: /auth/me at ${pct(meRow.rps, meUncheckedRow.rps).toFixed(1)}% of the same endpoint with AUTH_SESSION_CHECK=false (target: costs at most 15%, i.e. >= 85%)`,
-    `login:    ${pct(loginRow.rps, hashRate).toFixed(1)}% of the argon2id hash rate, ${pct(loginRow.rps, verifyRate).toFixed(1)}% of the verify rate (target >= 85%)`,
-    `refresh:  ${fmt(refreshRow.rps)} req/s`,
-    '',
-  ];
-  process.stdout.write(lines.join('\n'));
-
-  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'results', 'latest.json'), JSON.stringify({
-    date: new Date().toISOString(), node: process.version, cores: cpus().length, durationSeconds: DURATION, connections: CONNECTIONS,
-    scenarios: rows, argon2: { params: ARGON2, hashPerSecond: hashRate, verifyPerSecond: verifyRate },
-    ratios: { meOfBarePercent: pct(meRow.rps, bareRow.rps), meCheckedOfUncheckedPercent: pct(meRow.rps, meUncheckedRow.rps), loginOfHashPercent: pct(loginRow.rps, hashRate), loginOfVerifyPercent: pct(loginRow.rps, verifyRate) },
-  }, null, 2) + '\n');
-  const failures = rows.filter((r) => r.non2xx || r.errors);
-  if (failures.length) {
-    process.stdout.write(`bench: ${failures.map((f) => f.name).join(', ')} had failed responses\n`);
-    process.exitCode = 1;
-  }
+  if (!pgAdmin) throw new Error('PostgreSQL is needed (apt-get install postgresql): the benchmark measures the real server on it');
+  say(`node ${process.version}, ${cpus().length} cores`);
+  if (SCALE) await scale(pgAdmin);
+  else await standard(pgAdmin);
 }
 
 function cleanup(): void {

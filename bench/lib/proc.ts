@@ -1,0 +1,60 @@
+// Child processes for the benchmark: the server and the bare route, started exactly as
+// `npm start` starts them, with their CPU time and resident memory read from /proc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const root = join(import.meta.dirname, '..', '..');
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux build in use). */
+const TICKS = 100;
+
+export interface Child { proc: ChildProcess; pid: number; stop(): Promise<void> }
+
+export function startChild(script: string, env: Record<string, string>, cleanups: (() => void)[]): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const kill = () => proc.kill('SIGKILL');
+  cleanups.push(kill);
+  return {
+    proc, pid: proc.pid!,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      kill();
+    },
+  };
+}
+
+/** Resolves once `url` answers 2xx; the milliseconds it took from `since`. */
+export async function waitHealthy(url: string, child: Child, since = Date.now(), timeoutMs = 120_000): Promise<number> {
+  while (Date.now() - since < timeoutMs) {
+    if (child.proc.exitCode !== null) throw new Error(`${url}: the process exited with code ${child.proc.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return Date.now() - since;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the command name: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+/** Resident memory in bytes. */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Samples RSS every 100 ms until stopped; returns the peak. */
+export function rssSampler(pid: number): { stop(): number } {
+  let peak = rssBytes(pid);
+  const timer = setInterval(() => { try { peak = Math.max(peak, rssBytes(pid)); } catch { /* exited */ } }, 100);
+  return { stop() { clearInterval(timer); try { peak = Math.max(peak, rssBytes(pid)); } catch { /* exited */ } return peak; } };
+}

@@ -1,0 +1,78 @@
+// Seeds users, each with a live session and refresh token, by set-based SQL inside the
+// database (generate_series), in chunks so that one statement never holds millions of
+// rows in memory. Every user has the same password, hashed once with the server's own
+// argon2id parameters, so sign-in costs what it costs for a real user. Refresh tokens
+// are derived from a per-run secret and the user's number: the load generator knows
+// them, the table stores only their SHA-256 as the service does.
+import { createHash, randomBytes } from 'node:crypto';
+import { hash } from '@node-rs/argon2';
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/core/config/index.ts';
+import { buildDeps } from '../../src/deps.ts';
+
+export const SEED_PASSWORD = 'seeded-user-passphrase-1';
+export const seedEmail = (i: number) => `seed_${i}@bench.test`;
+/** The refresh token of seeded session `i` (spares for logout come after the users). */
+export const seedToken = (secret: string, i: number) => createHash('sha256').update(`${secret}:${i}`).digest('hex');
+
+export interface SeedResult { users: number; sessions: number; seconds: number; secret: string }
+
+/**
+ * Seeds `users` users and `users + spareSessions` sessions (the spares belong to the first
+ * users) into the database that `env` points at (DATABASE_URL or DATA_DIR).
+ */
+export async function seed(env: Record<string, string>, users: number, spareSessions: number, progress?: (line: string) => void): Promise<SeedResult> {
+  const config = loadConfig({ ...env, AUTH_LOG_LEVEL: 'silent' });
+  const deps = await buildDeps(config, { noWorkers: true });
+  const started = Date.now();
+  const secret = randomBytes(16).toString('hex');
+  try {
+    const { db } = deps;
+    const passwordHash = await hash(SEED_PASSWORD, { memoryCost: config.argon2Memory, timeCost: config.argon2Iterations, parallelism: config.argon2Parallelism, outputLen: 32 });
+    // Seeded users count as existing ones: a later registration is not the first admin.
+    await deps.users.claimFirstUser(db);
+    const expires = new Date(Date.now() + config.refreshTokenExpiry * 1000);
+    const chunk = 100_000;
+    for (let from = 0; from < users; from += chunk) {
+      const to = Math.min(users, from + chunk) - 1;
+      await db.transaction().execute(async (trx) => {
+        await sql`
+          with u as (
+            insert into users (id, username, email, password_hash, role, email_verified, password_changed_at, created_at, updated_at)
+            select gen_random_uuid(), 'seed_' || i, 'seed_' || i || '@bench.test', ${passwordHash}, ${config.defaultRole}, true, now(), now(), now()
+            from generate_series(${from}::int, ${to}::int) as i
+            returning id, (substring(username from 6))::int as i
+          ), s as (
+            insert into sessions (id, user_id, client, ip, user_agent, expires_at, amr, browser, os, device_type, created_at, last_used_at)
+            select gen_random_uuid(), u.id, 'native', '127.0.0.1', 'tessera-bench', ${expires}, '{pwd}', 'bench', 'Linux', 'desktop', now(), now() from u
+            returning id, user_id
+          )
+          insert into refresh_tokens (session_id, token_hash, created_at, expires_at)
+          select s.id, sha256(convert_to(encode(sha256(convert_to(${secret} || ':' || u.i, 'UTF8')), 'hex'), 'UTF8')), now(), ${expires} from s join u on u.id = s.user_id
+        `.execute(trx);
+      });
+      progress?.(`seeded ${(to + 1).toLocaleString('en-US')} of ${users.toLocaleString('en-US')} users (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    }
+    // Spare sessions (for logout, which ends one per request) go to the first users.
+    const owners = (await db.selectFrom('users').select('id')
+      .where(sql`lower(username)`, 'in', Array.from({ length: Math.min(users, 1000) }, (_, i) => `seed_${i}`)).execute()).map((r) => r.id);
+    for (let from = 0; from < spareSessions; from += chunk) {
+      const to = Math.min(spareSessions, from + chunk) - 1;
+      await sql`
+        with n as (select i, gen_random_uuid() as sid from generate_series(${users + from}::int, ${users + to}::int) as i),
+        s as (
+          insert into sessions (id, user_id, client, ip, user_agent, expires_at, amr, created_at, last_used_at)
+          select n.sid, (${owners}::uuid[])[1 + n.i % ${owners.length}], 'native', '127.0.0.1', 'tessera-bench', ${expires}, '{pwd}', now(), now() from n
+        )
+        insert into refresh_tokens (session_id, token_hash, created_at, expires_at)
+        select n.sid, sha256(convert_to(encode(sha256(convert_to(${secret} || ':' || n.i, 'UTF8')), 'hex'), 'UTF8')), now(), ${expires} from n
+      `.execute(db);
+    }
+    await sql`analyze users`.execute(db);
+    await sql`analyze sessions`.execute(db);
+    await sql`analyze refresh_tokens`.execute(db);
+    return { users, sessions: users + spareSessions, seconds: (Date.now() - started) / 1000, secret };
+  } finally {
+    await deps.close();
+  }
+}
