@@ -5,6 +5,7 @@ import type { EventDispatchLeaseTable, EventsTable } from './modules/events/even
 import type { PermissionsTable, RoleIncludesTable, RolePermissionsTable, RolesTable, UserRolesTable } from './modules/rbac/rbac.table.ts';
 import type { ServiceAccountPermissionsTable, ServiceAccountsTable } from './modules/service-accounts/service-accounts.table.ts';
 import type { EmailTokensTable, MailRequestsTable } from './modules/account/account.table.ts';
+import type { JobLeasesTable } from './modules/housekeeping/housekeeping.table.ts';
 import type { PasswordHashParamsTable } from './modules/imports/imports.table.ts';
 import type { MailOutboxTable } from './modules/mail/mail.table.ts';
 import type { OAuthProvidersTable, OAuthStatesTable, UserIdentitiesTable } from './modules/oauth/oauth.table.ts';
@@ -47,6 +48,7 @@ export interface Database {
   oauth_states: OAuthStatesTable;
   oauth_providers: OAuthProvidersTable;
   password_hash_params: PasswordHashParamsTable;
+  job_leases: JobLeasesTable;
 }
 
 /** A database handle or an open transaction: what every repo function takes first. */

@@ -37,6 +37,7 @@ import { createServiceAccountsService, type ServiceAccountsService } from './mod
 import { createHooks } from './modules/hooks/index.ts';
 import { createImporter, type Importer } from './modules/imports/index.ts';
 import { createOAuthService, createProviderRegistry, createVault, type OAuthService, type Vault } from './modules/oauth/index.ts';
+import { createHousekeeping, type Housekeeping } from './modules/housekeeping/index.ts';
 
 export interface Deps {
   config: Config;
@@ -80,6 +81,8 @@ export interface Deps {
   admin: AdminService;
   /** `tessera import`: users from other systems. */
   importer: Importer;
+  /** The hourly clean-up: pruning in bounded batches, one instance at a time. */
+  housekeeping: Housekeeping;
   /** Prometheus metrics of this service graph. */
   metrics: Metrics;
   readinessChecks: Record<string, () => Promise<void>>;
@@ -146,12 +149,14 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   let webhookWorker: DeliveryWorker | undefined;
   let oauthVault: Vault | undefined;
   let keyStore: KeyStore | undefined;
+  let housekeeping: Housekeeping | undefined;
   const background = createBackground(log);
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
     await background.settle();
+    await housekeeping?.stop();
     await outbox?.stop();
     await webhookWorker?.stop();
     await oauthVault?.worker.stop();
@@ -243,7 +248,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, bus, clock, policy, onFirstAdmin: (trx, id) => rbac.grantSuperAdminIn(trx, id) });
     const sessions = createSessionsService({
       db, clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
-      idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions,
+      idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions, retention: config.sessionRetention,
       ended: async (on, ids, reason) => { for (const id of ids) await ev.emit(on, 'session.invalidated', id, { reason }); },
     });
     const transport = config.smtpHost
@@ -319,19 +324,22 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       },
     });
     passkeysRef = passkeys;
-    // Hourly clean-up of ended proofs, challenges and request records rides on the mail worker.
-    // Request records serve the address limits and the daily SMS cap: kept a day at least.
+    // The hourly housekeeping: ended proofs, challenges and request records, then what grows
+    // with use, in bounded batches. Request records serve the address limits and the daily
+    // SMS cap: kept a day at least.
     const keepRequests = Math.max(86_400, config.emailAddressWindow, config.emailVerificationExpiresIn, config.emailVerificationResendInterval);
-    outbox.addHousekeeping(async () => {
-      await oneTime.prune(db);
-      await addressLimits.prune(db, keepRequests);
-      await mfa.prune();
-      await passkeys.prune();
-      await audit.prune();
-      await ev.prune();
-      await worker.prune();
-      await oauth.prune();
-    });
+    const chores = housekeeping = createHousekeeping({ db, clock, log, batchSize: config.pruneBatchSize });
+    const mailOutbox = outbox;
+    chores.add('one_time_tokens', () => oneTime.prune(db));
+    chores.add('mail_requests', () => addressLimits.prune(db, keepRequests));
+    chores.add('mfa_challenges', () => mfa.prune());
+    chores.add('passkey_challenges', () => passkeys.prune());
+    chores.add('oauth_states', async () => { await oauth.prune(); });
+    chores.add('sessions', (limits) => sessions.prune(limits));
+    chores.add('audit_log', (limits) => audit.prune(limits));
+    chores.add('events', (limits) => ev.prune(limits));
+    chores.add('webhook_deliveries', (limits) => worker.prune(limits));
+    chores.add('mail_outbox', (limits) => mailOutbox.prune(limits));
     const registry = createProviderRegistry({ db, clock, log, encrypter, envProviders: config.oauthProviders, publicUrl: publicUrl(config) });
     const vault = oauthVault = createVault({ db, clock, log, encrypter, registry, audit: audit.record, marginSeconds: config.oauthRefreshMargin });
     const oauth = oauthRef = createOAuthService({
@@ -380,6 +388,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
 
     if (!overrides.noMailWorker && !overrides.noWorkers) {
       outbox.start();
+      chores.start();
       worker.start();
       vault.worker.start(30_000);
     }
@@ -400,7 +409,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, keys, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, serviceAccounts, admin, importer, metrics, readinessChecks, close,
+      users, sessions, tokens, keys, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, serviceAccounts, admin, importer, housekeeping: chores, metrics, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

@@ -10,6 +10,7 @@ import { clientKey } from '../src/core/http/index.ts';
 import { freePort } from '../scripts/services.ts';
 import { bearer, createTestApp, json, login, register, SAME_ORIGIN, signUp, uniqueCredentials, type TestApp } from './helpers/app.ts';
 import { SmtpSink } from './helpers/smtp.ts';
+import { testDbMode } from './helpers/db.ts';
 
 const randomIp = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
 const loginAs = (t: TestApp, payload: Record<string, unknown>, ip = randomIp(), headers: Record<string, string> = {}) =>
@@ -267,6 +268,17 @@ describe('limits shared through Redis, which dies and comes back', { skip: redis
       assert.equal(ready.statusCode, 200);
       assert.equal(json(ready).status, 'degraded');
       assert.equal(json(ready).checks.redis, 'degraded');
+      // Sign-in, sign-out and revocation keep working; on PostgreSQL the other instance
+      // (on PGlite, each app has its own copy of the data) reads the session from the
+      // database while its subscription is down.
+      const other = testDbMode() === 'postgres' ? b : a;
+      const { creds } = await register(a.app);
+      const signedIn = await login(a.app, creds, 'native');
+      const seen = await other.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(signedIn.accessToken) });
+      assert.equal(seen.statusCode, 200, seen.body);
+      const out = await a.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(signedIn.accessToken), payload: { refreshToken: signedIn.refreshToken } });
+      assert.equal(out.statusCode, 200, out.body);
+      assert.equal(json(await other.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(signedIn.accessToken) })).code, 'session_revoked');
 
       await startRedis();
       const until = Date.now() + 10_000;

@@ -77,7 +77,7 @@ export class RedisBus extends BaseBus implements InvalidationBus {
   private sub: Redis;
   private live = false;
 
-  private constructor(private pub: Redis, log: Log) {
+  private constructor(private pub: Redis, private log: Log) {
     super();
     this.sub = pub.duplicate({ enableOfflineQueue: true, lazyConnect: true });
     this.sub.on('message', (_channel: string, raw: string) => { const m = parse(raw, this.self); if (m) this.deliver(m); });
@@ -97,9 +97,19 @@ export class RedisBus extends BaseBus implements InvalidationBus {
     return bus;
   }
 
+  /**
+   * Never fails the change it follows (that has committed already): while Redis is
+   * unreachable every instance's subscription is down too, so their caches are bypassed
+   * and read the database, and they are reset when the subscription comes back.
+   */
   async publish(m: Invalidation): Promise<void> {
     this.deliver(m);
-    await this.pub.publish(INVALIDATION_CHANNEL, serialize(m, this.self));
+    try {
+      await this.pub.publish(INVALIDATION_CHANNEL, serialize(m, this.self));
+    } catch (err) {
+      this.live = false;
+      this.log.warn({ transport: 'redis', kind: m.kind, err: (err as Error).message }, 'invalidation not announced: Redis unavailable, caches bypassed');
+    }
   }
 
   connected(): boolean { return this.live; }

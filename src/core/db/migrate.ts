@@ -13,6 +13,7 @@ import * as m0008 from './migrations/0008_events.ts';
 import * as m0009 from './migrations/0009_webhooks.ts';
 import * as m0010 from './migrations/0010_oauth.ts';
 import * as m0011 from './migrations/0011_imports.ts';
+import * as m0012 from './migrations/0012_pruning.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0009_webhooks': m0009,
   '0010_oauth': m0010,
   '0011_imports': m0011,
+  '0012_pruning': m0012,
 };
 
 /** Every migration's name, in order. */

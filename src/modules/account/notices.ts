@@ -35,7 +35,11 @@ export function createNotices(deps: NoticesDeps) {
     /** Queues a notice when the session's browser and OS are new for this user; true when it did. */
     async newSignIn(trx: Db, user: UserRow, session: SessionRow): Promise<boolean> {
       if (!deps.newSignIn) return false;
-      if ((await deps.sessions.deviceFamiliarity(trx, session)) !== 'new') return false;
+      // No earlier session at all is the account's first sign-in only when it never signed
+      // in before: sessions are deleted AUTH_SESSION_RETENTION after they expire, and a
+      // sign-in after a long absence, on a device nothing vouches for, deserves the notice.
+      const familiarity = await deps.sessions.deviceFamiliarity(trx, session);
+      if (familiarity === 'seen' || (familiarity === 'first' && user.last_login === null)) return false;
       const loc = session.location as { city?: string | null; countryName?: string | null; country?: string | null } | null;
       await mailer.send(trx, 'new_sign_in', user.email, user.locale, {
         username: user.username, email: user.email, time: formatTime(user.locale, session.created_at.getTime()),

@@ -1,4 +1,5 @@
-import { sql, type Insertable } from 'kysely';
+import type { Insertable } from 'kysely';
+import { pruneInBatches, type PruneLimits } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { AuditLogTable, AuditRow } from './audit.table.ts';
 
@@ -33,9 +34,9 @@ export async function listEntries(db: Db, f: AuditFilter): Promise<AuditRow[]> {
   return q.orderBy('id', 'desc').limit(f.limit).execute();
 }
 
-export async function pruneBefore(db: Db, cutoff: Date): Promise<number> {
-  const r = await sql`delete from audit_log where occurred_at < ${cutoff}`.execute(db);
-  return Number(r.numAffectedRows ?? 0);
+/** Deletes entries older than `cutoff`, in batches (on audit_log_time_idx). */
+export async function pruneBefore(db: Db, cutoff: Date, limits?: PruneLimits): Promise<number> {
+  return (await pruneInBatches(db, { table: 'audit_log', key: 'id', where: (eb) => eb('occurred_at', '<', cutoff) }, limits)).deleted;
 }
 
 /** Entries after `afterId`, oldest first (`tessera audit tail`). */

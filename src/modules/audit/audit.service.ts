@@ -3,6 +3,7 @@
 // entry is never lost when the change happened. Address, agent and caller come from the
 // request context unless given.
 import type { Kysely } from 'kysely';
+import type { PruneLimits } from '../../core/db/index.ts';
 import type { Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors/index.ts';
 import { requestContext, type Actor } from '../../core/http/index.ts';
@@ -94,8 +95,8 @@ export function createAuditService(deps: AuditServiceDeps) {
     list,
     /** Entries newer than `afterId` ('0': from the start), oldest first. */
     after: async (afterId: string, f: { userId?: string; types?: string[] } = {}, limit = 500) => (await repo.entriesAfter(db, afterId, f, limit)).map(presentEntry),
-    /** Deletes entries past the retention period (hourly housekeeping). */
-    prune: async () => (deps.retentionDays > 0 ? repo.pruneBefore(db, new Date(clock.now() - deps.retentionDays * 86_400_000)) : 0),
+    /** Deletes entries past the retention period, in bounded batches (hourly housekeeping). */
+    prune: async (limits?: PruneLimits) => (deps.retentionDays > 0 ? repo.pruneBefore(db, new Date(clock.now() - deps.retentionDays * 86_400_000), limits) : 0),
   };
 }
 

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { createWorker } from '../../core/worker.ts';
+import { pruneInBatches, type PruneLimits } from '../../core/db/index.ts';
 import { requestContext, type Actor } from '../../core/http/index.ts';
 import type { Database, Db } from '../../database.ts';
 import { subjectOf, type EventType } from './events.catalogue.ts';
@@ -105,11 +106,16 @@ export function createEventsService(deps: EventsDeps) {
   const worker = createWorker(dispatch, (err) => log.error({ err: err.message }, 'event dispatch pass failed'));
   const kick = () => worker.kick();
 
-  /** Deletes events past the retention (published ones; all of them without NATS). */
-  async function prune(): Promise<number> {
-    let q = db.deleteFrom('events').where('occurred_at', '<', new Date(clock.now() - deps.retention * 1000));
-    if (publisher) q = q.where('published_at', 'is not', null);
-    return Number((await q.executeTakeFirst()).numDeletedRows);
+  /**
+   * Deletes events past the retention (published ones; all of them without NATS), in
+   * bounded batches on events_occurred_idx.
+   */
+  async function prune(limits?: PruneLimits): Promise<number> {
+    const before = new Date(clock.now() - deps.retention * 1000);
+    return (await pruneInBatches(db, {
+      table: 'events', key: 'seq',
+      where: (eb) => (publisher ? eb.and([eb('occurred_at', '<', before), eb('published_at', 'is not', null)]) : eb('occurred_at', '<', before)),
+    }, limits)).deleted;
   }
 
   return {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { pruneInBatches, type PruneLimits } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { MailOutboxRow } from './mail.table.ts';
 
@@ -39,10 +40,13 @@ export async function markFailed(db: Db, id: string, at: Date, error: string): P
   await db.updateTable('mail_outbox').set({ failed_at: at, locked_until: null, last_error: error }).where('id', '=', id).execute();
 }
 
-/** Forgets delivered messages older than `before` (their content is already erased). */
-export async function deleteDeliveredBefore(db: Db, before: Date): Promise<number> {
-  const res = await db.deleteFrom('mail_outbox').where('sent_at', '<', before).executeTakeFirst();
-  return Number(res.numDeletedRows);
+/**
+ * Forgets messages delivered (their content already erased) or given up before `before`,
+ * in batches. No index: the table holds about a week of mail, and the hot path (queue,
+ * claim, mark) is spared one.
+ */
+export async function pruneFinishedBefore(db: Db, before: Date, limits?: PruneLimits): Promise<number> {
+  return (await pruneInBatches(db, { table: 'mail_outbox', key: 'id', where: (eb) => eb.or([eb('sent_at', '<', before), eb('failed_at', '<', before)]) }, limits)).deleted;
 }
 
 export async function counts(db: Db): Promise<{ pending: number; sent: number; failed: number }> {

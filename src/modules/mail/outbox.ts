@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { createWorker } from '../../core/worker.ts';
 import type { Encrypter } from '../../core/crypto/index.ts';
+import type { PruneLimits } from '../../core/db/index.ts';
 import type { Database, Db } from '../../database.ts';
 import * as repo from './outbox.repo.ts';
 import type { MailTransport, OutgoingMail } from './transports/transport.ts';
@@ -17,8 +18,8 @@ import type { MailTransport, OutgoingMail } from './transports/transport.ts';
 const BATCH = 10;
 const LEASE_MS = 2 * 60_000;
 const MAX_DELAY_MS = 3_600_000;
-const KEEP_DELIVERED_MS = 7 * 86_400_000;
-const HOUSEKEEPING_MS = 3_600_000;
+/** How long finished messages (sent, or given up) stay: the sent content is erased at once. */
+const KEEP_FINISHED_MS = 7 * 86_400_000;
 
 export interface MailOutboxDeps {
   db: Kysely<Database>;
@@ -41,9 +42,6 @@ function describeError(err: unknown): string {
 
 export function createMailOutbox(deps: MailOutboxDeps) {
   const { db, clock, encrypter, transport, log } = deps;
-  let lastHousekeeping = 0;
-  // Hourly clean-up jobs of other modules (spent tokens, old request logs) ride on the worker.
-  const chores: (() => Promise<void>)[] = [];
 
   /** Queues a message inside the caller's transaction; call `kick()` after commit. */
   async function enqueue(trx: Db, kind: string, mail: OutgoingMail): Promise<string> {
@@ -96,11 +94,6 @@ export function createMailOutbox(deps: MailOutboxDeps) {
       for (const row of rows) if (await deliver(row)) sent++;
       if (rows.length < BATCH || worker.stopped) break;
     }
-    if (clock.now() - lastHousekeeping >= HOUSEKEEPING_MS) {
-      lastHousekeeping = clock.now();
-      await repo.deleteDeliveredBefore(db, new Date(clock.now() - KEEP_DELIVERED_MS));
-      for (const chore of chores) await chore();
-    }
     return sent;
   }
 
@@ -126,10 +119,8 @@ export function createMailOutbox(deps: MailOutboxDeps) {
         .where('sent_at', 'is', null).where('failed_at', 'is', null).executeTakeFirstOrThrow();
       return { depth: Number(r.n), oldestSeconds: r.due ? Math.max(0, (clock.now() - new Date(r.due).getTime()) / 1000) : 0 };
     },
-    /** Adds a job run about once an hour by the worker. */
-    addHousekeeping(fn: () => Promise<void>): void {
-      chores.push(fn);
-    },
+    /** Deletes messages sent or given up more than a week ago, in bounded batches (housekeeping). */
+    prune: (limits?: PruneLimits) => repo.pruneFinishedBefore(db, new Date(clock.now() - KEEP_FINISHED_MS), limits),
     counts: () => repo.counts(db),
     transport: transport.name,
   };

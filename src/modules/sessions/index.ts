@@ -1,7 +1,8 @@
 // Sessions own sign-in sessions and their refresh-token families: creation at sign-in
 // (with device and location), rotation with reuse detection, idle and absolute expiry,
-// the active-session limit, revocation, and the per-instance cache of session state
-// that keeps bearer checks off the database. Only token hashes are stored.
+// the active-session limit, revocation, the per-instance cache of session state that
+// keeps bearer checks off the database, and pruning what ended sessions leave behind.
+// Only token hashes are stored.
 export { createSessionsService, TOUCH_INTERVAL_MS, type SessionsService, type SessionContext, type RotateResult, type Started } from './sessions.service.ts';
 export { openGeoLocator, noGeoLocator, type GeoLocator, type GeoLocation } from './geoip.ts';
 export { parseUserAgent, type Device } from './device.ts';

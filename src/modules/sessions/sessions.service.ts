@@ -311,8 +311,8 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    *    and introspection treat an unknown token as an expired one. Tokens of sessions that
    *    expired within the last day go. Sessions revoked or idled out earlier keep their
    *    (already useless) tokens until that absolute expiry: the bound a live session's
-   *    tokens have too, where finding them sooner would take one more index on a table
-   *    written at every sign-in.
+   *    tokens have too. Finding revoked ones sooner would take another index, and an
+   *    idled-out session is not even marked until one of its tokens comes back.
    * 2. A session's row stays AUTH_SESSION_RETENTION past its absolute expiry (the
    *    new-sign-in notice compares the device with earlier sessions; audit entries and
    *    events name session ids), then goes with any tokens left: the tokens first, so that
@@ -321,8 +321,8 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   async function prune(limits?: PruneLimits): Promise<{ refresh_tokens: number; sessions: number }> {
     const now = clock.now();
     const swept = await repo.pruneTokensOfSessionsExpiring(db, new Date(now - TOKEN_SWEEP_MS), new Date(now), limits);
-    const ended = await repo.pruneSessionsExpiredBefore(db, new Date(now - deps.retention * 1000), limits);
-    return { refresh_tokens: swept.deleted + ended.childRows, sessions: ended.deleted };
+    const old = await repo.pruneSessionsExpiredBefore(db, new Date(now - deps.retention * 1000), limits);
+    return { refresh_tokens: swept.deleted + old.childRows, sessions: old.deleted };
   }
 
   return {

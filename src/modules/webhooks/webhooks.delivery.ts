@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { createWorker } from '../../core/worker.ts';
+import type { PruneLimits } from '../../core/db/index.ts';
 import { signedHeaders, signMessage, type Encrypter } from '../../core/crypto/index.ts';
 import type { Database } from '../../database.ts';
 import * as repo from './webhooks.repo.ts';
@@ -158,7 +159,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       await scanner.stop();
       await Promise.all(lanes.values());
     },
-    prune: () => repo.pruneFinished(db, new Date(clock.now() - deps.retention * 1000)),
+    /** Deletes deliveries finished longer than the retention ago, in bounded batches (housekeeping). */
+    prune: (limits?: PruneLimits) => repo.pruneFinished(db, new Date(clock.now() - deps.retention * 1000), limits),
   };
 }
 

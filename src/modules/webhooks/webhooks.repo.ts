@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../database.ts';
 import type { DeliveryStatus, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow, WebhookEndpointsTable } from './webhooks.table.ts';
 import type { Insertable, Updateable } from 'kysely';
+import { pruneInBatches, type PruneLimits } from '../../core/db/index.ts';
 
 export async function insertEndpoint(db: Db, row: Insertable<WebhookEndpointsTable>): Promise<WebhookEndpointRow> {
   return db.insertInto('webhook_endpoints').values(row).returningAll().executeTakeFirstOrThrow();
@@ -119,9 +120,13 @@ export async function insertReplay(db: Db, of: WebhookDeliveryRow, id: string, n
   }).returningAll().executeTakeFirstOrThrow();
 }
 
-/** Forgets finished deliveries (and their attempts) completed before `before`. */
-export async function pruneFinished(db: Db, before: Date): Promise<number> {
-  return Number((await db.deleteFrom('webhook_deliveries').where('completed_at', '<', before).executeTakeFirst()).numDeletedRows);
+/**
+ * Forgets finished deliveries completed before `before`, in batches on
+ * webhook_deliveries_completed_idx. Their attempts go with them (on delete cascade): a
+ * delivery has at most the dozen attempts of its retry window, so a batch stays bounded.
+ */
+export async function pruneFinished(db: Db, before: Date, limits?: PruneLimits): Promise<number> {
+  return (await pruneInBatches(db, { table: 'webhook_deliveries', key: 'id', where: (eb) => eb('completed_at', '<', before) }, limits)).deleted;
 }
 
 /** Gives a claimed delivery back untried (the worker is stopping). */
