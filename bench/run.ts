@@ -171,6 +171,9 @@ async function standard(pgAdmin: string): Promise<void> {
     const hashRates: number[] = [];
     const insertRates: number[] = [];
     const add = (k: string, m: Measure) => samples.set(k, [...(samples.get(k) ?? []), m]);
+    say(`${mode}: warming up (1 s per scenario, not counted)`);
+    await runBare(`http://127.0.0.1:${barePort}/`, bare.pid, CONNECTIONS, 1);
+    for (const s of SCENARIOS) await runScenario(run.target, s, CONNECTIONS, 1);
     for (let round = 1; round <= ROUNDS; round++) {
       say(`${mode}: round ${round} of ${ROUNDS} (${DURATION} s per scenario, ${CONNECTIONS} connections)`);
       add('bare Fastify route', await runBare(`http://127.0.0.1:${barePort}/`, bare.pid, CONNECTIONS, DURATION));
@@ -261,6 +264,7 @@ async function scale(pgAdmin: string): Promise<void> {
     const url = await createDatabase(pgAdmin, `tessera_scale_${size}`);
     const run = await startSeeded({ DATABASE_URL: url }, size, 0);
     const samples = new Map<string, Measure[]>();
+    for (const s of scenarios) await runScenario(run.target, s, CONNECTIONS, 1);
     for (let round = 1; round <= ROUNDS; round++) {
       say(`${fmt(size)} users: round ${round} of ${ROUNDS}`);
       for (const s of scenarios) samples.set(s, [...(samples.get(s) ?? []), await runScenario(run.target, s, CONNECTIONS, DURATION)]);
