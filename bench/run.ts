@@ -25,7 +25,7 @@ import { loadConfig } from '../src/core/config/index.ts';
 import { freePort, startPostgres } from '../scripts/services.ts';
 import { runBare, runScenario, SCENARIOS, type Measure, type Scenario, type Target } from './lib/load.ts';
 import { root, rssBytes, startChild, waitHealthy, type Child } from './lib/proc.ts';
-import { SEED_PASSWORD, seed, seedEmail, seedToken } from './lib/seed.ts';
+import { SEED_PASSWORD, seed, seedEmail } from './lib/seed.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -119,10 +119,10 @@ async function startSeeded(db: Record<string, string>, users: number, spares: nu
     const who = Math.floor(Math.random() * users);
     accessTokens.push((await postJson(`${base}/auth/login`, { email: seedEmail(who), password: SEED_PASSWORD, client: 'native' })).accessToken as string);
   }
-  const refreshPool = Array.from({ length: CONNECTIONS * 2 }, (_, i) => seedToken(seeded.secret, (i * 7919) % users));
+  const refreshPool: string[] = [];
   return {
     child, startupMs, idleRssMb, seedSeconds: seeded.seconds,
-    target: { base, pid: child.pid, users, secret: seeded.secret, accessTokens, introspectionSecret: INTROSPECTION_SECRET, refreshPool, spareCursor: users, spareEnd: users + spares, registered: 0 },
+    target: { base, pid: child.pid, users, secret: seeded.secret, accessTokens, introspectionSecret: INTROSPECTION_SECRET, refreshPool, refreshCursor: 0, spareCursor: users, spareEnd: users + spares, registered: 0 },
   };
 }
 

@@ -17,6 +17,8 @@ export interface Target {
   introspectionSecret: string;
   /** Refresh tokens in circulation: drawn by a request, replaced by the successor it gets. */
   refreshPool: string[];
+  /** Next seeded session whose refresh token has not been used (tops the pool up). */
+  refreshCursor: number;
   /** Next unused spare session (for logout). */
   spareCursor: number;
   spareEnd: number;
@@ -82,6 +84,8 @@ async function drive(url: string, pid: number | undefined, opts: { connections: 
 }
 
 export function runScenario(t: Target, s: Scenario, connections: number, duration: number): Promise<Measure> {
+  // Tokens in flight when a run stops are lost with their successors: top the pool up.
+  if (s === 'refresh' || s === 'mixed') while (t.refreshPool.length < connections * 2 && t.refreshCursor < t.users) t.refreshPool.push(seedToken(t.secret, t.refreshCursor++));
   const setup = (req: Request, context: Record<string, unknown>): Request => ({ ...req, ...requestOf(t, s === 'mixed' ? mixedKind() : s, context) });
   return drive(t.base, t.pid, { connections, duration, requests: [{ setupRequest: setup, onResponse: onResponse(t) }] });
 }
