@@ -311,12 +311,18 @@ describe('deploy/Dockerfile', () => {
     const copied = contextCopies(runtime).flatMap((c) => c.sources);
     const inImage = (path: string) => copied.some((s) => path === s || path.startsWith(`${s}/`));
     const cmd = cmdOf(runtime);
-    assert.deepEqual(cmd.slice(0, 3), ['node', '--import', 'tsx'], 'CMD runs node with tsx');
-    const script = cmd[3]!;
-    assert.equal(`node --import tsx ${script}`, pkg.scripts.start, 'CMD is what `npm start` runs');
+    assert.equal(cmd.join(' '), pkg.scripts.start, 'CMD is what `npm start` runs');
+    const script = cmd.at(-1)!;
+    // `npm start` builds the bundle first (prestart); the image builds it in a RUN step.
+    const prestart = (pkg.scripts.prestart as string).split(' ');
+    assert.equal(prestart[0], 'node');
+    const built = runtime.body.some((i) => i.op === 'RUN' && i.args.includes(pkg.scripts.prestart as string));
+    assert.ok(built, `the runtime stage runs \`${pkg.scripts.prestart}\` to build ${script}`);
+    const builder = readFileSync(join(root, prestart[1]!), 'utf8');
+    assert.ok(builder.includes(`'${script.split('/')[0]}', '${script.split('/')[1]}'`), `${prestart[1]} writes ${script}`);
     const jobScript = (migrate.command as string[])[1]!;
     // package.json: the version and "type": "module"; mail templates and migrations are read beside the code.
-    for (const path of [script, jobScript, 'package.json', 'tsconfig.json', 'src/modules/mail/templates', 'src/core/db/migrations']) {
+    for (const path of [prestart[1]!, 'src/main.ts', jobScript, 'package.json', 'tsconfig.json', 'src/modules/mail/templates', 'src/core/db/migrations']) {
       assert.ok(existsSync(join(root, path)), `${path} exists`);
       assert.ok(inImage(path), `the runtime stage copies ${path}`);
     }

@@ -5,15 +5,51 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { baseEnv, uniqueCredentials } from './helpers/app.ts';
 import { MIGRATION_NAMES } from '../src/core/db/index.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
-import { freePort, post, run, waitHealthy } from './helpers/process.ts';
+import { freePort, post, root, run, waitHealthy } from './helpers/process.ts';
 
 describe('the server process', () => {
   let db: TestDatabase;
   before(async () => { db = await createTestDatabase(); });
   after(async () => { await db.drop(); });
+
+  test('npm start: the bundle that prestart builds serves, finds the mail templates and knows its version', async () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
+    const [node, ...startArgs] = pkg.scripts.start!.split(' ');
+    assert.equal(node, 'node');
+    mkdirSync(join(root, '.tmp'), { recursive: true });
+    const dir = mkdtempSync(join(root, '.tmp', 'bundle-'));
+    try {
+      const outfile = join(dir, 'server.mjs');
+      const built = spawnSync(process.execPath, [...pkg.scripts.prestart!.split(' ').slice(1), outfile], { cwd: root, encoding: 'utf8' });
+      assert.equal(built.status, 0, built.stderr);
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const args = startArgs.map((a) => (a === 'dist/server.mjs' ? outfile : a));
+      assert.ok(args.includes(outfile), 'npm start runs dist/server.mjs');
+      const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...baseEnv(), ...db.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      const exited = once(child, 'exit');
+      try {
+        await waitHealthy(base, { child, out: () => '', err: () => err, exited: exited.then(([c]) => c as number | null) });
+        const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { info: { version: string } };
+        assert.equal(doc.info.version, pkg.version, 'package.json found from dist/');
+        // Registration sends the verification message: the shipped templates were found.
+        assert.equal((await post(base, '/auth/register', uniqueCredentials('bundle'))).status, 201);
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test('serves over TCP, drains an in-flight login on SIGTERM, exits 0, and restarts on the same data', async () => {
     const port = await freePort();

@@ -10,8 +10,9 @@ const TICKS = 100;
 
 export interface Child { proc: ChildProcess; pid: number; stop(): Promise<void> }
 
-export function startChild(script: string, env: Record<string, string>, cleanups: (() => void)[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+/** `script` through tsx, or with `plain` a JavaScript file run as it is (the server bundle). */
+export function startChild(script: string, env: Record<string, string>, cleanups: (() => void)[], plain = false): Child {
+  const proc = spawn(process.execPath, plain ? ['--enable-source-maps', script] : ['--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const kill = () => proc.kill('SIGKILL');
   cleanups.push(kill);
   return {

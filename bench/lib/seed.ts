@@ -18,8 +18,8 @@ export const seedToken = (secret: string, i: number) => createHash('sha256').upd
 export interface SeedResult { users: number; sessions: number; seconds: number; secret: string }
 
 /**
- * Seeds `users` users and `users + spareSessions` sessions (the spares belong to the first
- * users) into the database that `env` points at (DATABASE_URL or DATA_DIR).
+ * Seeds `users` users and `spareSessions` more (for logout), each with one session and
+ * refresh token, into the database that `env` points at (DATABASE_URL or DATA_DIR).
  */
 export async function seed(env: Record<string, string>, users: number, spareSessions: number, progress?: (line: string) => void): Promise<SeedResult> {
   const config = loadConfig({ ...env, AUTH_LOG_LEVEL: 'silent' });
@@ -33,40 +33,29 @@ export async function seed(env: Record<string, string>, users: number, spareSess
     await deps.users.claimFirstUser(db);
     const expires = new Date(Date.now() + config.refreshTokenExpiry * 1000);
     const chunk = 100_000;
-    for (let from = 0; from < users; from += chunk) {
-      const to = Math.min(users, from + chunk) - 1;
-      await db.transaction().execute(async (trx) => {
-        await sql`
-          with u as (
-            insert into users (id, username, email, password_hash, role, email_verified, password_changed_at, created_at, updated_at)
-            select gen_random_uuid(), 'seed_' || i, 'seed_' || i || '@bench.test', ${passwordHash}, ${config.defaultRole}, true, now(), now(), now()
-            from generate_series(${from}::int, ${to}::int) as i
-            returning id, (substring(username from 6))::int as i
-          ), s as (
-            insert into sessions (id, user_id, client, ip, user_agent, expires_at, amr, browser, os, device_type, created_at, last_used_at)
-            select gen_random_uuid(), u.id, 'native', '127.0.0.1', 'tessera-bench', ${expires}, '{pwd}', 'bench', 'Linux', 'desktop', now(), now() from u
-            returning id, user_id
-          )
-          insert into refresh_tokens (session_id, token_hash, created_at, expires_at)
-          select s.id, sha256(convert_to(encode(sha256(convert_to(${secret} || ':' || u.i, 'UTF8')), 'hex'), 'UTF8')), now(), ${expires} from s join u on u.id = s.user_id
-        `.execute(trx);
-      });
-      progress?.(`seeded ${(to + 1).toLocaleString('en-US')} of ${users.toLocaleString('en-US')} users (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    }
-    // Spare sessions (for logout, which ends one per request) go to the first users.
-    const owners = (await db.selectFrom('users').select('id')
-      .where(sql`lower(username)`, 'in', Array.from({ length: Math.min(users, 1000) }, (_, i) => `seed_${i}`)).execute()).map((r) => r.id);
-    for (let from = 0; from < spareSessions; from += chunk) {
-      const to = Math.min(spareSessions, from + chunk) - 1;
+    // Users [0, users) are `seed_<i>`; the spares [users, users + spares) are `spare_<i>`,
+    // one session each: logout ends every session of its user, so a spare is one user.
+    const insertRange = async (prefix: string, from: number, to: number) => {
       await sql`
-        with n as (select i, gen_random_uuid() as sid from generate_series(${users + from}::int, ${users + to}::int) as i),
-        s as (
-          insert into sessions (id, user_id, client, ip, user_agent, expires_at, amr, created_at, last_used_at)
-          select n.sid, (${owners}::uuid[])[1 + n.i % ${owners.length}], 'native', '127.0.0.1', 'tessera-bench', ${expires}, '{pwd}', now(), now() from n
+        with n as (
+          select i, gen_random_uuid() as uid, gen_random_uuid() as sid from generate_series(${from}::int, ${to}::int) as i
+        ), u as (
+          insert into users (id, username, email, password_hash, role, email_verified, password_changed_at, created_at, updated_at)
+          select uid, ${prefix} || i, ${prefix} || i || '@bench.test', ${passwordHash}, ${config.defaultRole}, true, now(), now(), now() from n
+        ), s as (
+          insert into sessions (id, user_id, client, ip, user_agent, expires_at, amr, browser, os, device_type, created_at, last_used_at)
+          select sid, uid, 'native', '127.0.0.1', 'tessera-bench', ${expires}, '{pwd}', 'bench', 'Linux', 'desktop', now(), now() from n
         )
         insert into refresh_tokens (session_id, token_hash, created_at, expires_at)
-        select n.sid, sha256(convert_to(encode(sha256(convert_to(${secret} || ':' || n.i, 'UTF8')), 'hex'), 'UTF8')), now(), ${expires} from n
+        select sid, sha256(convert_to(encode(sha256(convert_to(${secret} || ':' || i, 'UTF8')), 'hex'), 'UTF8')), now(), ${expires} from n
       `.execute(db);
+    };
+    const total = users + spareSessions;
+    for (let from = 0; from < total; from += chunk) {
+      const to = Math.min(total, from + chunk) - 1;
+      if (from < users) await insertRange('seed_', from, Math.min(to, users - 1));
+      if (to >= users) await insertRange('spare_', Math.max(from, users), to);
+      progress?.(`seeded ${(to + 1).toLocaleString('en-US')} of ${total.toLocaleString('en-US')} users (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
     await sql`analyze users`.execute(db);
     await sql`analyze sessions`.execute(db);

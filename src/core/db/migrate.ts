@@ -1,6 +1,7 @@
 // Versioned migrations, applied at start-up and by `npm run migrate`. Kysely's
-// PostgreSQL adapter takes an advisory transaction lock, so instances starting together
-// apply each migration exactly once.
+// PostgreSQL adapter takes a session-level advisory lock (pg_advisory_lock) around the
+// run, so instances starting together apply each migration exactly once (behind
+// PgBouncer, use session pooling or a direct connection for it: see docs/scaling.md).
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001_init.ts';
 import * as m0002 from './migrations/0002_session_devices.ts';

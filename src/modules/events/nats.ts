@@ -3,8 +3,11 @@
 // re-published duplicate), through core NATS otherwise (a flush confirms the server has
 // the message). The connection is made in the background and retried for ever: a NATS
 // outage never stops the server, and events wait in the outbox meanwhile.
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamClient } from '@nats-io/jetstream';
+
+// The clients load with the first connection: only deployments with NATS_URL need them.
+const natsLib = () => Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')]).then(([core, js]) => ({ ...core, ...js }));
 import type { Logger } from 'pino';
 
 const TIMEOUT_MS = 5000;
@@ -32,7 +35,7 @@ export function createNatsPublisher(url: string, stream: string, log: Pick<Logge
 
   async function setUp(conn: NatsConnection): Promise<void> {
     try {
-      const jsm = await jetstreamManager(conn, { timeout: TIMEOUT_MS });
+      const jsm = await (await natsLib()).jetstreamManager(conn, { timeout: TIMEOUT_MS });
       try {
         await jsm.streams.info(stream);
       } catch {
@@ -44,7 +47,7 @@ export function createNatsPublisher(url: string, stream: string, log: Pick<Logge
           log.warn({ stream, err: (err as Error).message }, 'JetStream stream could not be created; publishing to the existing one');
         }
       }
-      js = jetstream(conn, { timeout: TIMEOUT_MS });
+      js = (await natsLib()).jetstream(conn, { timeout: TIMEOUT_MS });
     } catch {
       js = undefined;
     }
@@ -54,7 +57,7 @@ export function createNatsPublisher(url: string, stream: string, log: Pick<Logge
   async function run(): Promise<void> {
     while (!closed) {
       try {
-        const conn = await connect({ servers: url, name: 'tessera', maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: TIMEOUT_MS });
+        const conn = await (await natsLib()).connect({ servers: url, name: 'tessera', maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: TIMEOUT_MS });
         nc = conn;
         await setUp(conn);
         up = true;
@@ -83,7 +86,7 @@ export function createNatsPublisher(url: string, stream: string, log: Pick<Logge
         await js.publish(subject, body, { msgID: id, timeout: TIMEOUT_MS });
         return;
       }
-      const h = headers();
+      const h = (await natsLib()).headers();
       h.set('Nats-Msg-Id', id);
       conn.publish(subject, body, { headers: h });
       await withTimeout(conn.flush(), TIMEOUT_MS, 'NATS flush');

@@ -6,8 +6,8 @@
 // files one by one and may add locales; a part missing in a locale falls back to `en`.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Mustache from 'mustache';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 
 export const MAIL_KINDS = [
   'verify_email', 'password_reset', 'magic_link', 'email_code', 'email_change_confirm', 'email_change_notice',
@@ -19,7 +19,7 @@ const PARTS = ['subject', 'txt', 'html'] as const;
 type Part = (typeof PARTS)[number];
 
 export const DEFAULT_LOCALE = 'en';
-const SHIPPED_DIR = fileURLToPath(new URL('./templates/', import.meta.url));
+const SHIPPED_DIR = join(PROJECT_ROOT, 'src', 'modules', 'mail', 'templates');
 const LOCALE = /^[a-z]{2,3}(-[A-Z]{2})?$/;
 
 export interface RenderedMail {

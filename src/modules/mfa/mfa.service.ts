@@ -6,7 +6,6 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { generate as totpGenerate, generateSecret, generateURI, verify as totpVerify } from 'otplib';
-import QRCode from 'qrcode';
 import type { Clock } from '../../core/clock.ts';
 import { createKeyedHasher, randomToken, sha256, sixDigitCode, type Encrypter } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
@@ -206,6 +205,8 @@ export function createMfaService(deps: MfaDeps) {
       }).execute();
     });
     const uri = generateURI({ issuer: s.issuer, label: user.email, secret });
+    // Loaded when the first factor is enrolled, not at start-up.
+    const { default: QRCode } = await import('qrcode');
     const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
     const dataUrl = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 1 });
     return { factorId: id, secret, uri, qrCode: { svg, dataUrl } };

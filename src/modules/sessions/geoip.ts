@@ -1,7 +1,7 @@
 // Coarse location of a sign-in address, shown in the session list so that users
 // recognise their devices. Read from a MaxMind-format database when AUTH_GEOIP_DB is set.
 import { isIP } from 'node:net';
-import maxmind, { type CityResponse } from 'maxmind';
+import type { CityResponse, Reader } from 'maxmind';
 
 export interface GeoLocation { country: string | null; countryName: string | null; region: string | null; city: string | null }
 export interface GeoLocator { locate(ip: string | null | undefined): GeoLocation | null }
@@ -11,7 +11,8 @@ export const noGeoLocator: GeoLocator = { locate: () => null };
 
 /** Opens the MaxMind database at `path`; throws naming the path when it cannot be read as one. */
 export async function openGeoLocator(path: string): Promise<GeoLocator> {
-  let reader: Awaited<ReturnType<typeof maxmind.open<CityResponse>>>;
+  let reader: Reader<CityResponse>;
+  const { default: maxmind } = await import('maxmind');
   try {
     reader = await maxmind.open<CityResponse>(path, { watchForUpdates: false });
   } catch (err) {

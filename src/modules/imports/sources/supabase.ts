@@ -1,7 +1,10 @@
 // Supabase Auth: rows of `auth.users` as CSV (with a header row) or JSON (an array of rows,
 // or `{"users": [...]}`), bcrypt hashes in `encrypted_password`. Identities come from an
 // `identities` column or field (rows of `auth.identities`, as JSON), when the export has it.
-import { parse as parseCsv } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+
+// Loaded by the first CSV import (the CLI), not by every server start.
+const parseCsv = (text: string, opts: object): unknown => (createRequire(import.meta.url)('csv-parse/sync') as { parse(t: string, o: object): unknown }).parse(text, opts);
 import { acceptedHash, ImportFormatError, isUuid, jsonObject, obj, parseDate, providerName, str, validEmail, type ImportIdentity, type ImportRecord } from '../record.ts';
 
 export function parseSupabase(text: string, format: 'csv' | 'json'): ImportRecord[] {

@@ -1,6 +1,6 @@
 // Delivery over SMTP with nodemailer. One pooled connection keeps bursts cheap; the
 // timeouts are short so that an unreachable server fails the attempt, not the worker.
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { MailTransport, OutgoingMail } from './transport.ts';
 
 export interface SmtpOptions {
@@ -13,7 +13,9 @@ export interface SmtpOptions {
 }
 
 export function createSmtpTransport(opts: SmtpOptions): MailTransport {
-  const transporter = nodemailer.createTransport({
+  // nodemailer is loaded with the first message, not at start-up.
+  let transporter: Transporter | undefined;
+  const open = async () => (transporter ??= (await import('nodemailer')).default.createTransport({
     host: opts.host,
     port: opts.port,
     secure: opts.secure,
@@ -23,12 +25,12 @@ export function createSmtpTransport(opts: SmtpOptions): MailTransport {
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
-  });
+  }));
   return {
     name: 'smtp',
     async send(mail: OutgoingMail) {
-      await transporter.sendMail({ from: opts.sender, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+      await (await open()).sendMail({ from: opts.sender, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
     },
-    close: () => transporter.close(),
+    close: () => transporter?.close(),
   };
 }
