@@ -10,6 +10,8 @@ export interface ServiceContext {
   /** Cleanups run in reverse order when the caller finishes. */
   cleanups: (() => void)[];
   say: (line: string) => void;
+  /** Extra server settings (`-c name=value` each), e.g. a larger shared_buffers for the benchmark. */
+  postgresSettings?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -64,7 +66,7 @@ export async function startPostgres(ctx: ServiceContext): Promise<string | undef
   const port = await freePort();
   run([join(bin, 'initdb'), '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   run([join(bin, 'pg_ctl'), '-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', '-o',
-    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`, 'start']);
+    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300${(ctx.postgresSettings ?? []).map((s) => ` -c ${s}`).join('')}`, 'start']);
   ctx.cleanups.push(() => {
     try { run([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop']); } catch { /* already gone */ }
     rmSync(dir, { recursive: true, force: true });

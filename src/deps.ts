@@ -248,7 +248,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     if (!overrides.skipMigrations) await rbac.ensureRole(config.defaultRole);
     const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, bus, clock, policy, onFirstAdmin: (trx, id) => rbac.grantSuperAdminIn(trx, id) });
     const sessions = createSessionsService({
-      db, clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
+      db, prepared: handle.prepared, clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
       idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions, retention: config.sessionRetention,
       ended: async (on, ids, reason) => { for (const id of ids) await ev.emit(on, 'session.invalidated', id, { reason }); },
     });

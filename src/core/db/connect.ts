@@ -11,10 +11,19 @@ export type DbKind = 'pglite' | 'postgres';
 export interface DatabaseHandle<DB> {
   db: Kysely<DB>;
   kind: DbKind;
+  /**
+   * Runs one statement as a named prepared statement: each pooled connection plans it
+   * once and reuses the plan (Kysely's statements are planned at every execution). For
+   * hot statements whose planning costs more than their execution.
+   */
+  prepared: PreparedQuery;
   /** Connections of the pool (metrics). */
   poolStats(): { total: number; idle: number; waiting: number; max: number };
   close(): Promise<void>;
 }
+
+export type PreparedQuery = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
+const preparedOn = (pool: pg.Pool): PreparedQuery => async <R>(name: string, text: string, values: unknown[]) => (await pool.query({ name, text, values })).rows as R[];
 
 const statsOf = (pool: pg.Pool, max: number) => () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max });
 
@@ -35,7 +44,7 @@ export async function connectDatabase<DB>(opts: ConnectOptions): Promise<Databas
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', poolStats: statsOf(pool, max), close: () => db.destroy() };
+    return { db, kind: 'postgres', prepared: preparedOn(pool), poolStats: statsOf(pool, max), close: () => db.destroy() };
   }
   return openPglite<DB>(opts.dataDir);
 }
@@ -60,6 +69,7 @@ async function openPglite<DB>(dataDir: string): Promise<DatabaseHandle<DB>> {
   return {
     db,
     kind: 'pglite',
+    prepared: preparedOn(pool),
     poolStats: statsOf(pool, 1),
     async close() {
       await db.destroy();

@@ -1,6 +1,6 @@
 // Database access: connection (PGlite or PostgreSQL), migrations, and the helpers
 // repos share. Repos take `db` or a transaction first; services open transactions.
-export { connectDatabase, type DatabaseHandle, type DbKind, type ConnectOptions } from './connect.ts';
+export { connectDatabase, type DatabaseHandle, type DbKind, type ConnectOptions, type PreparedQuery } from './connect.ts';
 export { migrateToLatest, migrationsDone, createMigrator, MIGRATION_NAMES } from './migrate.ts';
 export { pruneInBatches, DEFAULT_PRUNE_LIMITS, type PruneLimits, type PruneResult, type PruneTarget } from './prune.ts';
 

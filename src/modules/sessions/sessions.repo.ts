@@ -1,5 +1,5 @@
 import { sql, type SqlBool } from 'kysely';
-import { pruneInBatches, type PruneLimits, type PruneResult } from '../../core/db/index.ts';
+import { type PreparedQuery, pruneInBatches, type PruneLimits, type PruneResult } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { SessionRow } from './sessions.table.ts';
 
@@ -37,28 +37,28 @@ export async function findRefreshTokenForUpdate(db: Db, tokenHash: Buffer) {
  * waited on the row lock sees the row as its holder left it (spent), so a race of two
  * presentations rotates once.
  */
-export async function rotateUnspent(db: Db, tokenHash: Buffer, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
-  const r = await sql<{ id: number; session_id: string; user_id: string; client: string; amr: string[]; rotated: boolean }>`
+export async function rotateUnspent(prepared: PreparedQuery, tokenHash: Buffer, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
+  // A named statement: PostgreSQL plans this one in about twice the time it runs it.
+  const rows = await prepared<{ id: number; session_id: string; user_id: string; client: string; amr: string[]; rotated: boolean }>('tessera_rotate_refresh_token', `
     with t as (
       select rt.id, rt.session_id, rt.expires_at, rt.spent_at, s.user_id, s.client, s.amr, s.revoked_at, s.expires_at as session_expires_at, s.last_used_at
       from refresh_tokens rt join sessions s on s.id = rt.session_id
-      where rt.token_hash = ${tokenHash}
+      where rt.token_hash = $1
       for update of rt
     ), ok as (
       select t.id, t.session_id, t.session_expires_at from t
-      where t.spent_at is null and t.revoked_at is null and t.session_expires_at > ${now} and t.expires_at > ${now}
-        and (${idleCutoff}::timestamptz is null or t.last_used_at > ${idleCutoff}::timestamptz)
+      where t.spent_at is null and t.revoked_at is null and t.session_expires_at > $3 and t.expires_at > $3
+        and ($4::timestamptz is null or t.last_used_at > $4::timestamptz)
     ), spend as (
-      update refresh_tokens set spent_at = ${now} where id in (select id from ok) returning id
+      update refresh_tokens set spent_at = $3 where id in (select id from ok) returning id
     ), successor as (
       insert into refresh_tokens (session_id, token_hash, parent_id, created_at, expires_at)
-      select ok.session_id, ${nextHash}, ok.id, ${now}, ok.session_expires_at from ok returning id
+      select ok.session_id, $2, ok.id, $3, ok.session_expires_at from ok returning id
     ), touch as (
-      update sessions set last_used_at = ${now} where id in (select session_id from ok) and last_used_at < ${now} returning id
+      update sessions set last_used_at = $3 where id in (select session_id from ok) and last_used_at < $3 returning id
     )
-    select t.id, t.session_id, t.user_id, t.client, t.amr, exists (select 1 from successor) as rotated from t
-  `.execute(db);
-  return r.rows[0];
+    select t.id, t.session_id, t.user_id, t.client, t.amr, exists (select 1 from successor) as rotated from t`, [tokenHash, nextHash, now, idleCutoff]);
+  return rows[0];
 }
 
 export async function findRefreshToken(db: Db, tokenHash: Buffer) {

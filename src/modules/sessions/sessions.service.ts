@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
 import type { Clock } from '../../core/clock.ts';
 import { randomToken, sha256 } from '../../core/crypto/index.ts';
-import type { PruneLimits } from '../../core/db/index.ts';
+import type { PreparedQuery, PruneLimits } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import { parseUserAgent } from './device.ts';
@@ -37,6 +37,8 @@ export interface SessionContext {
 
 export interface SessionsServiceDeps {
   db: Kysely<Database>;
+  /** Named prepared statements on the same database (the refresh's one statement). */
+  prepared: PreparedQuery;
   clock: Clock;
   bus: InvalidationBus;
   geo: GeoLocator;
@@ -118,7 +120,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     {
       const next = randomToken(32);
       const at = clock.now();
-      const row = await repo.rotateUnspent(db, hash, sha256(next), new Date(at), idleMs > 0 ? new Date(at - idleMs) : null);
+      const row = await repo.rotateUnspent(deps.prepared, hash, sha256(next), new Date(at), idleMs > 0 ? new Date(at - idleMs) : null);
       if (!row) throw new AppError('invalid_refresh_token');
       if (row.rotated) {
         cache.touched(row.session_id, at);
