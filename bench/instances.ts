@@ -4,13 +4,12 @@
 // rates are added up.
 //
 //   node --import tsx bench/instances.ts        (BENCH_DURATION, BENCH_CONNECTIONS as for npm run bench)
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import pg from 'pg';
 import { freePort, startPostgres, startRedis } from '../scripts/services.ts';
 import { runScenario, type Measure, type Scenario, type Target } from './lib/load.ts';
-import { root, startChild, waitHealthy, type Child } from './lib/proc.ts';
+import { buildServer, runBenchmark, startChild, waitHealthy, type Child } from './lib/proc.ts';
 import { SEED_PASSWORD, seed, seedEmail } from './lib/seed.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -20,8 +19,7 @@ const cleanups: (() => void)[] = [];
 const say = (line: string) => process.stdout.write(`[instances] ${line}\n`);
 
 async function main(): Promise<void> {
-  const built = spawnSync(process.execPath, ['scripts/build-server.mjs'], { cwd: root, stdio: 'inherit' });
-  if (built.status !== 0) throw new Error('building dist/server.mjs failed');
+  buildServer();
   const pgAdmin = await startPostgres({ cleanups, say });
   const redisUrl = await startRedis({ cleanups, say });
   if (!pgAdmin || !redisUrl) throw new Error('PostgreSQL and redis-server are needed');
@@ -69,16 +67,4 @@ async function main(): Promise<void> {
   for (const t of servers) await t.child.stop();
 }
 
-function cleanup(): void {
-  for (const fn of cleanups.reverse()) {
-    try { fn(); } catch { /* best effort */ }
-  }
-  cleanups.length = 0;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { cleanup(); process.exit(130); });
-main().then(cleanup, (err: unknown) => {
-  process.stderr.write(`[instances] ${(err as Error).stack ?? String(err)}\n`);
-  cleanup();
-  process.exit(1);
-});
+runBenchmark('instances', main, cleanups);

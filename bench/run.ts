@@ -16,7 +16,6 @@
 //   BENCH_SCALE_USERS  the large size of --scale (default 1000000)
 //
 // Prints the tables and writes bench/results/latest.json (or scale.json).
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -26,7 +25,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/core/config/index.ts';
 import { freePort, startPostgres } from '../scripts/services.ts';
 import { runBare, runScenario, SCENARIOS, type Measure, type Scenario, type Target } from './lib/load.ts';
-import { root, rssBytes, startChild, waitHealthy, type Child } from './lib/proc.ts';
+import { buildServer, root, rssBytes, runBenchmark, startChild, waitHealthy, type Child } from './lib/proc.ts';
 import { SEED_PASSWORD, seed, seedEmail } from './lib/seed.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -300,8 +299,7 @@ async function scale(pgAdmin: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const built = spawnSync(process.execPath, ['scripts/build-server.mjs'], { cwd: root, stdio: 'inherit' });
-  if (built.status !== 0) throw new Error('building dist/server.mjs failed');
+  buildServer();
   // A server sized for the data as production would be (the default shared_buffers of
   // 128 MB holds a tenth of the million-user tables).
   const pgAdmin = await startPostgres({ cleanups, say, postgresSettings: ['shared_buffers=1GB'] });
@@ -311,16 +309,4 @@ async function main(): Promise<void> {
   else await standard(pgAdmin);
 }
 
-function cleanup(): void {
-  for (const c of cleanups.reverse()) {
-    try { c(); } catch { /* best effort */ }
-  }
-  cleanups.length = 0;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { cleanup(); process.exit(130); });
-main().then(cleanup, (err: unknown) => {
-  process.stderr.write(`[bench] ${(err as Error).stack ?? String(err)}\n`);
-  cleanup();
-  process.exit(1);
-});
+runBenchmark('bench', main, cleanups);

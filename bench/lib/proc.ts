@@ -1,6 +1,6 @@
 // Child processes for the benchmark: the server and the bare route, started exactly as
 // `npm start` starts them, with their CPU time and resident memory read from /proc.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -58,4 +58,29 @@ export function rssSampler(pid: number): { stop(): number } {
   let peak = rssBytes(pid);
   const timer = setInterval(() => { try { peak = Math.max(peak, rssBytes(pid)); } catch { /* exited */ } }, 100);
   return { stop() { clearInterval(timer); try { peak = Math.max(peak, rssBytes(pid)); } catch { /* exited */ } return peak; } };
+}
+
+/** Builds dist/server.mjs, the server as `npm start` runs it (its prestart step). */
+export function buildServer(): void {
+  const built = spawnSync(process.execPath, ['scripts/build-server.mjs'], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('building dist/server.mjs failed');
+}
+
+/**
+ * Runs a benchmark's `main`, then its cleanups (child processes, throwaway servers) in
+ * reverse order, also on SIGINT/SIGTERM and on failure (exit code 1).
+ */
+export function runBenchmark(name: string, main: () => Promise<void>, cleanups: (() => void)[]): void {
+  const cleanup = () => {
+    for (const fn of cleanups.reverse()) {
+      try { fn(); } catch { /* best effort */ }
+    }
+    cleanups.length = 0;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { cleanup(); process.exit(130); });
+  main().then(cleanup, (err: unknown) => {
+    process.stderr.write(`[${name}] ${(err as Error).stack ?? String(err)}\n`);
+    cleanup();
+    process.exit(1);
+  });
 }
