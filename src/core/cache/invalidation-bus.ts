@@ -98,17 +98,16 @@ export class RedisBus extends BaseBus implements InvalidationBus {
   }
 
   /**
-   * Never fails the change it follows (that has committed already): while Redis is
-   * unreachable every instance's subscription is down too, so their caches are bypassed
-   * and read the database, and they are reset when the subscription comes back.
+   * Never fails the change it follows (that has committed already). This instance's
+   * caches have it already; when Redis is down, so are the other instances'
+   * subscriptions, so their caches are bypassed until they resubscribe, and then reset.
    */
   async publish(m: Invalidation): Promise<void> {
     this.deliver(m);
     try {
       await this.pub.publish(INVALIDATION_CHANNEL, serialize(m, this.self));
     } catch (err) {
-      this.live = false;
-      this.log.warn({ transport: 'redis', kind: m.kind, err: (err as Error).message }, 'invalidation not announced: Redis unavailable, caches bypassed');
+      this.log.warn({ transport: 'redis', kind: m.kind, err: (err as Error).message }, 'invalidation not announced to other instances: Redis unavailable');
     }
   }
 
