@@ -469,7 +469,9 @@ describe('tessera oauth', () => {
     await expectCli(db, ['oauth', 'unlink', 'gina', 'corp'], 3);
 
     // The refresh worker: stop is a flag every instance reads; once refreshes due tokens regardless.
+    // Stopped first: the app below that makes the token due runs a worker of its own.
     await expectCli(db, ['oauth', 'link', 'gina', 'corp', 'sub-789']);
+    await expectCli(db, ['oauth', 'refresh', 'stop']);
     const attempts = () => withApp(db, async (t) => {
       const row = await t.deps.db.selectFrom('user_identities').select(['refresh_attempts', 'last_refresh_error']).where('provider_user_id', '=', 'sub-789').executeTakeFirstOrThrow();
       return row.refresh_attempts;
@@ -480,7 +482,6 @@ describe('tessera oauth', () => {
       const cols = t.deps.oauthVault.tokenColumns(row.id, { access_token: 'provider-access', refresh_token: 'provider-refresh', expires_in: 60 }, ['openid']);
       await t.deps.db.updateTable('user_identities').set({ ...cols, refresh_due_at: new Date(Date.now() - 1000) }).where('id', '=', row.id).execute();
     });
-    await expectCli(db, ['oauth', 'refresh', 'stop']);
     const stopped = JSON.parse((await expectCli(db, ['oauth', 'refresh', 'status', '--json'])).out) as { paused: boolean; providers: { provider: string; due: number; withTokens: number }[] };
     assert.equal(stopped.paused, true);
     assert.deepEqual(stopped.providers.map((p) => [p.provider, p.due, p.withTokens]), [['corp', 1, 1]]);
