@@ -74,26 +74,16 @@ export function createMetrics(sources?: MetricsSources) {
     let pending: Promise<Awaited<ReturnType<MetricsSources['queues']>> | undefined> | undefined;
     // One query round per scrape, shared by the gauges that need it.
     const queues = () => (pending ??= sources.queues().catch(() => undefined).finally(() => { setImmediate(() => { pending = undefined; }); }));
-    new Gauge({
-      name: 'tessera_queue_depth',
-      help: 'Items waiting in a queue: mail outbox, webhook deliveries, events not yet published to NATS',
-      labelNames: ['queue'] as const,
-      registers: [registry],
+    // Depth and lag of each queue, from the one query round of the scrape.
+    const queueGauge = (name: string, help: string, pick: (q: { depth: number; oldestSeconds: number }) => number) => new Gauge({
+      name, help, labelNames: ['queue'] as const, registers: [registry],
       async collect() {
         const q = await queues();
-        if (q) for (const [name, v] of Object.entries(q)) this.set({ queue: name }, v.depth);
+        if (q) for (const [queue, v] of Object.entries(q)) this.set({ queue }, pick(v));
       },
     });
-    new Gauge({
-      name: 'tessera_queue_lag_seconds',
-      help: 'Age of the oldest waiting item of a queue (0 when empty)',
-      labelNames: ['queue'] as const,
-      registers: [registry],
-      async collect() {
-        const q = await queues();
-        if (q) for (const [name, v] of Object.entries(q)) this.set({ queue: name }, v.oldestSeconds);
-      },
-    });
+    queueGauge('tessera_queue_depth', 'Items waiting in a queue: mail outbox, webhook deliveries, events not yet published to NATS', (v) => v.depth);
+    queueGauge('tessera_queue_lag_seconds', 'Age of the oldest waiting item of a queue (0 when empty)', (v) => v.oldestSeconds);
     new Gauge({
       name: 'tessera_db_pool_connections',
       help: 'Database pool connections by state (total open, idle, callers waiting, configured maximum)',
