@@ -25,12 +25,18 @@ import { authRoutes, introspectRoutes, sessionsRoutes } from './modules/auth/ind
 import { healthRoutes } from './modules/health/index.ts';
 import { metricsRoutes } from './modules/metrics/index.ts';
 import { tokensRoutes } from './modules/tokens/index.ts';
+import { webRoutes } from './web/index.ts';
 
 // The factory fastify uses by default, built twice over (see schemaController below).
 const buildAjvValidator = AjvCompiler() as unknown as (externalSchemas: unknown, options: object) => (route: object) => unknown;
 
 /** Largest accepted request body: 1 MiB (413 past it). */
 export const BODY_LIMIT = 1024 * 1024;
+
+/** The origin of an https logo, which the CSP must allow as an image source. */
+function logoOrigin(url: string | undefined): string[] {
+  return url?.startsWith('https://') ? [new URL(url).origin] : [];
+}
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -170,7 +176,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // step (setting a dozen headers one by one through Node cost more than /auth/me itself).
   const securityHeaders = recordHeaders(helmet({
     // The API serves JSON; the docs page is the only HTML and needs its inline assets.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:', 'validator.swagger.io'] } },
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:', 'validator.swagger.io', ...logoOrigin(config.uiLogoUrl)], formAction: ["'self'"], frameAncestors: ["'none'"],
+      // Over plain http (development, tests on localhost) upgrading would break every asset.
+      upgradeInsecureRequests: publicUrl(config).startsWith('https:') ? [] : null } },
     crossOriginResourcePolicy: { policy: 'same-site' },
     strictTransportSecurity: config.secureCookies ? { maxAge: 15552000, includeSubDomains: true } : false,
   }));
@@ -254,6 +262,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(introspectRoutes, { prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret });
   await app.register(tokensRoutes, { tokens: deps.tokens });
   await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks, degraded: deps.degradedChecks });
+  if (config.uiEnabled) {
+    await app.register(webRoutes, {
+      publicUrl: publicUrl(config), appName: config.appName, logoUrl: config.uiLogoUrl, redirects: deps.redirects, sms: config.mfaSmsEnabled,
+      theme: { primary: config.uiPrimaryColor, background: config.uiBackgroundColor, text: config.uiTextColor },
+      providers: async () => (await deps.oauth.registry.list()).filter((p) => p.enabled).map((p) => ({ name: p.name, displayName: p.displayName })),
+    });
+  }
   await app.register(async (scope) => metricsRoutes(scope, { metrics: deps.metrics, token: config.metricsToken }));
 
   return app;

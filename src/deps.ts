@@ -304,7 +304,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       },
     });
     const oneTime = createOneTimeTokens({ clock, secret: encryptionKey });
-    const redirects = createRedirectPolicy(config.clientUrl, config.redirectAllowlist);
+    const redirects = createRedirectPolicy(config.clientUrl, config.redirectAllowlist, config.uiEnabled ? new URL(publicUrl(config)).origin : undefined);
     const account = createAccountService({
       db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits: addressLimits, audit: audit.record, beforeSignup: hooks.beforeSignup,
       afterDelete: (trx) => rbac.assertGuards(trx, { actor: { type: 'system' }, permissions: new Set() }, null),

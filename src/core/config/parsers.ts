@@ -131,3 +131,21 @@ export function parseSigningSecret(value: string): string {
   if (v.length < 32) throw new Error('expected whsec_<base64> or at least 32 characters (e.g. `openssl rand -base64 32`)');
   return v;
 }
+
+/** A CSS colour in hex (`#rgb` or `#rrggbb`), lower-cased; nothing else can reach the theme's CSS. */
+export function parseColor(value: string): string {
+  const v = value.trim().toLowerCase();
+  if (!/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/.test(v)) throw new Error('expected a hex colour such as `#4338ca`');
+  return v;
+}
+
+/** A logo: a path on this service, an https URL, or a data:image URL. */
+export function parseLogoUrl(value: string): string {
+  const v = value.trim();
+  if (/^\/(?![/\\])[^\s"'<>]*$/.test(v)) return v;
+  if (/^data:image\/(?:png|svg\+xml|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/.test(v)) return v;
+  let url: URL;
+  try { url = new URL(v); } catch { throw new Error('expected a path (`/ui/assets/logo.svg`), an https:// URL or a data:image URL'); }
+  if (url.protocol !== 'https:' || url.username || url.password) throw new Error('expected an https:// URL without user name or password');
+  return url.toString();
+}

@@ -3,7 +3,7 @@
 // this list by test/docs.test.ts.
 import {
   parseBaseUrl, parseBool, parseDuration, parseEnum, parseInteger, parseList, parseOptionalDuration, parseSender, parseTrustProxy, parseUrl,
-  parseUrlList, parseEndpointUrl, parseSigningSecret,
+  parseUrlList, parseEndpointUrl, parseSigningSecret, parseColor, parseLogoUrl,
 } from './parsers.ts';
 import type { OAuthProviderSettings } from './oauth.ts';
 
@@ -62,6 +62,11 @@ export const schema = {
   publicUrl: v({ env: 'AUTH_PUBLIC_URL', parse: parseBaseUrl, doc: "Tessera's own address as browsers reach it; links in emails that Tessera answers itself (verify email, magic link, confirm email change) start with it. Unset: `http://localhost:<PORT>` (or `HOST` when it is a name or a routable address)." }),
   clientUrl: v({ env: 'AUTH_CLIENT_URL', default: 'http://localhost:3000', parse: parseBaseUrl, doc: "The application's address: where email links land after Tessera has handled them, the default `redirectTo`, and the base of the password-reset link (`<AUTH_CLIENT_URL>/reset-password?token=...`)." }),
   redirectAllowlist: v({ env: 'AUTH_REDIRECT_ALLOWLIST', default: '', parse: parseUrlList, doc: 'Comma list of URLs, besides `AUTH_CLIENT_URL`, that `redirectTo` may name. Exact matches only (scheme, host, port, path and query); app links such as `myapp://auth` are allowed.' }),
+  uiEnabled: v({ env: 'AUTH_UI_ENABLED', default: 'true', parse: parseBool, doc: 'Serves the hosted sign-in and account pages under `/ui` and the admin dashboard under `/admin/ui`. `false`: neither is served (404).' }),
+  uiLogoUrl: v({ env: 'AUTH_UI_LOGO_URL', parse: parseLogoUrl, doc: 'Logo of the hosted pages and dashboard: a path on this service (`/ui/assets/...`), an `https://` URL (its origin is added to the CSP `img-src`), or a `data:image/...` URL. Unset: the Tessera mark.' }),
+  uiPrimaryColor: v({ env: 'AUTH_UI_PRIMARY_COLOR', default: '#4338ca', parse: parseColor, doc: 'Colour of buttons, links and focus rings (`#rgb` or `#rrggbb`). Keep a contrast of at least 4.5:1 against white.' }),
+  uiBackgroundColor: v({ env: 'AUTH_UI_BACKGROUND_COLOR', default: '#f5f6f8', parse: parseColor, doc: 'Page background colour behind the cards.' }),
+  uiTextColor: v({ env: 'AUTH_UI_TEXT_COLOR', default: '#1f2933', parse: parseColor, doc: 'Text colour.' }),
   appName: v({ env: 'AUTH_APP_NAME', default: 'Tessera', parse: (s) => s.trim().slice(0, 100), doc: 'Product name shown in emails.' }),
   smtpHost: v({ env: 'AUTH_SMTP_HOST', parse: (s) => s.trim(), doc: 'SMTP server. Unset: every message is written to the log in full (links and codes included) instead of being sent, for local development.' }),
   smtpPort: v({ env: 'AUTH_SMTP_PORT', default: '587', parse: parseInteger(1, 65535), doc: 'SMTP port.' }),
