@@ -11,9 +11,9 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.ts';
 import { AppError } from './core/errors/index.ts';
-import { createAuthGuard, createCsrfCheck, installErrorHandler, runWithContext, setActor } from './core/http/index.ts';
+import { createAuthGuard, createCrossSiteGuard, createCsrfCheck, installErrorHandler, runWithContext, setActor } from './core/http/index.ts';
 import { publicUrl } from './core/config/index.ts';
-import { adminRoutes } from './modules/admin/index.ts';
+import { adminRoutes, createAdminStatsService } from './modules/admin/index.ts';
 import { mfaRoutes } from './modules/mfa/index.ts';
 import { passkeysRoutes } from './modules/passkeys/index.ts';
 import { oauthRoutes } from './modules/oauth/index.ts';
@@ -240,13 +240,17 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
   const templates = deps.mailer.templates;
   const csrf = createCsrfCheck([new URL(publicUrl(config)).origin, ...config.corsOrigins]);
+  const crossSite = createCrossSiteGuard([new URL(publicUrl(config)).origin, ...config.corsOrigins]);
+  app.addHook('onRequest', (req, _reply, done) => { crossSite(req); done(); });
   await app.register(authRoutes, {
     prefix: '/auth', auth: deps.auth, limiter: deps.limiter, limits: deps.limits, captcha: deps.captcha, csrf, cookies: deps.cookies, guard,
     register: (input) => deps.account.register(input),
     locale: (given, acceptLanguage) => templates.resolveLocale(given ?? templates.fromAcceptLanguage(acceptLanguage)),
   });
   await app.register(passwordPolicyRoutes, { prefix: '/auth', policy: deps.policy });
-  await app.register(adminRoutes, { prefix: '/admin', admin: deps.admin, rbac: deps.rbac, serviceAccounts: deps.serviceAccounts, audit: deps.audit, webhooks: deps.webhooks, oauth: deps.oauth, principals });
+  await app.register(adminRoutes, { prefix: '/admin', admin: deps.admin, rbac: deps.rbac, serviceAccounts: deps.serviceAccounts, audit: deps.audit, webhooks: deps.webhooks, oauth: deps.oauth, principals,
+    keys: deps.keys, stats: createAdminStatsService({ db: deps.db, clock: deps.clock, idleTimeout: config.sessionIdleTimeout }),
+  });
   await app.register(rbacRoutes, { prefix: '/auth', principals });
   await app.register(serviceTokenRoutes, { prefix: '/auth', serviceAccounts: deps.serviceAccounts, limiter: deps.limiter });
   await app.register(accountRoutes, {

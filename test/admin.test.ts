@@ -96,6 +96,9 @@ describe('authorization matrix of /admin', () => {
         { method: 'DELETE', route: '/admin/oauth/providers/{name}', url: () => '/admin/oauth/providers/corp', admin: 200, service: 403 },
         { method: 'GET', route: '/admin/users/{id}/identities', url: () => `${u()}/identities`, admin: 200, service: 403 },
         { method: 'POST', route: '/admin/users/{id}/identities/merge', url: () => `${u()}/identities/merge`, body: () => ({ fromUserId: viewer.user.id }), admin: 200, service: 403 },
+        { method: 'GET', route: '/admin/stats', url: () => '/admin/stats?days=7', admin: 200, service: 200 },
+        { method: 'GET', route: '/admin/keys', url: () => '/admin/keys', admin: 200, service: 403 },
+        { method: 'POST', route: '/admin/keys/rotate', url: () => '/admin/keys/rotate', admin: 200, service: 403 },
         { method: 'DELETE', route: '/admin/users/{id}', url: u, admin: 200, service: 403 },
       ];
 

@@ -137,6 +137,7 @@ describe('one entry per event', () => {
       const change = json(await a.expect({}, () => t.app.inject({ method: 'POST', url: '/auth/email/change', headers: bearer(s4.accessToken), payload: { newEmail } })));
       const changeCode = codeOf(await sink.latest(newEmail, /Confirm your new email/));
       await a.expect({ 'email.changed': 1 }, () => t.app.inject({ method: 'POST', url: '/auth/email/change/confirm', payload: { id: change.id, code: changeCode } }));
+      await a.expect({ 'username.changed': 1 }, () => t.app.inject({ method: 'PATCH', url: '/auth/me', headers: bearer(s4.accessToken), payload: { username: uniqueCredentials('renamed').username } }));
 
       // Administration of users, each with the acting admin.
       const made = json(await a.expect({ 'user.created': 1 }, () => t.app.inject({ method: 'POST', url: '/admin/users', headers: h, payload: uniqueCredentials('made') }))).user;

@@ -462,8 +462,13 @@ describe('social sign-in: administration', () => {
     assert.equal(put.statusCode, 200, put.body);
     const stored = await t.deps.db.selectFrom('oauth_providers').selectAll().where('name', '=', 'partner').executeTakeFirstOrThrow();
     assert.ok(!JSON.stringify(stored).includes('corp-secret'), 'the secret is sealed');
-    const providers = json(await t.app.inject({ method: 'GET', url: '/admin/oauth/providers', headers: h })).providers as { name: string; source: string; callbackUrl: string }[];
-    assert.deepEqual(providers.find((p) => p.name === 'partner'), { name: 'partner', kind: 'oidc', displayName: 'Partner', source: 'database', enabled: true, callbackUrl: `${base}/auth/oauth/partner/callback` });
+    const listed = await t.app.inject({ method: 'GET', url: '/admin/oauth/providers', headers: h });
+    assert.ok(!listed.body.includes('corp-secret'), 'the secret is never shown');
+    const providers = json(listed).providers as { name: string; source: string; callbackUrl: string }[];
+    assert.deepEqual(providers.find((p) => p.name === 'partner'), {
+      name: 'partner', kind: 'oidc', displayName: 'Partner', source: 'database', enabled: true, callbackUrl: `${base}/auth/oauth/partner/callback`,
+      clientId: 'corp-client', scopes: null, settings: { issuer: op.issuer }, clientSecretSet: true, privateKeySet: false,
+    });
     assert.equal(json(await t.app.inject({ method: 'PUT', url: '/admin/oauth/providers/google', headers: h, payload: { kind: 'google', clientId: 'x', clientSecret: 'y' } })).code, 'oauth_provider_managed_by_env');
     assert.equal((await t.app.inject({ method: 'PUT', url: '/admin/oauth/providers/bad', headers: h, payload: { kind: 'oidc', clientId: 'x', clientSecret: 'y' } })).statusCode, 400);
 

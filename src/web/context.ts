@@ -42,7 +42,7 @@ export function errorPage(ctx: WebContext, req: FastifyRequest, reply: FastifyRe
   const t = (k: string) => ctx.dict.t(locale, k);
   const message = ctx.dict.t(locale, `errors.${code}`);
   return sendHtml(reply, ctx.page({
-    locale, title: t('common.errorTitle'), path: req.url,
+    locale, title: t('common.errorTitle'), path: req.url.split('?')[0]!,
     body: html`<p class="status error" role="alert">${message === `errors.${code}` ? t('common.errorTitle') : message}</p><p class="muted">${code}</p><p><a href="/ui/sign-in">${t('signIn.title')}</a></p>`,
   }), status);
 }

@@ -48,6 +48,7 @@ export function createLayout(dict: Dictionary, brand: Branding) {
 <meta name="referrer" content="no-referrer">
 <title>${o.title} · ${brand.appName}</title>
 <link rel="stylesheet" href="${ASSETS}/ui.css">
+${o.nav ? html`<link rel="stylesheet" href="${ASSETS}/admin.css">` : ''}
 <link rel="stylesheet" href="${ASSETS}/theme.css">
 <link rel="icon" href="${ASSETS}/favicon.svg" type="image/svg+xml">
 ${o.script ? html`<script type="module" src="${ASSETS}/pages/${o.script}.js"></script>` : ''}

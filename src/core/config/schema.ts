@@ -67,7 +67,7 @@ export const schema = {
   uiPrimaryColor: v({ env: 'AUTH_UI_PRIMARY_COLOR', default: '#4338ca', parse: parseColor, doc: 'Colour of buttons, links and focus rings (`#rgb` or `#rrggbb`). Keep a contrast of at least 4.5:1 against white.' }),
   uiBackgroundColor: v({ env: 'AUTH_UI_BACKGROUND_COLOR', default: '#f5f6f8', parse: parseColor, doc: 'Page background colour behind the cards.' }),
   uiTextColor: v({ env: 'AUTH_UI_TEXT_COLOR', default: '#1f2933', parse: parseColor, doc: 'Text colour.' }),
-  appName: v({ env: 'AUTH_APP_NAME', default: 'Tessera', parse: (s) => s.trim().slice(0, 100), doc: 'Product name shown in emails.' }),
+  appName: v({ env: 'AUTH_APP_NAME', default: 'Tessera', parse: (s) => s.trim().slice(0, 100), doc: 'Product name shown in emails, the hosted pages and the dashboard.' }),
   smtpHost: v({ env: 'AUTH_SMTP_HOST', parse: (s) => s.trim(), doc: 'SMTP server. Unset: every message is written to the log in full (links and codes included) instead of being sent, for local development.' }),
   smtpPort: v({ env: 'AUTH_SMTP_PORT', default: '587', parse: parseInteger(1, 65535), doc: 'SMTP port.' }),
   smtpUser: v({ env: 'AUTH_SMTP_USER', parse: (s) => s, doc: 'SMTP user name (unset: no authentication).' }),

@@ -15,6 +15,7 @@ import * as m0009 from './migrations/0009_webhooks.ts';
 import * as m0010 from './migrations/0010_oauth.ts';
 import * as m0011 from './migrations/0011_imports.ts';
 import * as m0012 from './migrations/0012_pruning.ts';
+import * as m0013 from './migrations/0013_keys_permissions.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0010_oauth': m0010,
   '0011_imports': m0011,
   '0012_pruning': m0012,
+  '0013_keys_permissions': m0013,
 };
 
 /** Every migration's name, in order. */

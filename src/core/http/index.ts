@@ -5,6 +5,6 @@ export { createRateLimiter, rateLimitHook, type RateLimiter } from './rate-limit
 export { createAuthGuard, bearerToken } from './auth-guard.ts';
 export { setRefreshCookie, clearRefreshCookie, refreshCookie, signedInBody, sessionContext, REFRESH_COOKIE, type CookieSettings } from './cookies.ts';
 export { clientKey } from './client-key.ts';
-export { createCsrfCheck } from './csrf.ts';
+export { createCrossSiteGuard, createCsrfCheck } from './csrf.ts';
 export { runWithContext, requestContext, setActor, type Actor, type RequestContext } from './request-context.ts';
 export { optionalBody } from './optional-body.ts';

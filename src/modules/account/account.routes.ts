@@ -133,6 +133,11 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
     return reply.status(202).send({ message: 'Confirm the change from the message sent to the new address', id: r.id, expiresAt: r.expiresAt.toISOString() });
   });
 
+  app.patch<{ Body: { username: string } }>('/me', { schema: schemas.updateProfileSchema, onRequest: [limit('account'), guard] }, async (req) => {
+    const { claims } = authed(req);
+    return { message: 'Profile updated', user: await account.changeUsername(claims.sub, req.body.username) };
+  });
+
   app.delete('/me', { schema: schemas.deleteAccountSchema, onRequest: [limit('account'), guard] }, async (req, reply) => {
     const { claims } = authed(req);
     await opts.stepUp(claims.sid);

@@ -142,3 +142,16 @@ export const deleteAccountSchema = {
   description: 'Removes the user with their sessions, factors and tokens; every session ends on every instance at once.',
   response: { 200: message, ...errors(401, 403, 429) },
 } as const;
+
+export const updateProfileSchema = {
+  tags: ['auth'], summary: 'Change the username of the signed-in user', security: bearer,
+  description: 'The rules of registration apply: 3–50 letters or digits of any script, `.`, `_`, `-`, starting with a letter or digit, unique regardless of case (409 `username_taken`). Sending the current name changes nothing.',
+  body: {
+    type: 'object', required: ['username'], additionalProperties: false,
+    properties: { username: { type: 'string', minLength: 3, maxLength: 50, pattern: '^[\\p{L}\\p{N}][\\p{L}\\p{N}._-]*$' } },
+  },
+  response: {
+    200: { type: 'object', required: ['message', 'user'], properties: { message: { type: 'string' }, user: { type: 'object', required: ['id', 'username', 'email', 'role'], properties: { id: { type: 'string' }, username: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' } } } } },
+    ...errors(400, 401, 403, 409, 413, 415, 429),
+  },
+} as const;

@@ -281,6 +281,26 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
     return { ...toPublicUser(user), emailVerified: true };
   }
 
+  /**
+   * The signed-in user picks another username (unique regardless of case, like at
+   * registration). The same name is no change and writes nothing.
+   */
+  async function changeUsername(userId: string, username: string): Promise<PublicUser> {
+    const wanted = normalizeUsername(username);
+    const user = await users.findById(userId);
+    if (!user) throw new AppError('unauthorized');
+    if (wanted === user.username) return toPublicUser(user);
+    // Cheap check first for a clear answer; the unique index decides a race.
+    const holder = await users.findByUsername(wanted);
+    if (holder && holder.id !== user.id) throw new AppError('username_taken');
+    await db.transaction().execute(async (trx) => {
+      await users.update(trx, user.id, { username: wanted });
+      await deps.audit(trx, { type: 'username.changed', subject: user.id, details: { from: user.username, to: wanted } });
+    });
+    await users.changed(user.id);
+    return { ...toPublicUser(user), username: wanted };
+  }
+
   /** Deletes the account and everything that hangs on it; every session ends at once. */
   async function deleteAccount(userId: string): Promise<void> {
     const announce = await db.transaction().execute(async (trx) => {
@@ -295,7 +315,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
     await users.changed(userId);
   }
 
-  return { deleteAccount, sendPasswordEmail, issuePasswordChange, replaceExpiredPassword, register, verifyEmail, resendVerification, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
+  return { changeUsername, deleteAccount, sendPasswordEmail, issuePasswordChange, replaceExpiredPassword, register, verifyEmail, resendVerification, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;

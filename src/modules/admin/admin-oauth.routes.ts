@@ -17,7 +17,15 @@ const url = { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2
 const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' } } } as const;
 const providerSchema = {
   type: 'object', required: ['name', 'kind', 'displayName', 'source', 'enabled', 'callbackUrl'],
-  properties: { name: str, kind: str, displayName: str, source: { type: 'string', enum: ['env', 'database'] }, enabled: { type: 'boolean' }, callbackUrl: { type: 'string', description: 'Register it at the provider' } },
+  properties: {
+    name: str, kind: str, displayName: str, source: { type: 'string', enum: ['env', 'database'] }, enabled: { type: 'boolean' }, callbackUrl: { type: 'string', description: 'Register it at the provider' },
+    clientId: str, scopes: { type: ['array', 'null'], items: str, description: "null: the adapter's default scopes" },
+    settings: {
+      type: 'object', description: 'Endpoint and provider settings given (no secret)',
+      properties: { issuer: str, authorizationUrl: str, tokenUrl: str, userinfoUrl: str, jwksUrl: str, tenantId: str, teamId: str, keyId: str, baseUrl: str },
+    },
+    clientSecretSet: { type: 'boolean', description: 'A client secret is stored (it is never shown)' }, privateKeySet: { type: 'boolean', description: "Apple: a private key is stored (never shown)" },
+  },
 } as const;
 
 export const adminOAuthRoutes: FastifyPluginAsync<AdminOAuthRoutesOptions> = async (app, { oauth, principals }) => {

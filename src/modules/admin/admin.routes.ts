@@ -1,5 +1,5 @@
 // The admin API under /admin: users, roles and permissions, service accounts, the
-// audit log and webhooks. Every route is guarded by a named permission (see docs/api.md); callers are
+// audit log, webhooks, social sign-in providers, signing keys and the dashboard's figures. Every route is guarded by a named permission (see docs/api.md); callers are
 // users or service accounts.
 import type { FastifyPluginAsync } from 'fastify';
 import type { AuditService } from '../audit/index.ts';
@@ -11,6 +11,9 @@ import { adminServiceAccountsRoutes } from './admin-service-accounts.routes.ts';
 import { adminUsersRoutes } from './admin-users.routes.ts';
 import { adminWebhooksRoutes } from './admin-webhooks.routes.ts';
 import { adminOAuthRoutes } from './admin-oauth.routes.ts';
+import { adminStatsRoutes } from './admin-stats.routes.ts';
+import { adminKeysRoutes, type AdminKeysRoutesOptions } from './admin-keys.routes.ts';
+import type { AdminStatsService } from './admin-stats.service.ts';
 import type { OAuthService } from '../oauth/index.ts';
 import type { WebhooksService } from '../webhooks/index.ts';
 import type { AdminService } from './admin.service.ts';
@@ -23,9 +26,12 @@ export interface AdminRoutesOptions {
   webhooks: WebhooksService;
   oauth: OAuthService;
   principals: PrincipalGuard;
+  stats: AdminStatsService;
+  /** The signing keys (the KeyStore the CLI's `keys` command uses). */
+  keys: AdminKeysRoutesOptions['keys'];
 }
 
-export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { admin, rbac, serviceAccounts, audit, webhooks, oauth, principals }) => {
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { admin, rbac, serviceAccounts, audit, webhooks, oauth, principals, stats, keys }) => {
   // The API document states each route's permission, as the scope of its bearer
   // requirement (OpenAPI 3.1 allows role names there) and in its description.
   app.addHook('onRoute', (route) => {
@@ -42,4 +48,6 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
   await app.register(adminAuditRoutes, { audit, principals });
   await app.register(adminWebhooksRoutes, { webhooks, principals });
   await app.register(adminOAuthRoutes, { oauth, principals });
+  await app.register(adminStatsRoutes, { stats, principals });
+  await app.register(adminKeysRoutes, { keys, audit: audit.record, principals });
 };

@@ -82,7 +82,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
 
   app.get('/me', { schema: meSchema, onRequest: guard }, async (req) => {
     const { user } = authed(req);
-    return { ...toPublicUser(user), emailVerified: user.email_verified, locale: user.locale, lastLogin: user.last_login ? user.last_login.toISOString() : null };
+    return { ...toPublicUser(user), emailVerified: user.email_verified, locale: user.locale, lastLogin: user.last_login ? user.last_login.toISOString() : null, createdAt: user.created_at.toISOString() };
   });
 
   app.get('/verify', { schema: verifySchema, onRequest: guard }, async (req) => ({ valid: true, user: toPublicUser(authed(req).user) }));

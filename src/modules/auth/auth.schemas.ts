@@ -98,8 +98,8 @@ export const meSchema = {
   response: {
     200: {
       type: 'object',
-      required: ['id', 'username', 'email', 'role', 'emailVerified', 'locale', 'lastLogin'],
-      properties: { ...publicUser.properties, emailVerified: { type: 'boolean' }, locale: { type: 'string' }, lastLogin: { type: ['string', 'null'], format: 'date-time' } },
+      required: ['id', 'username', 'email', 'role', 'emailVerified', 'locale', 'lastLogin', 'createdAt'],
+      properties: { ...publicUser.properties, emailVerified: { type: 'boolean' }, locale: { type: 'string' }, lastLogin: { type: ['string', 'null'], format: 'date-time' }, createdAt: { type: 'string', format: 'date-time', description: 'When the account was created' } },
     },
     ...errors(401, 403),
   },

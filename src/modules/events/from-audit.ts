@@ -34,9 +34,13 @@ export async function eventsOfAudit(on: Db, e: AuditEntry): Promise<Planned[]> {
     case 'user.updated':
     case 'user.disabled':
     case 'user.enabled':
-    case 'email.changed': {
+    case 'email.changed':
+    case 'username.changed': {
       const view = user ? await userView(on, user) : undefined;
-      const changes = e.type === 'user.updated' ? (d.changed as Record<string, unknown>) : e.type === 'email.changed' ? { email: view?.email } : { active: e.type === 'user.enabled' };
+      const changes = e.type === 'user.updated' ? (d.changed as Record<string, unknown>)
+        : e.type === 'email.changed' ? { email: view?.email }
+          : e.type === 'username.changed' ? { username: view?.username }
+            : { active: e.type === 'user.enabled' };
       return view ? [{ type: 'user.updated', subject: view.id, data: { changes, user: view } }] : [];
     }
     case 'user.deleted':

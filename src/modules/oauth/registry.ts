@@ -33,6 +33,19 @@ export interface ProviderSummary {
   source: 'env' | 'database';
   enabled: boolean;
   callbackUrl: string;
+  /** For the admin API (never a secret): the client id, scopes and settings, and whether each secret is set. */
+  clientId: string;
+  scopes: string[] | null;
+  settings: StoredSettings;
+  clientSecretSet: boolean;
+  privateKeySet: boolean;
+}
+
+/** The settings that are not secrets, as given (displayName and scopes apart). */
+function publicSettings(s: OAuthProviderSettings): StoredSettings {
+  const out: StoredSettings = {};
+  for (const k of ['issuer', 'authorizationUrl', 'tokenUrl', 'userinfoUrl', 'jwksUrl', 'tenantId', 'teamId', 'keyId', 'baseUrl'] as const) if (s[k] !== undefined) out[k] = s[k];
+  return out;
 }
 
 const DB_TTL_MS = 10_000;
@@ -165,6 +178,8 @@ export function createProviderRegistry(deps: {
       return (await allSettings()).map(({ settings, enabled }) => ({
         name: settings.name, kind: settings.kind, source: settings.source, enabled, callbackUrl: callbackUrl(settings.name),
         displayName: settings.displayName ?? (settings.kind === 'oidc' ? settings.name : ADAPTERS[settings.kind].displayName),
+        clientId: settings.clientId, scopes: settings.scopes ?? null, settings: publicSettings(settings),
+        clientSecretSet: Boolean(settings.clientSecret), privateKeySet: Boolean(settings.privateKey),
       }));
     },
     isEnvProvider: (name: string) => envNames.has(name),

@@ -17,7 +17,8 @@ export function t(key, values) {
 
 /** The message for an API error code, or the generic one with the code. */
 export function errorMessage(code) {
-  return messages[`errors.${code}`] ?? t('errors.generic', { code: code || 'network' });
+  if (code && code !== 'generic' && messages[`errors.${code}`]) return messages[`errors.${code}`];
+  return t('errors.generic', { code: code && code !== 'generic' ? code : 'client_error' });
 }
 
 export class ApiError extends Error {

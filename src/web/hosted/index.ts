@@ -3,7 +3,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebContext } from '../context.ts';
 import { signInPages } from './sign-in.ts';
+import { accountPages } from './account.ts';
+import { signUpPages } from './sign-up.ts';
+import { passwordPages } from './password.ts';
+import { mfaPages } from './mfa.ts';
 
 export async function hostedPages(app: FastifyInstance, ctx: WebContext): Promise<void> {
   signInPages(app, ctx);
+  accountPages(app, ctx);
+  signUpPages(app, ctx);
+  passwordPages(app, ctx);
+  mfaPages(app, ctx);
 }
