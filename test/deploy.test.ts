@@ -321,8 +321,8 @@ describe('deploy/Dockerfile', () => {
     const builder = readFileSync(join(root, prestart[1]!), 'utf8');
     assert.ok(builder.includes(`'${script.split('/')[0]}', '${script.split('/')[1]}'`), `${prestart[1]} writes ${script}`);
     const jobScript = (migrate.command as string[])[1]!;
-    // package.json: the version and "type": "module"; mail templates and migrations are read beside the code.
-    for (const path of [prestart[1]!, 'src/main.ts', jobScript, 'package.json', 'tsconfig.json', 'src/modules/mail/templates', 'src/core/db/migrations']) {
+    // package.json: the version and "type": "module"; mail templates, migrations and the pages' assets and locales are read beside the code.
+    for (const path of [prestart[1]!, 'src/main.ts', jobScript, 'package.json', 'tsconfig.json', 'src/modules/mail/templates', 'src/core/db/migrations', 'src/web/assets', 'src/web/locales']) {
       assert.ok(existsSync(join(root, path)), `${path} exists`);
       assert.ok(inImage(path), `the runtime stage copies ${path}`);
     }

@@ -18,7 +18,7 @@ describe('the server process', () => {
   before(async () => { db = await createTestDatabase(); });
   after(async () => { await db.drop(); });
 
-  test('npm start: the bundle that prestart builds serves, finds the mail templates and knows its version', async () => {
+  test('npm start: the bundle that prestart builds serves, finds the mail templates and the pages\' files, and knows its version', async () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
     const [node, ...startArgs] = pkg.scripts.start!.split(' ');
     assert.equal(node, 'node');
@@ -42,6 +42,11 @@ describe('the server process', () => {
         assert.equal(doc.info.version, pkg.version, 'package.json found from dist/');
         // Registration sends the verification message: the shipped templates were found.
         assert.equal((await post(base, '/auth/register', uniqueCredentials('bundle'))).status, 201);
+        // The hosted pages find their locales and assets beside the code too.
+        const page = await fetch(`${base}/ui/sign-in?lang=fr`);
+        assert.equal(page.status, 200);
+        assert.match(await page.text(), /<html lang="fr">/);
+        assert.equal((await fetch(`${base}/ui/assets/pages/sign-in.js`)).status, 200);
       } finally {
         child.kill('SIGTERM');
         await exited;
