@@ -1,4 +1,4 @@
-// What the sign-up, password and MFA pages share: the checked `redirectTo` carried from
+// What the sign-in, sign-up, password and MFA pages share: the checked `redirectTo` carried from
 // page to page (so that the flow ends where the application asked), and the markup of a
 // new-password field with the policy hint that password-rules.js fills in.
 import type { FastifyReply, FastifyRequest } from 'fastify';

@@ -2,8 +2,8 @@
 // and each enabled social provider. After sign-in the browser goes to the checked
 // `redirectTo` (an allowed URL, or this service's own pages; /ui/account by default).
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../core/errors/index.ts';
-import { errorPage, requestLocale, resolveTarget, sendHtml, type WebContext } from '../context.ts';
+import { requestLocale, sendHtml, type WebContext } from '../context.ts';
+import { flowOf } from './flow.ts';
 import { html } from '../html.ts';
 
 type Query = { redirectTo?: string; lang?: string; email_verified?: string; email_changed?: string; error?: string };
@@ -25,16 +25,12 @@ export function signInPages(app: FastifyInstance, ctx: WebContext): void {
   });
 
   app.get<{ Querystring: Query }>('/ui/sign-in', { schema: { hide: true } }, async (req, reply) => {
-    let target: string;
-    try { target = resolveTarget(ctx, req.query.redirectTo); } catch (err) {
-      if (err instanceof AppError) return errorPage(ctx, req, reply, err.code);
-      throw err;
-    }
+    const flow = flowOf(ctx, req, reply);
+    if (!flow) return reply;
+    const { target, keep } = flow;
     const locale = requestLocale(ctx, req, reply);
     const t = (k: string, v?: Record<string, string>) => ctx.dict.t(locale, k, v);
     const providers = await ctx.providers();
-    const redirectTo = typeof req.query.redirectTo === 'string' ? req.query.redirectTo : '';
-    const keep = redirectTo ? `?redirectTo=${encodeURIComponent(redirectTo)}` : '';
     const body = html`
 <p class="status info" id="notice" role="status" hidden></p>
 <form id="password-form" aria-labelledby="password-legend">
@@ -73,7 +69,7 @@ export function signInPages(app: FastifyInstance, ctx: WebContext): void {
 <p>${t('signIn.noAccount')} <a href="/ui/sign-up${keep}">${t('signUp.title')}</a></p>`;
     return sendHtml(reply, ctx.page({
       locale, path: req.url, title: t('signIn.title'), body, script: 'sign-in', messages: ['signIn.'],
-      data: { target, 'redirect-to': redirectTo },
+      data: flow.data,
     }));
   });
 }
