@@ -19,7 +19,7 @@ const PUBLIC = 'http://localhost:4000';
 export const PAGES = [
   '/ui/sign-in', '/ui/sign-up', '/ui/verify-email', '/ui/forgot-password', '/ui/reset-password?token=abc', '/ui/password-expired',
   '/ui/mfa', '/ui/mfa/enroll', '/ui/account',
-  '/admin/ui', '/admin/ui/users', '/admin/ui/roles', '/admin/ui/service-accounts', '/admin/ui/webhooks', '/admin/ui/providers', '/admin/ui/keys',
+  '/admin/ui', '/admin/ui/users', '/admin/ui/users/0ff93bab-90cb-4a47-bba5-b40dba20416a', '/admin/ui/roles', '/admin/ui/service-accounts', '/admin/ui/webhooks', '/admin/ui/providers', '/admin/ui/keys',
 ];
 
 function scripts(body: string): string[] {
@@ -60,7 +60,7 @@ describe('hosted pages over HTTP', () => {
       if (m) used.add(m[1]!);
     }
     const shipped = readdirSync(join(root, 'src/web/assets/pages')).map((f) => f.replace(/\.js$/, ''));
-    for (const s of shipped) assert.ok(used.has(s) || s === 'admin-user', `pages/${s}.js is served by no page in the list`);
+    for (const s of shipped) assert.ok(used.has(s), `pages/${s}.js is served by no page in the list`);
   });
 
   test('redirectTo is kept only when allowed, and escaped where it is echoed', async () => {
