@@ -14,6 +14,8 @@
 //   BENCH_CONNECTIONS  concurrent connections (default 50)
 //   BENCH_DB           postgres,pglite (default both)
 //   BENCH_SCALE_USERS  the large size of --scale (default 1000000)
+//   BENCH_SCENARIOS    a comma-separated subset of the scenarios (default all; for profiling)
+//   BENCH_NODE_ARGS    extra Node options for the servers (e.g. --cpu-prof --cpu-prof-dir=prof)
 //
 // Prints the tables and writes bench/results/latest.json (or scale.json).
 import { randomBytes } from 'node:crypto';
@@ -33,6 +35,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const MODES = (process.env.BENCH_DB ?? 'postgres,pglite').split(',').map((s) => s.trim()) as ('postgres' | 'pglite')[];
 const SCALE = process.argv.includes('--scale');
+const CHOSEN = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((x) => x.trim()) : SCENARIOS;
+const RUN_SCENARIOS = SCENARIOS.filter((s) => CHOSEN.includes(s));
 const SCALE_USERS = Number(process.env.BENCH_SCALE_USERS ?? 1_000_000);
 const defaults = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/x', AUTH_ENCRYPTION_KEY: 'x'.repeat(32) });
 const ARGON2 = { memoryCost: defaults.argon2Memory, timeCost: defaults.argon2Iterations, parallelism: defaults.argon2Parallelism, outputLen: 32 };
@@ -177,11 +181,11 @@ async function standard(pgAdmin: string): Promise<void> {
     const add = (k: string, m: Measure) => samples.set(k, [...(samples.get(k) ?? []), m]);
     say(`${mode}: warming up (1 s per scenario, not counted)`);
     await runBare(`http://127.0.0.1:${barePort}/`, bare.pid, CONNECTIONS, 1);
-    for (const s of SCENARIOS) await runScenario(run.target, s, CONNECTIONS, 1);
+    for (const s of RUN_SCENARIOS) await runScenario(run.target, s, CONNECTIONS, 1);
     for (let round = 1; round <= ROUNDS; round++) {
       say(`${mode}: round ${round} of ${ROUNDS} (${DURATION} s per scenario, ${CONNECTIONS} connections)`);
       add('bare Fastify route', await runBare(`http://127.0.0.1:${barePort}/`, bare.pid, CONNECTIONS, DURATION));
-      for (const s of SCENARIOS) {
+      for (const s of RUN_SCENARIOS) {
         say(`  ${s} ...`);
         add(s, await runScenario(run.target, s, CONNECTIONS, DURATION));
       }
@@ -191,7 +195,7 @@ async function standard(pgAdmin: string): Promise<void> {
     }
     await run.child.stop();
     const m = (k: string) => medianOf(samples.get(k)!);
-    const rows: [string, Measure][] = [['bare Fastify route', m('bare Fastify route')], ...SCENARIOS.map((s): [string, Measure] => [s, m(s)])];
+    const rows: [string, Measure][] = [['bare Fastify route', m('bare Fastify route')], ...RUN_SCENARIOS.map((s): [string, Measure] => [s, m(s)])];
     const hashRate = median(hashRates);
     const insRate = median(insertRates);
     const pct = (a: number, b: number) => (b > 0 ? (100 * a) / b : 0);
@@ -204,15 +208,15 @@ async function standard(pgAdmin: string): Promise<void> {
     ];
     const ratios: Record<string, number> = {};
     const bareRps = m('bare Fastify route').rps;
-    for (const s of ['me', 'verify'] as Scenario[]) {
+    for (const s of (['me', 'verify'] as Scenario[]).filter((x) => samples.has(x))) {
       ratios[`${s}OfBarePercent`] = pct(m(s).rps, bareRps);
       lines.push(`${`/auth/${s}`.padEnd(14)} ${fmt(ratios[`${s}OfBarePercent`]!, 1).padStart(6)}% of the bare route (target >= 50%): ${verdict(ratios[`${s}OfBarePercent`]! >= 50)}; p99 ${m(s).p99} ms at ${CONNECTIONS} connections (target < 20 ms): ${verdict(m(s).p99 < 20)}`);
     }
-    for (const s of ['login', 'register'] as Scenario[]) {
+    for (const s of (['login', 'register'] as Scenario[]).filter((x) => samples.has(x))) {
       ratios[`${s}OfArgon2Percent`] = pct(m(s).rps, hashRate);
       lines.push(`${`/auth/${s}`.padEnd(14)} ${fmt(ratios[`${s}OfArgon2Percent`]!, 1).padStart(6)}% of the argon2id hash rate (target >= 85%): ${verdict(ratios[`${s}OfArgon2Percent`]! >= 85)}`);
     }
-    if (pgUrl) {
+    if (pgUrl && samples.has('refresh')) {
       ratios.refreshOfInsertPercent = pct(m('refresh').rps, insRate);
       lines.push(`${'/auth/refresh'.padEnd(14)} ${fmt(ratios.refreshOfInsertPercent, 1).padStart(6)}% of the raw insert rate (target >= 25%): ${verdict(ratios.refreshOfInsertPercent >= 25)}`);
     }

@@ -11,15 +11,18 @@ import { bearer, createTestApp, decodeJwtPart, json, login, signUp, TEST_ENCRYPT
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
-function rs256(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
+/** A JWT signed with `key` as its kind signs: RS256 for RSA, ES256 for P-256 (whatever the header says). */
+function signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
   const input = `${b64(header)}.${b64(payload)}`;
-  return `${input}.${cryptoSign('sha256', Buffer.from(input), key).toString('base64url')}`;
+  const signer = key.asymmetricKeyType === 'ec' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
+  return `${input}.${cryptoSign('sha256', Buffer.from(input), signer).toString('base64url')}`;
 }
 
-async function realSigningKey(t: TestApp): Promise<{ kid: string; key: KeyObject }> {
+/** The server's signing key (ES256 by default), its kid and alg. */
+async function realSigningKey(t: TestApp): Promise<{ kid: string; alg: string; key: KeyObject }> {
   const row = await t.deps.db.selectFrom('signing_keys').selectAll().executeTakeFirstOrThrow();
   const pem = createEncrypter(TEST_ENCRYPTION_KEY).decrypt(row.private_key_encrypted, row.kid).toString('utf8');
-  return { kid: row.kid, key: createPrivateKey(pem) };
+  return { kid: row.kid, alg: row.alg, key: createPrivateKey(pem) };
 }
 
 describe('GET /auth/me and /auth/verify', () => {
@@ -51,7 +54,7 @@ describe('GET /auth/me and /auth/verify', () => {
     const s = await signUp(t.app);
     const header = decodeJwtPart(s.accessToken, 0);
     const claims = decodeJwtPart(s.accessToken, 1);
-    assert.equal(header.alg, 'RS256');
+    assert.equal(header.alg, 'ES256', 'ES256 by default (AUTH_JWT_ALGORITHM)');
     assert.equal(header.typ, 'JWT');
     assert.deepEqual(Object.keys(claims).sort(), ['aal', 'amr', 'email', 'exp', 'https://hasura.io/jwt/claims', 'iat', 'iss', 'role', 'roles', 'sid', 'sub', 'username'].sort());
     assert.deepEqual(claims.roles, [s.user.role], 'every role of the user, the default first');
@@ -72,7 +75,9 @@ describe('GET /auth/me and /auth/verify', () => {
     assert.equal(jwk.use, 'sig');
     assert.equal(jwk.d, undefined, 'no private member');
     const [h, p, sig] = s.accessToken.split('.');
-    assert.ok(cryptoVerify('sha256', Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk as never, format: 'jwk' }), Buffer.from(sig!, 'base64url')));
+    assert.equal(jwk.alg, 'ES256');
+    assert.equal(jwk.crv, 'P-256');
+    assert.ok(cryptoVerify('sha256', Buffer.from(`${h}.${p}`), { key: createPublicKey({ key: jwk as never, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, Buffer.from(sig!, 'base64url')));
   });
 
   test('the private key is stored encrypted', async () => {
@@ -101,9 +106,9 @@ describe('GET /auth/me and /auth/verify', () => {
       const [h, p] = s.accessToken.split('.');
       return bearer(`${h}.${p}.${other.accessToken.split('.')[2]}`);
     }],
-    ['signed by another RSA key under the real kid', (s) => {
-      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      return bearer(rs256(decodeJwtPart(s.accessToken, 0), decodeJwtPart(s.accessToken, 1), privateKey));
+    ['signed by another P-256 key under the real kid', (s) => {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      return bearer(signJwt(decodeJwtPart(s.accessToken, 0), decodeJwtPart(s.accessToken, 1), privateKey));
     }],
     ['HS256 keyed with the public key (algorithm confusion)', async (s) => {
       const jwk = (json(await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).keys as Record<string, string>[])[0]!;
@@ -111,40 +116,39 @@ describe('GET /auth/me and /auth/verify', () => {
       const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: jwk.kid })}.${b64(decodeJwtPart(s.accessToken, 1))}`;
       return bearer(`${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`);
     }],
-    ['ES256 header on the real kid', (s) => {
-      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const input = `${b64({ ...decodeJwtPart(s.accessToken, 0), alg: 'ES256' })}.${s.accessToken.split('.')[1]}`;
-      return bearer(`${input}.${cryptoSign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`);
+    ['RS256 header and RSA signature on the real (ES256) kid', (s) => {
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      return bearer(signJwt({ ...decodeJwtPart(s.accessToken, 0), alg: 'RS256' }, decodeJwtPart(s.accessToken, 1), privateKey));
     }],
     ['unknown kid', (s) => {
-      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      return bearer(rs256({ ...decodeJwtPart(s.accessToken, 0), kid: 'someone-elses-key' }, decodeJwtPart(s.accessToken, 1), privateKey));
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      return bearer(signJwt({ ...decodeJwtPart(s.accessToken, 0), kid: 'someone-elses-key' }, decodeJwtPart(s.accessToken, 1), privateKey));
     }],
     ['a crit header the server does not understand (real key)', async (s) => {
-      const { kid, key } = await realSigningKey(t);
-      return bearer(rs256({ alg: 'RS256', typ: 'JWT', kid, crit: ['x-must'], 'x-must': true }, decodeJwtPart(s.accessToken, 1), key));
+      const { kid, alg, key } = await realSigningKey(t);
+      return bearer(signJwt({ alg, typ: 'JWT', kid, crit: ['x-must'], 'x-must': true }, decodeJwtPart(s.accessToken, 1), key));
     }],
     ['another issuer (real key)', async (s) => {
-      const { kid, key } = await realSigningKey(t);
-      return bearer(rs256({ alg: 'RS256', typ: 'JWT', kid }, { ...decodeJwtPart(s.accessToken, 1), iss: 'evil' }, key));
+      const { kid, alg, key } = await realSigningKey(t);
+      return bearer(signJwt({ alg, typ: 'JWT', kid }, { ...decodeJwtPart(s.accessToken, 1), iss: 'evil' }, key));
     }],
     ['no session id (real key)', async (s) => {
-      const { kid, key } = await realSigningKey(t);
+      const { kid, alg, key } = await realSigningKey(t);
       const { sid: _sid, ...claims } = decodeJwtPart(s.accessToken, 1);
-      return bearer(rs256({ alg: 'RS256', typ: 'JWT', kid }, claims, key));
+      return bearer(signJwt({ alg, typ: 'JWT', kid }, claims, key));
     }],
     ['a session id that does not exist (real key)', async (s) => {
-      const { kid, key } = await realSigningKey(t);
-      return bearer(rs256({ alg: 'RS256', typ: 'JWT', kid }, { ...decodeJwtPart(s.accessToken, 1), sid: '00000000-0000-4000-8000-000000000000' }, key));
+      const { kid, alg, key } = await realSigningKey(t);
+      return bearer(signJwt({ alg, typ: 'JWT', kid }, { ...decodeJwtPart(s.accessToken, 1), sid: '00000000-0000-4000-8000-000000000000' }, key));
     }],
     ["another user's session id (real key)", async (s) => {
-      const { kid, key } = await realSigningKey(t);
+      const { kid, alg, key } = await realSigningKey(t);
       const other = await signUp(t.app);
-      return bearer(rs256({ alg: 'RS256', typ: 'JWT', kid }, { ...decodeJwtPart(s.accessToken, 1), sid: decodeJwtPart(other.accessToken, 1).sid }, key));
+      return bearer(signJwt({ alg, typ: 'JWT', kid }, { ...decodeJwtPart(s.accessToken, 1), sid: decodeJwtPart(other.accessToken, 1).sid }, key));
     }],
     ['not valid before a future time (real key)', async (s) => {
-      const { kid, key } = await realSigningKey(t);
-      return bearer(rs256({ alg: 'RS256', typ: 'JWT', kid }, { ...decodeJwtPart(s.accessToken, 1), nbf: Math.floor(clock.now() / 1000) + 3600 }, key));
+      const { kid, alg, key } = await realSigningKey(t);
+      return bearer(signJwt({ alg, typ: 'JWT', kid }, { ...decodeJwtPart(s.accessToken, 1), nbf: Math.floor(clock.now() / 1000) + 3600 }, key));
     }],
   ];
   for (const [name, make] of bad) {
@@ -196,7 +200,7 @@ describe('GET /auth/me and /auth/verify', () => {
 });
 
 describe('signing configuration', () => {
-  for (const alg of ['ES256', 'EdDSA'] as const) {
+  for (const alg of ['RS256', 'EdDSA'] as const) {
     test(`AUTH_JWT_ALGORITHM=${alg} signs with a generated ${alg} key`, async () => {
       const t = await createTestApp({ env: { AUTH_JWT_ALGORITHM: alg } });
       try {
@@ -224,7 +228,7 @@ describe('signing configuration', () => {
       const forged = `${h}.${p}.${createHmac('sha256', 'another-secret-of-at-least-32-characters').update(`${h}.${p}`).digest('base64url')}`;
       assert.equal((await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(forged) })).statusCode, 401);
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      const rsa = rs256({ alg: 'RS256', typ: 'JWT' }, decodeJwtPart(s.accessToken, 1), privateKey);
+      const rsa = signJwt({ alg: 'RS256', typ: 'JWT' }, decodeJwtPart(s.accessToken, 1), privateKey);
       assert.equal((await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(rsa) })).statusCode, 401);
     } finally {
       await t.close();
@@ -250,9 +254,9 @@ describe('signing configuration', () => {
       const s = await signUp(t.app);
       assert.equal(decodeJwtPart(s.accessToken, 1).aud, 'my-api');
       assert.equal((await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(s.accessToken) })).statusCode, 200);
-      const { kid, key } = await realSigningKey(t);
+      const { kid, alg, key } = await realSigningKey(t);
       const { aud: _aud, ...claims } = decodeJwtPart(s.accessToken, 1);
-      const noAud = rs256({ alg: 'RS256', typ: 'JWT', kid }, claims, key);
+      const noAud = signJwt({ alg, typ: 'JWT', kid }, claims, key);
       assert.equal((await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(noAud) })).statusCode, 401);
     } finally {
       await t.close();

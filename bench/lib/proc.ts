@@ -12,7 +12,9 @@ export interface Child { proc: ChildProcess; pid: number; stop(): Promise<void> 
 
 /** `script` through tsx, or with `plain` a JavaScript file run as it is (the server bundle). */
 export function startChild(script: string, env: Record<string, string>, cleanups: (() => void)[], plain = false): Child {
-  const proc = spawn(process.execPath, plain ? ['--enable-source-maps', script] : ['--import', 'tsx', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_NODE_ARGS: extra Node options for the children, e.g. `--cpu-prof --cpu-prof-dir=prof`.
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...extra, ...(plain ? ['--enable-source-maps', script] : ['--import', 'tsx', script])], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const kill = () => proc.kill('SIGKILL');
   cleanups.push(kill);
   return {

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     assert.equal(c.host, '127.0.0.1');
     assert.equal(c.dataDir, './data');
     assert.equal(c.databaseUrl, undefined);
-    assert.equal(c.jwtAlgorithm, 'RS256');
+    assert.equal(c.jwtAlgorithm, 'ES256');
     assert.equal(c.accessTokenExpiry, 15 * 60);
     assert.equal(c.refreshTokenExpiry, 7 * 86400);
     assert.equal(c.refreshReuseInterval, 10);
