@@ -144,33 +144,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     }
   });
 
-  // Who asks and from where, for the audit log, for the rest of each request.
-  app.addHook('onRequest', (req, _reply, done) => {
-    const ua = req.headers['user-agent'];
-    runWithContext({ ip: req.ip ?? null, userAgent: typeof ua === 'string' ? ua : null }, done);
-  });
-
-  let closing = false;
-  app.addHook('preClose', async () => { closing = true; });
-  app.addHook('onRequest', async (req, reply) => {
-    reply.header('x-request-id', req.id);
-    if (closing) {
-      reply.header('connection', 'close');
-      throw new AppError('not_ready', { message: 'The server is shutting down' });
-    }
-  });
-  // Every answer is counted by route pattern (never the raw URL: one series per route).
-  const { metrics } = deps;
-  app.addHook('onResponse', (req, reply, done) => {
-    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
-  // Token and account responses must never sit in a shared cache.
-  app.addHook('onSend', async (req, reply) => {
-    if (req.url.startsWith('/auth/')) reply.header('cache-control', 'no-store');
-  });
-
-  await app.register(fastifyCookie);
   // helmet's headers on every response. They do not depend on the request, so helmet runs
   // once, here, against a recording response, and each reply gets the recorded set in one
   // step (setting a dozen headers one by one through Node cost more than /auth/me itself).
@@ -182,7 +155,33 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     crossOriginResourcePolicy: { policy: 'same-site' },
     strictTransportSecurity: config.secureCookies ? { maxAge: 15552000, includeSubDomains: true } : false,
   }));
-  app.addHook('onRequest', (_req, reply, done) => { reply.headers(securityHeaders); done(); });
+  // One synchronous hook opens every request (each async hook costs a promise per request):
+  // helmet's headers, the request id, no-store under /auth (token and account responses
+  // must never sit in a shared cache; routes may only make that stricter), the refusal
+  // while shutting down, and who asks from where for the audit log, for the rest of the
+  // request.
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.headers(securityHeaders);
+    reply.header('x-request-id', req.id);
+    if (req.url.startsWith('/auth/')) reply.header('cache-control', 'no-store');
+    if (closing) {
+      reply.header('connection', 'close');
+      done(new AppError('not_ready', { message: 'The server is shutting down' }));
+      return;
+    }
+    const ua = req.headers['user-agent'];
+    runWithContext({ ip: req.ip ?? null, userAgent: typeof ua === 'string' ? ua : null }, done);
+  });
+  // Every answer is counted by route pattern (never the raw URL: one series per route).
+  const { metrics } = deps;
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+
+  await app.register(fastifyCookie);
   if (config.corsOrigins.length) {
     const allowed = new Set(config.corsOrigins);
     const granted = {
@@ -230,7 +229,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     req.auth = a;
     setActor({ type: 'user', id: a.user.id });
   };
-  const guard = createAuthGuard(deps.auth.authenticate, assignUser);
+  const guard = createAuthGuard(deps.auth.authenticate, assignUser, deps.auth.authenticateCached);
   const principals = createPrincipalGuard({
     verify: (t) => deps.tokens.verifyAnyToken(t),
     authenticateUser: deps.auth.authenticate,

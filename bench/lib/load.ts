@@ -83,7 +83,19 @@ async function drive(url: string, pid: number | undefined, opts: { connections: 
   };
 }
 
+/**
+ * The read-only scenarios, as fixed requests that each connection cycles through (one per
+ * signed-in user): the load generator then builds no request and keeps no body in
+ * JavaScript, as for the bare route, so the ratio between them compares the servers.
+ */
+function fixedRequests(t: Target, s: 'me' | 'verify' | 'introspect'): Request[] {
+  return t.accessTokens.map((token) => s === 'introspect'
+    ? { method: 'POST', path: '/auth/introspect', headers: { ...json, authorization: `Basic ${Buffer.from(`bench:${t.introspectionSecret}`).toString('base64')}` }, body: JSON.stringify({ token }) }
+    : { method: 'GET', path: `/auth/${s}`, headers: { authorization: `Bearer ${token}` } });
+}
+
 export function runScenario(t: Target, s: Scenario, connections: number, duration: number): Promise<Measure> {
+  if (s === 'me' || s === 'verify' || s === 'introspect') return drive(t.base, t.pid, { connections, duration, requests: fixedRequests(t, s) });
   // Tokens in flight when a run stops are lost with their successors: top the pool up.
   if (s === 'refresh' || s === 'mixed') while (t.refreshPool.length < connections * 2 && t.refreshCursor < t.users) t.refreshPool.push(seedToken(t.secret, t.refreshCursor++));
   const setup = (req: Request, context: Record<string, unknown>): Request => ({ ...req, ...requestOf(t, s === 'mixed' ? mixedKind() : s, context) });

@@ -30,6 +30,12 @@ export function createKeyedCache<T>(opts: KeyedCacheOptions) {
   });
 
   return {
+    /** The cached value when it is current, without loading (the synchronous fast path). */
+    peek(id: string): T | undefined {
+      if (!opts.bus.connected()) return undefined;
+      const e = entries.get(id);
+      return e && opts.clock.now() - e.storedAt <= ttl ? e.value : undefined;
+    },
     /** Returns the cached value, or loads it (and caches it when nothing changed meanwhile). */
     async get(id: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
       if (opts.bus.connected()) {

@@ -267,6 +267,20 @@ export function createAuthService(deps: AuthServiceDeps) {
     return { claims, user };
   }
 
+  /**
+   * authenticate without a promise, when everything it reads is already in this instance's
+   * caches and says yes: the token verified before, a live session touched within the
+   * minute, an active user. undefined sends the caller to authenticate, which decides the
+   * rest and gives every refusal its code.
+   */
+  function authenticateCached(accessToken: string): Authenticated | undefined {
+    const claims = tokens.verifiedAccessClaims(accessToken);
+    if (!claims) return undefined;
+    if (deps.sessionCheck && sessions.isActiveCached(claims.sid, claims.sub) !== true) return undefined;
+    const user = users.peekCached(claims.sub);
+    return user?.is_active ? { claims, user } : undefined;
+  }
+
   /** Signs the user out everywhere, identified by an access token or a refresh token. */
   async function logout(creds: { accessToken?: string | undefined; refreshToken?: string | undefined }): Promise<void> {
     let userId: string | undefined;
@@ -321,7 +335,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     ]);
   }
 
-  return { login, signIn, secondFactorGate, refresh, authenticate, logout, introspect, unlock };
+  return { login, signIn, secondFactorGate, refresh, authenticate, authenticateCached, logout, introspect, unlock };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

@@ -202,6 +202,19 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     return true;
   }
 
+  /**
+   * isActive without a promise, for the common case only: true when the cached state says
+   * the session is live and its last use is recent enough to need no touch; undefined in
+   * every other case, which isActive then decides (it never answers false here).
+   */
+  function isActiveCached(sessionId: string, userId: string): true | undefined {
+    const state = cache.get(sessionId);
+    if (!state) return undefined;
+    const now = clock.now();
+    if (state.userId !== userId || state.revokedAt !== null || state.expiresAt <= now || now - state.lastUsedAt >= TOUCH_INTERVAL_MS || idleExpired(state.lastUsedAt, now)) return undefined;
+    return true;
+  }
+
   /** Live sessions of a user, newest first. */
   const list = (userId: string) => {
     const now = clock.now();
@@ -329,7 +342,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
 
   return {
     prune,
-    start, rotate, sessionOfRefreshToken, isActive, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revokeOneIn, revoke, announce, deviceFamiliarity, proof, reauthenticated,
+    start, rotate, sessionOfRefreshToken, isActive, isActiveCached, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revokeOneIn, revoke, announce, deviceFamiliarity, proof, reauthenticated,
     /** When an idle session ends, or null without an idle timeout. */
     /** The user of a session (any state), for the CLI's `sessions revoke <id>`. */
     ownerOf: async (sessionId: string): Promise<string | undefined> => (await repo.findSession(db, sessionId))?.user_id,

@@ -124,13 +124,29 @@ export function createTokensService(deps: TokensServiceDeps) {
     return v.claims;
   }
 
+  /** The claims of a token verified before and still within its lifetime, or undefined. */
+  function alreadyVerified(token: string) {
+    const claims = verified.get(token);
+    if (claims === undefined) return undefined;
+    const now = clock.now();
+    if (claims.exp * 1000 > now && claims.iat * 1000 <= now + 60_000) return claims;
+    verified.delete(token);
+    return undefined;
+  }
+
+  /**
+   * A user's token whose signature this instance has already verified, and which has not
+   * expired since: its claims, without a promise. undefined means "ask verifyAccessToken",
+   * which decides every other case (first sight, expiry, service tokens, forgeries).
+   */
+  function verifiedAccessClaims(token: string): AccessClaims | undefined {
+    const claims = alreadyVerified(token);
+    return claims !== undefined && typeof claims.sid === 'string' ? (claims as AccessClaims) : undefined;
+  }
+
   /** Verifies a user's or a service account's token and tells which it is. */
   async function verifyAnyToken(token: string): Promise<VerifiedToken> {
-    let claims = verified.get(token);
-    if (claims && !(claims.exp * 1000 > clock.now() && claims.iat * 1000 <= clock.now() + 60_000)) {
-      verified.delete(token);
-      claims = undefined;
-    }
+    let claims = alreadyVerified(token);
     if (!claims) {
       claims = await verifyUncached(token);
       if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
@@ -158,7 +174,7 @@ export function createTokensService(deps: TokensServiceDeps) {
     return p as JwtPayload & { exp: number; iat: number };
   }
 
-  return { accessClaims, signAccessClaims, issueAccessToken, issueClientToken, verifyAccessToken, verifyAnyToken, jwks: keys.jwks };
+  return { accessClaims, signAccessClaims, issueAccessToken, issueClientToken, verifyAccessToken, verifiedAccessClaims, verifyAnyToken, jwks: keys.jwks };
 }
 
 function headerKid(token: string): unknown {

@@ -154,6 +154,8 @@ export function createUsersService(deps: UsersServiceDeps) {
     claimFirstUser: async (trx: Db): Promise<void> => { await repo.claimFlag(trx, FIRST_ADMIN_FLAG); },
     /** The user for a bearer check, from this instance's cache when it is current. */
     findByIdCached: (id: string) => cache.get(id, () => repo.findById(db, id)),
+    /** The cached user when this instance holds a current copy; undefined otherwise (no read). */
+    peekCached: (id: string) => cache.peek(id),
     /** Announces that a user row changed (after commit), so that every instance re-reads it. */
     changed: (id: string) => deps.bus.publish({ kind: 'user', id }),
     findByEmail: (email: string, on: Db = db) => repo.findByEmail(on, normalizeEmail(email)),
