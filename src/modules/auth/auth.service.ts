@@ -245,7 +245,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       await audit(db, { type: 'session.refresh_reused', subject: result.userId, success: false, reason: 'refresh_token_reused', actor: { type: 'anonymous' }, details: { sessionId: result.sessionId } });
       throw new AppError('refresh_token_reused');
     }
-    const user = await users.findById(result.userId);
+    // The cached row is current on every instance: each change to a user is announced.
+    const user = await users.findByIdCached(result.userId);
     if (!user?.is_active) {
       await sessions.revoke(result.sessionId, 'account_disabled');
       throw new AppError('invalid_refresh_token');
