@@ -2,7 +2,8 @@
 // systems are verified too and replaced by argon2id at their next successful sign-in:
 // bcrypt ($2a$/$2b$/$2y$), argon2i/argon2d/argon2id with other parameters, and
 // Firebase's modified scrypt (whose project parameters are looked up by id).
-import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import { availableParallelism } from 'node:os';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { parseFirebaseHash, verifyFirebaseScrypt, FIREBASE_SCRYPT_PREFIX, type FirebaseScryptParams } from './firebase-scrypt.ts';
 
@@ -27,8 +28,34 @@ export interface LegacyHashOptions {
   firebaseParams?: (id: string) => Promise<FirebaseScryptParams | undefined>;
 }
 
+/**
+ * Runs at most `limit` tasks at once, the others waiting in arrival order. argon2id is
+ * CPU- and memory-bound: more hashes at once than cores only slows each of them, starves
+ * the event loop and the database of CPU, and makes the hashes evict each other's memory
+ * from the caches.
+ */
+export function createLimiter(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async function run<T>(task: () => Promise<T>): Promise<T> {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
 export function createPasswordHasher(params: Argon2Params, legacy: LegacyHashOptions = {}): PasswordHasher {
-  // argon2 runs on libuv's thread pool: the event loop stays free while it hashes.
+  // argon2 runs on libuv's thread pool: the event loop stays free while it hashes. At most
+  // one hash per core at a time.
+  const limited = createLimiter(Math.max(1, availableParallelism()));
+  const argonHash = (password: string, o: typeof options) => limited(() => argon2Hash(password, o));
+  const argonVerify = (stored: string, password: string) => limited(() => argon2Verify(stored, password));
   const options = { memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism, outputLen: 32 };
   const paramTag = `m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}`;
   let dummy: Promise<string> | undefined;
