@@ -12,7 +12,7 @@ import { INVALIDATION_CHANNEL, LocalBus, PostgresBus, RedisBus, type Invalidatio
 import { systemClock, type Clock } from './core/clock.ts';
 import { publicUrl, type Config } from './core/config/index.ts';
 import { createEncrypter, createPasswordHasher, type PasswordHasher } from './core/crypto/index.ts';
-import { connectDatabase, migrateToLatest, type DbKind } from './core/db/index.ts';
+import { connectDatabase, migrateIfPending, type DbKind } from './core/db/index.ts';
 import { createRateLimiter, type CookieSettings, type RateLimiter } from './core/http/index.ts';
 import { createLogger } from './core/logger.ts';
 import type { Database } from './database.ts';
@@ -170,7 +170,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
 
   try {
     const { db } = handle;
-    if (!overrides.skipMigrations) await migrateToLatest(db as Kysely<unknown>);
+    if (!overrides.skipMigrations) await migrateIfPending(db as Kysely<unknown>);
 
     if (config.redisUrl) {
       // No offline queue: when Redis is down, a command fails at once and the in-memory

@@ -2,7 +2,7 @@
 // PostgreSQL adapter takes a session-level advisory lock (pg_advisory_lock) around the
 // run, so instances starting together apply each migration exactly once (behind
 // PgBouncer, use session pooling or a direct connection for it: see docs/scaling.md).
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001_init.ts';
 import * as m0002 from './migrations/0002_session_devices.ts';
 import * as m0003 from './migrations/0003_email.ts';
@@ -50,8 +50,27 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<MigrationRes
   return result;
 }
 
+/** The names of the applied migrations (read from Kysely's own table); undefined before the first run. */
+async function appliedNames(db: Kysely<unknown>): Promise<Set<string> | undefined> {
+  const exists = await sql<{ t: string | null }>`select to_regclass('kysely_migration')::text as t`.execute(db);
+  if (!exists.rows[0]?.t) return undefined;
+  const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+  return new Set(rows.rows.map((r) => r.name));
+}
+
 /** True when every known migration has been applied. */
 export async function migrationsDone(db: Kysely<unknown>): Promise<boolean> {
-  const all = await createMigrator(db).getMigrations();
-  return all.every((m) => m.executedAt !== undefined);
+  const applied = await appliedNames(db);
+  return applied !== undefined && MIGRATION_NAMES.every((n) => applied.has(n));
+}
+
+/**
+ * Start-up: two small reads when the database holds exactly this release's migrations
+ * (the usual restart), the migrator otherwise. The migrator then applies what is pending
+ * under its lock, or refuses a database that a newer release has migrated.
+ */
+export async function migrateIfPending(db: Kysely<unknown>): Promise<void> {
+  const applied = await appliedNames(db);
+  if (applied && applied.size === MIGRATION_NAMES.length && MIGRATION_NAMES.every((n) => applied.has(n))) return;
+  await migrateToLatest(db);
 }
