@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
 import { hash as argonHash } from '@node-rs/argon2';
+import { createLimiter } from './password.ts';
 import {
   createEncrypter, createKeyedHasher, createPasswordHasher, firebaseScrypt, formatFirebaseHash, randomToken, safeEqual, sha256, sixDigitCode, verifyFirebaseScrypt,
 } from './index.ts';
@@ -69,6 +70,43 @@ describe('passwords', () => {
     const started = process.hrtime.bigint();
     await hasher.dummyVerify('anything');
     assert.ok(process.hrtime.bigint() > started);
+  });
+});
+
+describe('the password-hash limiter', () => {
+  test('runs at most `limit` tasks at once, the rest in arrival order, and passes results and errors through', async () => {
+    const run = createLimiter(2);
+    let running = 0;
+    let peak = 0;
+    const started: number[] = [];
+    const gates = Array.from({ length: 5 }, () => { let open!: () => void; const p = new Promise<void>((r) => { open = r; }); return { p, open }; });
+    const results = gates.map((g, i) => run(async () => {
+      started.push(i);
+      running++;
+      peak = Math.max(peak, running);
+      await g.p;
+      running--;
+      if (i === 3) throw new Error('task 3 failed');
+      return i * 10;
+    }));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(started, [0, 1], 'two start, three wait');
+    gates[1]!.open();
+    await results[1];
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(started, [0, 1, 2], 'a finished task lets the next in line start');
+    for (const g of gates) g.open();
+    assert.deepEqual(await Promise.allSettled(results), [
+      { status: 'fulfilled', value: 0 }, { status: 'fulfilled', value: 10 }, { status: 'fulfilled', value: 20 },
+      { status: 'rejected', reason: new Error('task 3 failed') }, { status: 'fulfilled', value: 40 },
+    ]);
+    assert.deepEqual(started, [0, 1, 2, 3, 4]);
+    assert.equal(peak, 2);
+    // A failure frees its place: the limiter still runs two at once afterwards.
+    let concurrent = 0;
+    let most = 0;
+    await Promise.all(Array.from({ length: 4 }, () => run(async () => { concurrent++; most = Math.max(most, concurrent); await new Promise((r) => setTimeout(r, 5)); concurrent--; })));
+    assert.equal(most, 2);
   });
 });
 
