@@ -194,6 +194,7 @@ async function standard(pgAdmin: string): Promise<void> {
       if (pgUrl) insertRates.push(await insertRate(pgUrl, Math.min(DURATION, 4)));
     }
     await run.child.stop();
+    const hot = pgUrl ? await hotUpdates(pgUrl) : undefined;
     const m = (k: string) => medianOf(samples.get(k)!);
     const rows: [string, Measure][] = [['bare Fastify route', m('bare Fastify route')], ...RUN_SCENARIOS.map((s): [string, Measure] => [s, m(s)])];
     const hashRate = median(hashRates);
@@ -220,6 +221,7 @@ async function standard(pgAdmin: string): Promise<void> {
       ratios.refreshOfInsertPercent = pct(m('refresh').rps, insRate);
       lines.push(`${'/auth/refresh'.padEnd(14)} ${fmt(ratios.refreshOfInsertPercent, 1).padStart(6)}% of the raw insert rate (target >= 25%): ${verdict(ratios.refreshOfInsertPercent >= 25)}`);
     }
+    if (hot) lines.push(`HOT updates (no new index entries): ${hot.map((h) => `${h.table} ${fmt(h.updates ? (100 * h.hot) / h.updates : 0, 1)}% of ${fmt(h.updates)}`).join(', ')}`);
     lines.push(`start-up on an existing database: healthy in ${run.startupMs} ms (target < 2000 ms): ${verdict(run.startupMs < 2000)}`);
     if (coldMs !== undefined) lines.push(`cold first start (empty data directory: migrations, first key): healthy in ${coldMs} ms`);
     lines.push(`idle RSS after start-up: ${fmt(run.idleRssMb)} MB${mode === 'postgres' ? ` (target < 150 MB): ${verdict(run.idleRssMb < 150)}` : ''}`);
@@ -227,13 +229,30 @@ async function standard(pgAdmin: string): Promise<void> {
     process.stdout.write(lines.join('\n') + '\n\n');
     json[mode] = {
       scenarios: Object.fromEntries(rows), baselines: { argon2HashPerSecond: hashRate, argon2Params: ARGON2, ...(pgUrl ? { insertPerSecond: insRate } : {}) },
-      ratios, startupMs: run.startupMs, ...(coldMs !== undefined ? { coldStartMs: coldMs } : {}), idleRssMb: run.idleRssMb,
+      ratios, ...(hot ? { hotUpdates: hot } : {}), startupMs: run.startupMs, ...(coldMs !== undefined ? { coldStartMs: coldMs } : {}), idleRssMb: run.idleRssMb,
     };
   }
   await bare.stop();
   process.stdout.write(`\n${out.join('\n')}\n`);
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', 'latest.json'), JSON.stringify(json, null, 2) + '\n');
+}
+
+/**
+ * How many of the updates of the tables every refresh writes stayed on their page (HOT),
+ * since the database was created. Read once the server has stopped, so that its
+ * connections have flushed their statistics.
+ */
+async function hotUpdates(databaseUrl: string): Promise<{ table: string; updates: number; hot: number }[]> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const r = await c.query<{ relname: string; n_tup_upd: string; n_tup_hot_upd: string }>(
+      `select relname, n_tup_upd, n_tup_hot_upd from pg_stat_user_tables where relname in ('refresh_tokens', 'sessions') order by relname`);
+    return r.rows.map((x) => ({ table: x.relname, updates: Number(x.n_tup_upd), hot: Number(x.n_tup_hot_upd) }));
+  } finally {
+    await c.end();
+  }
 }
 
 /** The hot queries of login, refresh and me, explained on the seeded database. */
@@ -267,7 +286,7 @@ async function explainHot(databaseUrl: string): Promise<string> {
 async function scale(pgAdmin: string): Promise<void> {
   const sizes = [1000, SCALE_USERS];
   const scenarios: Scenario[] = ['login', 'refresh', 'me'];
-  const results: Record<number, { seedSeconds: number; rows: Record<string, Measure>; explain: string }> = {};
+  const results: Record<number, { seedSeconds: number; rows: Record<string, Measure>; explain: string; hot: Awaited<ReturnType<typeof hotUpdates>> }> = {};
   for (const size of sizes) {
     const url = await createDatabase(pgAdmin, `tessera_scale_${size}`);
     const run = await startSeeded({ DATABASE_URL: url }, size, 0);
@@ -275,10 +294,10 @@ async function scale(pgAdmin: string): Promise<void> {
     for (const s of scenarios) await runScenario(run.target, s, CONNECTIONS, 1);
     for (let round = 1; round <= ROUNDS; round++) {
       say(`${fmt(size)} users: round ${round} of ${ROUNDS}`);
-      for (const s of scenarios) samples.set(s, [...(samples.get(s) ?? []), await runScenario(run.target, s, CONNECTIONS, DURATION)]);
+      for (const s of scenarios) samples.set(s, [...(samples.get(s) ?? []), await runScenario(run.target, s, CONNECTIONS, DURATION, true)]);
     }
     await run.child.stop();
-    results[size] = { seedSeconds: run.seedSeconds, rows: Object.fromEntries(scenarios.map((s) => [s, medianOf(samples.get(s)!)])), explain: await explainHot(url) };
+    results[size] = { seedSeconds: run.seedSeconds, rows: Object.fromEntries(scenarios.map((s) => [s, medianOf(samples.get(s)!)])), explain: await explainHot(url), hot: await hotUpdates(url) };
     // The large database is not needed again; its disk is.
     if (size !== sizes[0]) { const c = new pg.Client({ connectionString: pgAdmin }); await c.connect(); await c.query(`drop database tessera_scale_${size}`); await c.end(); }
   }
@@ -293,9 +312,10 @@ async function scale(pgAdmin: string): Promise<void> {
   for (const s of scenarios) {
     const a = results[small]!.rows[s]!;
     const b = results[large]!.rows[s]!;
-    ratios[s] = b.p99 / Math.max(a.p99, 1);
-    lines.push(`${s.padEnd(10)} ${fmt(a.rps).padStart(14)} ${fmt(b.rps).padStart(16)} ${`${a.p99} ms`.padStart(12)} ${`${b.p99} ms`.padStart(14)} ${ratios[s]!.toFixed(2).padStart(10)}  ${verdict(ratios[s]! <= 1.5)} (target <= 1.5)`);
+    ratios[s] = b.p99 / Math.max(a.p99, 0.01);
+    lines.push(`${s.padEnd(10)} ${fmt(a.rps).padStart(14)} ${fmt(b.rps).padStart(16)} ${`${fmt(a.p99, 2)} ms`.padStart(12)} ${`${fmt(b.p99, 2)} ms`.padStart(14)} ${ratios[s]!.toFixed(2).padStart(10)}  ${verdict(ratios[s]! <= 1.5)} (target <= 1.5)`);
   }
+  for (const size of sizes) lines.push(`HOT updates at ${fmt(size)} users (no new index entries): ${results[size]!.hot.map((h) => `${h.table} ${fmt(h.updates ? (100 * h.hot) / h.updates : 0, 1)}% of ${fmt(h.updates)}`).join(', ')}`);
   lines.push('', `EXPLAIN ANALYZE of the hot queries at ${fmt(large)} users:`, results[large]!.explain, '');
   process.stdout.write(lines.join('\n') + '\n');
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
