@@ -1,5 +1,5 @@
 // The core token API under /auth: thin handlers over the auth service.
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import {
   bearerToken, clearRefreshCookie, optionalBody, rateLimitHook, refreshCookie, sessionContext, setRefreshCookie,
@@ -84,29 +84,25 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
 
   // The hottest routes. Their handlers are synchronous (nothing to await once the guard
   // has passed), and their bodies are serialized once per user row: a cached row is one
-  // immutable object until it is read again, so the WeakMaps forget a body with its row.
+  // immutable object until it is read again, so the WeakMap forgets a body with its row.
   // The bodies are built field by field, exactly as the response schemas list them.
-  const meBodies = new WeakMap<UserRow, string>();
-  const verifyBodies = new WeakMap<UserRow, string>();
-  app.get('/me', { schema: meSchema, onRequest: guard }, (req, reply) => {
-    const { user } = authed(req);
-    let body = meBodies.get(user);
-    if (body === undefined) {
-      body = JSON.stringify({ ...toPublicUser(user), emailVerified: user.email_verified, locale: user.locale, lastLogin: user.last_login ? user.last_login.toISOString() : null, createdAt: user.created_at.toISOString() });
-      meBodies.set(user, body);
-    }
-    return reply.type(JSON_UTF8).send(body);
-  });
-
-  app.get('/verify', { schema: verifySchema, onRequest: guard }, (req, reply) => {
-    const { user } = authed(req);
-    let body = verifyBodies.get(user);
-    if (body === undefined) {
-      body = JSON.stringify({ valid: true, user: toPublicUser(user) });
-      verifyBodies.set(user, body);
-    }
-    return reply.type(JSON_UTF8).send(body);
-  });
+  const perUserBody = (build: (user: UserRow) => unknown) => {
+    const bodies = new WeakMap<UserRow, string>();
+    return (req: FastifyRequest, reply: FastifyReply) => {
+      const { user } = authed(req);
+      let body = bodies.get(user);
+      if (body === undefined) {
+        body = JSON.stringify(build(user));
+        bodies.set(user, body);
+      }
+      return reply.type(JSON_UTF8).send(body);
+    };
+  };
+  app.get('/me', { schema: meSchema, onRequest: guard }, perUserBody((user) => ({
+    ...toPublicUser(user), emailVerified: user.email_verified, locale: user.locale,
+    lastLogin: user.last_login ? user.last_login.toISOString() : null, createdAt: user.created_at.toISOString(),
+  })));
+  app.get('/verify', { schema: verifySchema, onRequest: guard }, perUserBody((user) => ({ valid: true, user: toPublicUser(user) })));
 
   app.post<{ Body: TokenBody | undefined }>('/logout', { schema: logoutSchema, preValidation: optionalBody }, async (req, reply) => {
     const accessToken = bearerToken(req);
