@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       accessTokens.push(((await res.json()) as { accessToken: string }).accessToken);
     }
     // Each instance refreshes its own half of the seeded sessions.
-    servers.push({ child, target: { base, pid: child.pid, users: USERS, secret: seeded.secret, accessTokens, introspectionSecret: '', refreshPool: [], refreshCursor: i * (USERS / 2), spareCursor: 0, spareEnd: 0, registered: 0 } });
+    servers.push({ child, target: { base, pid: child.pid, users: USERS, tokenOf: seeded.tokenOf, accessTokens, introspectionSecret: '', refreshPool: [], refreshCursor: i * (USERS / 2), spareCursor: 0, spareEnd: 0, registered: 0 } });
   }
   servers[1]!.target.users = USERS;
   servers[0]!.target.users = USERS / 2;

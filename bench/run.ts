@@ -48,8 +48,12 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function medianOf(ms: Measure[]): Measure {
-  const m = (k: keyof Measure) => median(ms.map((x) => x[k]));
-  return { rps: m('rps'), p50: m('p50'), p99: m('p99'), errors: ms.reduce((a, x) => a + x.errors, 0), cpuMsPerRequest: m('cpuMsPerRequest'), peakRssMb: Math.max(...ms.map((x) => x.peakRssMb)), requests: m('requests') };
+  const m = (k: Exclude<keyof Measure, 'split'>) => median(ms.map((x) => x[k]));
+  const s = (k: keyof Measure['split']) => median(ms.map((x) => x.split[k]));
+  return {
+    rps: m('rps'), p50: m('p50'), p99: m('p99'), errors: ms.reduce((a, x) => a + x.errors, 0), cpuMsPerRequest: m('cpuMsPerRequest'), peakRssMb: Math.max(...ms.map((x) => x.peakRssMb)), requests: m('requests'),
+    split: { main: s('main'), threads: s('threads'), db: s('db'), load: s('load') },
+  };
 }
 
 function serverEnv(db: Record<string, string>): Record<string, string> {
@@ -130,14 +134,16 @@ async function startSeeded(db: Record<string, string>, users: number, spares: nu
   const refreshPool: string[] = [];
   return {
     child, startupMs, idleRssMb, seedSeconds: seeded.seconds,
-    target: { base, pid: child.pid, users, secret: seeded.secret, accessTokens, introspectionSecret: INTROSPECTION_SECRET, refreshPool, refreshCursor: 0, spareCursor: users, spareEnd: users + spares, registered: 0 },
+    target: { base, pid: child.pid, users, tokenOf: seeded.tokenOf, accessTokens, introspectionSecret: INTROSPECTION_SECRET, refreshPool, refreshCursor: 0, spareCursor: users, spareEnd: users + spares, registered: 0 },
   };
 }
 
 function table(title: string, rows: [string, Measure][]): string {
-  const head = `${'scenario'.padEnd(22)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'errors'.padStart(7)} ${'CPU ms/req'.padStart(11)} ${'peak RSS MB'.padStart(12)}`;
+  // CPU ms/req is the server's; then how it splits (main thread / other threads), and what
+  // PostgreSQL and the load generator spent per request on the same 2 cores.
+  const head = `${'scenario'.padEnd(22)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'errors'.padStart(7)} ${'CPU ms/req'.padStart(11)} ${'peak RSS MB'.padStart(12)} ${'main+threads'.padStart(14)} ${'db ms/req'.padStart(10)} ${'load ms/req'.padStart(12)}`;
   return [title, head, ...rows.map(([name, m]) =>
-    `${name.padEnd(22)} ${fmt(m.rps).padStart(9)} ${String(m.p50).padStart(7)} ${String(m.p99).padStart(7)} ${String(m.errors).padStart(7)} ${fmt(m.cpuMsPerRequest, 3).padStart(11)} ${fmt(m.peakRssMb, 0).padStart(12)}${m.errors ? '  <-- ERRORS' : ''}`)].join('\n');
+    `${name.padEnd(22)} ${fmt(m.rps).padStart(9)} ${String(m.p50).padStart(7)} ${String(m.p99).padStart(7)} ${String(m.errors).padStart(7)} ${fmt(m.cpuMsPerRequest, 3).padStart(11)} ${fmt(m.peakRssMb, 0).padStart(12)} ${`${fmt(m.split.main, 3)}+${fmt(m.split.threads, 3)}`.padStart(14)} ${fmt(m.split.db, 3).padStart(10)} ${fmt(m.split.load, 3).padStart(12)}${m.errors ? '  <-- ERRORS' : ''}`)].join('\n');
 }
 
 const verdict = (ok: boolean) => (ok ? 'ok' : 'BELOW TARGET');
@@ -239,7 +245,7 @@ async function standard(pgAdmin: string): Promise<void> {
 }
 
 /**
- * How many of the updates of the tables every refresh writes stayed on their page (HOT),
+ * How many of the updates of sessions, the one table a refresh writes, stayed on their page (HOT),
  * since the database was created. Read once the server has stopped, so that its
  * connections have flushed their statistics.
  */
@@ -248,7 +254,7 @@ async function hotUpdates(databaseUrl: string): Promise<{ table: string; updates
   await c.connect();
   try {
     const r = await c.query<{ relname: string; n_tup_upd: string; n_tup_hot_upd: string }>(
-      `select relname, n_tup_upd, n_tup_hot_upd from pg_stat_user_tables where relname in ('refresh_tokens', 'sessions') order by relname`);
+      `select relname, n_tup_upd, n_tup_hot_upd from pg_stat_user_tables where relname = 'sessions'`);
     return r.rows.map((x) => ({ table: x.relname, updates: Number(x.n_tup_upd), hot: Number(x.n_tup_hot_upd) }));
   } finally {
     await c.end();
@@ -261,12 +267,12 @@ async function explainHot(databaseUrl: string): Promise<string> {
   await c.connect();
   try {
     const { rows: [u] } = await c.query(`select id, email from users where lower(username) = 'seed_12345' or lower(username) = 'seed_123' limit 1`);
-    const { rows: [s] } = await c.query('select s.id, rt.token_hash from sessions s join refresh_tokens rt on rt.session_id = s.id where s.user_id = $1 limit 1', [u.id]);
+    const { rows: [s] } = await c.query('select id, refresh_generation, refresh_hash from sessions where user_id = $1 limit 1', [u.id]);
     const queries: [string, string, unknown[]][] = [
       ['login: the user by email', 'select * from users where lower(email) = $1', [String(u.email).toLowerCase()]],
-      ['refresh: the token and its session, locked', 'select rt.id, rt.session_id, rt.expires_at, rt.spent_at, s.user_id, s.client, s.revoked_at, s.expires_at, s.last_used_at, s.amr from refresh_tokens rt join sessions s on s.id = rt.session_id where rt.token_hash = $1 for update of rt', [s.token_hash]],
-      ['refresh: spend the token', 'update refresh_tokens set spent_at = now() where id = (select id from refresh_tokens where token_hash = $1)', [s.token_hash]],
-      ['refresh: touch the session', 'update sessions set last_used_at = now() where id = $1 and last_used_at < now()', [s.id]],
+      ['refresh: the family moves on, in the session\'s one row', `update sessions set refresh_generation = refresh_generation + 1, refresh_hash = $3, refresh_siblings = '{}', refresh_rotated_at = now(), last_used_at = greatest(last_used_at, now())
+         where id = $1 and refresh_generation = $2 and refresh_generation < 2147483647 and (refresh_hash = $4 or $4 = any(refresh_siblings)) and revoked_at is null and expires_at > now()
+         returning user_id, client, amr`, [s.id, s.refresh_generation, randomBytes(32), s.refresh_hash]],
       ['me: the session check', 'select id, user_id, revoked_at, expires_at, last_used_at, client from sessions where id = $1', [s.id]],
       ['me: the user', 'select * from users where id = $1', [u.id]],
     ];

@@ -25,7 +25,7 @@ import { createLogSmsProvider, createMfaService, createSnsProvider, createTwilio
 import { createPasskeysService, type PasskeysService } from './modules/passkeys/index.ts';
 import { commonPasswords, createBreachChecker, createPasswordPolicy, type PasswordPolicy } from './modules/passwords/index.ts';
 import { createLogTransport, createMailer, createMailOutbox, createSmtpTransport, loadTemplates, type MailOutbox, type Mailer } from './modules/mail/index.ts';
-import { createSessionsService, noGeoLocator, openGeoLocator, type SessionsService } from './modules/sessions/index.ts';
+import { createRefreshTokenCodec, createSessionsService, noGeoLocator, openGeoLocator, type SessionsService } from './modules/sessions/index.ts';
 import { createKeyStore, createTokensService, type KeyStore, type TokensService } from './modules/tokens/index.ts';
 import { createUsersService, type UsersService } from './modules/users/index.ts';
 import { bootstrapAdmin, createAdminService, type AdminService } from './modules/admin/index.ts';
@@ -248,7 +248,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     if (!overrides.skipMigrations) await rbac.ensureRole(config.defaultRole);
     const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, bus, clock, policy, onFirstAdmin: (trx, id) => rbac.grantSuperAdminIn(trx, id) });
     const sessions = createSessionsService({
-      db, prepared: handle.prepared, clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
+      db, prepared: handle.prepared, refreshTokens: createRefreshTokenCodec(encryptionKey), clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
       idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions, retention: config.sessionRetention,
       ended: async (on, ids, reason) => { for (const id of ids) await ev.emit(on, 'session.invalidated', id, { reason }); },
     });

@@ -5,9 +5,28 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { ManualClock } from '../src/core/clock.ts';
-import { bearer, createTestApp, decodeJwtPart, json, login, refreshCookie, register, signUp, type TestApp, SAME_ORIGIN } from './helpers/app.ts';
+import { MAX_SIBLINGS } from '../src/modules/sessions/index.ts';
+import { bearer, createTestApp, decodeJwtPart, json, login, makeLegacySession, refreshCookie, register, signUp, type TestApp, SAME_ORIGIN } from './helpers/app.ts';
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
+const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest();
+
+/** The parts of a family token: session id (16 bytes), generation (4), secret (32), tag (16). */
+function familyToken(token: string) {
+  const b = Buffer.from(token, 'base64url');
+  assert.equal(b.length, 68, 'a family token');
+  const h = b.subarray(0, 16).toString('hex');
+  return {
+    sessionId: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`,
+    generation: b.readUInt32BE(16), secret: b.subarray(20, 52), tag: b.subarray(52), bytes: b,
+  };
+}
+
+/** `token` with its generation replaced, and its tag left as it was (so it no longer matches). */
+function withGeneration(token: string, generation: number): string {
+  const b = Buffer.from(familyToken(token).bytes);
+  b.writeUInt32BE(generation, 16);
+  return b.toString('base64url');
+}
 
 function refreshNative(t: TestApp, refreshToken: string) {
   return t.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } });
@@ -54,21 +73,28 @@ describe('POST /auth/refresh', () => {
     assert.equal(res.headers['set-cookie'], undefined);
   });
 
-  test('refresh tokens are stored only as SHA-256 hashes, in one family per session', async () => {
+  test("refresh tokens are stored only as SHA-256 hashes of their secret, in the session's own row", async () => {
     const s = await signUp(t.app, 'native');
+    const sid = decodeJwtPart(s.accessToken, 1).sid as string;
     const r1 = json(await refreshNative(t, s.refreshToken));
-    const rows = await t.deps.db.selectFrom('refresh_tokens').innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
-      .select(['refresh_tokens.id', 'refresh_tokens.token_hash', 'refresh_tokens.parent_id', 'refresh_tokens.spent_at', 'sessions.id as sid'])
-      .where('sessions.user_id', '=', s.user.id).orderBy('refresh_tokens.id').execute();
-    assert.equal(rows.length, 2);
-    assert.deepEqual(rows[0]!.token_hash, sha256(s.refreshToken));
-    assert.deepEqual(rows[1]!.token_hash, sha256(r1.refreshToken));
-    assert.equal(rows[1]!.parent_id, rows[0]!.id);
-    assert.notEqual(rows[0]!.spent_at, null);
-    assert.equal(rows[1]!.spent_at, null);
-    assert.equal(rows[0]!.sid, rows[1]!.sid);
-    const dump = JSON.stringify(await sql`select * from refresh_tokens`.execute(t.deps.db));
-    assert.ok(!dump.includes(s.refreshToken) && !dump.includes(r1.refreshToken), 'no raw token stored');
+    const row = await t.deps.db.selectFrom('sessions').select(['refresh_generation', 'refresh_hash', 'refresh_siblings', 'refresh_rotated_at'])
+      .where('id', '=', sid).executeTakeFirstOrThrow();
+    // The token carries the session's id, its generation, its secret and a tag.
+    const next = familyToken(r1.refreshToken);
+    assert.equal(next.sessionId, sid);
+    assert.equal(next.generation, 2);
+    assert.equal(familyToken(s.refreshToken).generation, 1);
+    assert.equal(row.refresh_generation, 2);
+    assert.deepEqual(row.refresh_hash, sha256(next.secret));
+    assert.deepEqual(row.refresh_siblings, []);
+    assert.equal(row.refresh_rotated_at?.getTime(), clock.now());
+    // One row per session, however often it refreshes; no token, secret or tag stored.
+    assert.equal((await t.deps.db.selectFrom('refresh_tokens').select('id').where('session_id', '=', sid).execute()).length, 0);
+    const dump = JSON.stringify(await sql`select * from sessions`.execute(t.deps.db));
+    for (const token of [s.refreshToken, r1.refreshToken]) {
+      const f = familyToken(token);
+      for (const part of [token, f.secret.toString('hex'), f.tag.toString('hex')]) assert.ok(!dump.includes(part), 'nothing of a token stored but the hash');
+    }
   });
 
   test('a spent token presented within the reuse interval yields a token for the same session', async () => {
@@ -175,9 +201,11 @@ describe('concurrent refreshes with one token', () => {
       assert.equal(sessions.length, 1, 'no second family');
       const tokens = new Set(results.map((r) => json(r).refreshToken));
       assert.equal(tokens.size, 20, 'each response got its own token');
-      // Exactly one row was spent by the race's winner; the rest were siblings.
-      const spent = await t.deps.db.selectFrom('refresh_tokens').select('id').where('session_id', '=', [...sids][0]!).where('spent_at', 'is not', null).execute();
-      assert.equal(spent.length, 1);
+      // The race's winner moved the family on once; the rest got siblings of its token.
+      const row = await t.deps.db.selectFrom('sessions').select(['refresh_generation', 'refresh_siblings']).where('id', '=', [...sids][0]!).executeTakeFirstOrThrow();
+      assert.equal(row.refresh_generation, 2);
+      assert.equal(row.refresh_siblings.length, 19);
+      assert.deepEqual(new Set(results.map((r) => familyToken(json(r).refreshToken).generation)), new Set([2]));
     } finally {
       await t.close();
     }
@@ -200,5 +228,116 @@ describe('concurrent refreshes with one token', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('refresh-token families', () => {
+  const clock = new ManualClock();
+  const INTROSPECTION_SECRET = 'families-introspection-secret-0123456789abcdef';
+  let t: TestApp;
+  before(async () => { t = await createTestApp({ clock, logLevel: 'warn', env: { AUTH_INTROSPECTION_SECRET: INTROSPECTION_SECRET } }); });
+  after(async () => { await t.close(); });
+
+  const sessionOf = (sid: string) => t.deps.db.selectFrom('sessions').select(['revoked_at', 'revoked_reason', 'refresh_generation', 'refresh_siblings']).where('id', '=', sid).executeTakeFirstOrThrow();
+
+  test('each refresh moves the family one generation on and writes no token row', async () => {
+    const s = await signUp(t.app, 'native');
+    const sid = decodeJwtPart(s.accessToken, 1).sid as string;
+    let token = s.refreshToken;
+    for (let i = 0; i < 5; i++) {
+      clock.advance(60_000);
+      const res = await refreshNative(t, token);
+      assert.equal(res.statusCode, 200, res.body);
+      token = json(res).refreshToken;
+      assert.equal(familyToken(token).generation, i + 2);
+    }
+    assert.equal((await sessionOf(sid)).refresh_generation, 6);
+    assert.equal((await t.deps.db.selectFrom('refresh_tokens').select('id').where('session_id', '=', sid).execute()).length, 0);
+    const last = await t.deps.db.selectFrom('sessions').select('last_used_at').where('id', '=', sid).executeTakeFirstOrThrow();
+    assert.equal(last.last_used_at.getTime(), clock.now(), 'the refresh recorded the use');
+  });
+
+  test('a token with a tag this server did not make is refused and revokes nothing, whatever generation it names', async () => {
+    const s = await signUp(t.app, 'native');
+    const sid = decodeJwtPart(s.accessToken, 1).sid as string;
+    const r1 = json(await refreshNative(t, s.refreshToken));
+    clock.advance(60_000);
+    const tampered = Buffer.from(familyToken(r1.refreshToken).bytes);
+    tampered[tampered.length - 1]! ^= 1;
+    // An earlier generation (a reuse, were it genuine), the current one, a later one.
+    for (const token of [withGeneration(r1.refreshToken, 1), tampered.toString('base64url'), withGeneration(r1.refreshToken, 3)]) {
+      const res = await refreshNative(t, token);
+      assert.equal(res.statusCode, 401);
+      assert.equal(json(res).code, 'invalid_refresh_token');
+    }
+    const row = await sessionOf(sid);
+    assert.equal(row.revoked_at, null);
+    assert.equal(row.refresh_generation, 2);
+    assert.equal((await refreshNative(t, r1.refreshToken)).statusCode, 200, 'the genuine token still works');
+  });
+
+  test('a genuine token two generations back is a reuse even within the interval', async () => {
+    const s = await signUp(t.app, 'native');
+    const r1 = json(await refreshNative(t, s.refreshToken));
+    const r2 = json(await refreshNative(t, r1.refreshToken));
+    clock.advance(1_000);
+    const res = await refreshNative(t, s.refreshToken);
+    assert.equal(json(res).code, 'refresh_token_reused');
+    assert.equal((await sessionOf(decodeJwtPart(s.accessToken, 1).sid as string)).revoked_reason, 'refresh_token_reused');
+    assert.equal(json(await refreshNative(t, r2.refreshToken)).code, 'invalid_refresh_token');
+  });
+
+  test('a sibling handed out within the interval is a reuse once the family moved on past it and the interval is over', async () => {
+    const s = await signUp(t.app, 'native');
+    const a = json(await refreshNative(t, s.refreshToken)); // generation 2
+    clock.advance(2_000);
+    const b = json(await refreshNative(t, s.refreshToken)); // a sibling of generation 2
+    assert.equal(familyToken(b.refreshToken).generation, 2);
+    clock.advance(2_000);
+    const a2 = json(await refreshNative(t, a.refreshToken)); // generation 3
+    clock.advance(11_000);
+    const res = await refreshNative(t, b.refreshToken);
+    assert.equal(json(res).code, 'refresh_token_reused');
+    assert.equal(json(await refreshNative(t, a2.refreshToken)).code, 'invalid_refresh_token');
+  });
+
+  test(`retries within the interval get at most ${MAX_SIBLINGS} siblings; the next is refused and changes nothing`, async () => {
+    const s = await signUp(t.app, 'native');
+    const sid = decodeJwtPart(s.accessToken, 1).sid as string;
+    const current = json(await refreshNative(t, s.refreshToken));
+    for (let i = 0; i < MAX_SIBLINGS; i++) assert.equal((await refreshNative(t, s.refreshToken)).statusCode, 200);
+    const res = await refreshNative(t, s.refreshToken);
+    assert.equal(res.statusCode, 401);
+    assert.equal(json(res).code, 'invalid_refresh_token');
+    const row = await sessionOf(sid);
+    assert.equal(row.revoked_at, null);
+    assert.equal(row.refresh_siblings.length, MAX_SIBLINGS);
+    assert.equal((await refreshNative(t, current.refreshToken)).statusCode, 200);
+    assert.deepEqual((await sessionOf(sid)).refresh_siblings, [], 'the next generation starts without siblings');
+  });
+
+  test('a revoked session refuses its current token; logout and introspection read family tokens', async () => {
+    const s = await signUp(t.app, 'native');
+    const r1 = json(await refreshNative(t, s.refreshToken));
+    const introspect = async (token: string) => json(await t.app.inject({ method: 'POST', url: '/auth/introspect', headers: { authorization: `Bearer ${INTROSPECTION_SECRET}` }, payload: { token } }));
+    assert.equal((await introspect(r1.refreshToken)).active, true);
+    assert.equal((await introspect(r1.refreshToken)).token_type, 'Refresh');
+    assert.equal((await introspect(s.refreshToken)).active, false, 'a spent generation');
+    assert.equal((await t.app.inject({ method: 'POST', url: '/auth/logout', payload: { refreshToken: r1.refreshToken } })).statusCode, 200);
+    assert.equal(json(await refreshNative(t, r1.refreshToken)).code, 'invalid_refresh_token');
+    assert.equal((await introspect(r1.refreshToken)).active, false);
+  });
+
+  test('tokens of sessions started before families (rows of refresh_tokens) still rotate, and their reuse still revokes', async () => {
+    const s = await signUp(t.app, 'native');
+    const sid = decodeJwtPart(s.accessToken, 1).sid as string;
+    const legacy = await makeLegacySession(t, sid);
+    const r1 = await refreshNative(t, legacy);
+    assert.equal(r1.statusCode, 200, r1.body);
+    assert.equal(json(r1).refreshToken.length, 43, 'the session keeps its kind of token');
+    assert.equal((await t.deps.db.selectFrom('refresh_tokens').select('id').where('session_id', '=', sid).execute()).length, 2);
+    clock.advance(11_000);
+    assert.equal(json(await refreshNative(t, legacy)).code, 'refresh_token_reused');
+    assert.equal((await sessionOf(sid)).revoked_reason, 'refresh_token_reused');
   });
 });

@@ -1,17 +1,22 @@
 // The scenarios of `npm run bench`, driven by autocannon over loopback. Each scenario is
 // one autocannon run; the server's CPU time and peak RSS are read around it.
 import autocannon, { type Request } from 'autocannon';
-import { cpuSeconds, rssSampler } from './proc.ts';
-import { SEED_PASSWORD, seedEmail, seedToken } from './seed.ts';
+import { driveDynamic, type DynamicRequest } from './driver.ts';
+import { cpuSplit, type CpuSplit, rssSampler } from './proc.ts';
+import { SEED_PASSWORD, seedEmail } from './seed.ts';
 
-export interface Measure { rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest: number; peakRssMb: number; requests: number }
+export interface Measure {
+  rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest: number; peakRssMb: number; requests: number;
+  /** CPU milliseconds per request: the server's main thread and other threads, PostgreSQL, the load generator. */
+  split: CpuSplit;
+}
 
 export interface Target {
   base: string;
   pid: number;
-  /** Seeded users and the secret their refresh tokens derive from. */
+  /** Seeded users, and the refresh token of seeded session `i`. */
   users: number;
-  secret: string;
+  tokenOf(i: number): string;
   /** Access tokens of signed-in seeded users. */
   accessTokens: string[];
   introspectionSecret: string;
@@ -51,13 +56,18 @@ function requestOf(t: Target, kind: Kind | 'register' | 'introspect' | 'logout',
         body: JSON.stringify({ token: pick(t.accessTokens) }),
       };
     case 'logout':
-      return { method: 'POST', path: '/auth/logout', headers: json, body: JSON.stringify({ refreshToken: t.spareCursor < t.spareEnd ? seedToken(t.secret, t.spareCursor++) : 'spares-exhausted' }) };
+      return { method: 'POST', path: '/auth/logout', headers: json, body: JSON.stringify({ refreshToken: t.spareCursor < t.spareEnd ? t.tokenOf(t.spareCursor++) : 'spares-exhausted' }) };
   }
 }
 
 function onResponse(t: Target) {
   return (status: number, body: string, context: Record<string, unknown>) => {
-    if (context.kind === 'refresh' && status === 200) t.refreshPool.push((JSON.parse(body) as { refreshToken: string }).refreshToken);
+    // The successor's token, found without parsing the whole body (the access token is
+    // most of it): base64url needs no JSON escaping.
+    if (context.kind === 'refresh' && status === 200) {
+      const at = body.indexOf('"refreshToken":"');
+      if (at >= 0) t.refreshPool.push(body.slice(at + 16, body.indexOf('"', at + 16)));
+    }
   };
 }
 
@@ -78,7 +88,7 @@ function percentile(samples: Float64Array, p: number): number {
 }
 
 async function drive(url: string, pid: number | undefined, opts: { connections: number; duration: number; requests?: Request[]; fineLatency?: boolean }): Promise<Measure> {
-  const cpu0 = pid ? cpuSeconds(pid) : 0;
+  const cpu0 = pid ? cpuSplit(pid) : undefined;
   const rss = pid ? rssSampler(pid) : undefined;
   const run = autocannon({ url, connections: opts.connections, duration: opts.duration, ...(opts.requests ? { requests: opts.requests } : {}) });
   // autocannon's percentiles are whole milliseconds; where a p99 of 2 or 3 ms is compared,
@@ -87,11 +97,15 @@ async function drive(url: string, pid: number | undefined, opts: { connections: 
   if (opts.fineLatency) run.on('response', (_c, status, _b, ms) => { if (status >= 200 && status < 300) latencies.push(ms); });
   const r = await run;
   const peak = rss?.stop() ?? 0;
-  const cpu = pid ? cpuSeconds(pid) - cpu0 : 0;
+  const cpu1 = pid ? cpuSplit(pid) : undefined;
   const requests = r.requests.total;
+  // A process that exits during the run takes its CPU time out of the sum (PostgreSQL's
+  // backends of closed connections): never below zero.
+  const per = (k: keyof CpuSplit) => (cpu0 && cpu1 && requests ? Math.max(0, ((cpu1[k] - cpu0[k]) * 1000) / requests) : 0);
+  const split: CpuSplit = { main: per('main'), threads: per('threads'), db: per('db'), load: per('load') };
   return {
     rps: r.requests.average, p50: r.latency.p50, p99: opts.fineLatency ? percentile(Float64Array.from(latencies), 99) : r.latency.p99, errors: r.non2xx + r.errors + r.timeouts,
-    cpuMsPerRequest: requests ? (cpu * 1000) / requests : 0, peakRssMb: peak / 1048576, requests,
+    cpuMsPerRequest: split.main + split.threads, peakRssMb: peak / 1048576, requests, split,
   };
 }
 
@@ -110,9 +124,29 @@ function fixedRequests(t: Target, s: 'me' | 'verify' | 'introspect'): Request[] 
 export function runScenario(t: Target, s: Scenario, connections: number, duration: number, fineLatency = false): Promise<Measure> {
   if (s === 'me' || s === 'verify' || s === 'introspect') return drive(t.base, t.pid, { connections, duration, requests: fixedRequests(t, s), fineLatency });
   // Tokens in flight when a run stops are lost with their successors: top the pool up.
-  if (s === 'refresh' || s === 'mixed') while (t.refreshPool.length < connections * 2 && t.refreshCursor < t.users) t.refreshPool.push(seedToken(t.secret, t.refreshCursor++));
-  const setup = (req: Request, context: Record<string, unknown>): Request => ({ ...req, ...requestOf(t, s === 'mixed' ? mixedKind() : s, context) });
-  return drive(t.base, t.pid, { connections, duration, requests: [{ setupRequest: setup, onResponse: onResponse(t) }], fineLatency });
+  if (s === 'refresh' || s === 'mixed') while (t.refreshPool.length < connections * 2 && t.refreshCursor < t.users) t.refreshPool.push(t.tokenOf(t.refreshCursor++));
+  return driveEach(t, connections, duration, () => {
+    const context: Record<string, unknown> = {};
+    const req = requestOf(t, s === 'mixed' ? mixedKind() : s, context);
+    return { method: req.method as 'GET' | 'POST', path: req.path!, headers: req.headers as Record<string, string>, ...(req.body !== undefined ? { body: req.body as string } : {}), context };
+  });
+}
+
+/** The scenarios whose every request differs, through the minimal client (driver.ts). */
+async function driveEach(t: Target, connections: number, duration: number, next: () => DynamicRequest & { context: Record<string, unknown> }): Promise<Measure> {
+  const cpu0 = cpuSplit(t.pid);
+  const rss = rssSampler(t.pid);
+  const answered = onResponse(t);
+  const r = await driveDynamic(t.base, connections, duration, next, (status, body, req) => answered(status, body, req.context));
+  const peak = rss.stop();
+  const cpu1 = cpuSplit(t.pid);
+  const per = (k: keyof CpuSplit) => (r.requests ? Math.max(0, ((cpu1[k] - cpu0[k]) * 1000) / r.requests) : 0);
+  const split: CpuSplit = { main: per('main'), threads: per('threads'), db: per('db'), load: per('load') };
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return {
+    rps: r.requests / r.seconds, p50: round(percentile(r.latencies, 50)), p99: round(percentile(r.latencies, 99)), errors: r.errors,
+    cpuMsPerRequest: split.main + split.threads, peakRssMb: peak / 1048576, requests: r.requests, split,
+  };
 }
 
 export function runBare(url: string, pid: number, connections: number, duration: number): Promise<Measure> {

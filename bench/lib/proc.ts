@@ -1,7 +1,7 @@
 // Child processes for the benchmark: the server and the bare route, started exactly as
 // `npm start` starts them, with their CPU time and resident memory read from /proc.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = join(import.meta.dirname, '..', '..');
@@ -47,6 +47,35 @@ export function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the command name: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+function statCpu(path: string): { comm: string; seconds: number } | undefined {
+  let stat: string;
+  try { stat = readFileSync(path, 'utf8'); } catch { return undefined; } // gone meanwhile
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / TICKS };
+}
+
+/**
+ * Where CPU time went so far: the process's main thread (JavaScript, the event loop), its
+ * other threads (the thread pool: password hashes, RS256 signatures; the JIT and GC
+ * helpers), every PostgreSQL process on the machine, and this process (the load
+ * generator).
+ */
+export interface CpuSplit { main: number; threads: number; db: number; load: number }
+
+export function cpuSplit(pid: number): CpuSplit {
+  let main = 0, threads = 0, db = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const s = statCpu(`/proc/${pid}/task/${tid}/stat`)?.seconds ?? 0;
+    if (Number(tid) === pid) main = s; else threads += s;
+  }
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const s = statCpu(`/proc/${p}/stat`);
+    if (s?.comm === 'postgres') db += s.seconds;
+  }
+  return { main, threads, db, load: cpuSeconds(process.pid) };
 }
 
 /** Resident memory in bytes. */

@@ -1,6 +1,6 @@
 // An app on a fresh database, called in memory with `inject`, plus the small steps most
 // tests repeat (register, sign in, read the refresh cookie).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
@@ -133,4 +133,16 @@ export function bearer(token: string): Record<string, string> {
 
 export function decodeJwtPart(token: string, index: 0 | 1): Record<string, any> {
   return JSON.parse(Buffer.from(token.split('.')[index] ?? '', 'base64url').toString('utf8')) as Record<string, any>;
+}
+
+/**
+ * Turns a session into one started before refresh-token families moved into the
+ * session's row: its tokens are rows of refresh_tokens. Returns its (legacy) token.
+ */
+export async function makeLegacySession(t: TestApp, sessionId: string): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  const row = await t.deps.db.updateTable('sessions').set({ refresh_generation: null, refresh_hash: null, refresh_siblings: [], refresh_rotated_at: null })
+    .where('id', '=', sessionId).returning(['created_at', 'expires_at']).executeTakeFirstOrThrow();
+  await t.deps.db.insertInto('refresh_tokens').values({ session_id: sessionId, token_hash: createHash('sha256').update(token).digest(), parent_id: null, created_at: row.created_at, expires_at: row.expires_at }).execute();
+  return token;
 }

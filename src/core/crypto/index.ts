@@ -1,6 +1,6 @@
 // Crypto primitives: random tokens and their hashes, constant-time comparison, password
 // hashing and authenticated encryption of secrets at rest.
-export { randomToken, sha256, safeEqual } from './random.ts';
+export { randomSecret, randomToken, sha256, safeEqual } from './random.ts';
 export { createPasswordHasher, type PasswordHasher, type Argon2Params, type LegacyHashOptions } from './password.ts';
 export {
   firebaseScrypt, verifyFirebaseScrypt, formatFirebaseHash, parseFirebaseHash, checkFirebaseParams, FIREBASE_SCRYPT_PREFIX, type FirebaseScryptParams,

@@ -17,6 +17,7 @@ import * as m0011 from './migrations/0011_imports.ts';
 import * as m0012 from './migrations/0012_pruning.ts';
 import * as m0013 from './migrations/0013_keys_permissions.ts';
 import * as m0014 from './migrations/0014_fillfactor.ts';
+import * as m0015 from './migrations/0015_refresh_families.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0012_pruning': m0012,
   '0013_keys_permissions': m0013,
   '0014_fillfactor': m0014,
+  '0015_refresh_families': m0015,
 };
 
 /** Every migration's name, in order. */

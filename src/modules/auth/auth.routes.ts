@@ -71,9 +71,10 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     if (!fromBody) csrf(req);
     try {
       const result = await auth.refresh(token);
-      if (fromBody) return { accessToken: result.accessToken, refreshToken: result.refreshToken };
+      // Two strings: serialized here, without the schema's serializer walking them.
+      if (fromBody) return reply.type(JSON_UTF8).send(`{"accessToken":${JSON.stringify(result.accessToken)},"refreshToken":${JSON.stringify(result.refreshToken)}}`);
       setRefreshCookie(reply, result.refreshToken, cookies);
-      return { accessToken: result.accessToken };
+      return reply.type(JSON_UTF8).send(`{"accessToken":${JSON.stringify(result.accessToken)}}`);
     } catch (err) {
       // A coded server-side failure (a hook failing closed) says nothing against the
       // token, which was not spent: the browser keeps it to try again.

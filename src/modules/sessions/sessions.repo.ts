@@ -1,16 +1,61 @@
 import { sql, type SqlBool } from 'kysely';
 import { type PreparedQuery, pruneInBatches, type PruneLimits, type PruneResult } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
-import type { SessionRow } from './sessions.table.ts';
+import type { FamilyToken } from './refresh-token.ts';
+import { SESSION_COLUMNS, type SessionRow } from './sessions.table.ts';
 
 export interface NewSession {
   id: string; user_id: string; client: string; ip: string | null; user_agent: string | null;
   browser: string | null; os: string | null; device_type: string | null; location: string | null; amr: string[];
   created_at: Date; last_used_at: Date; expires_at: Date; reauthenticated_at: Date;
+  /** The refresh-token family's first generation. */
+  refresh_generation: number; refresh_hash: Buffer;
 }
 
 export async function insertSession(db: Db, row: NewSession): Promise<SessionRow> {
-  return db.insertInto('sessions').values(row).returningAll().executeTakeFirstOrThrow();
+  return db.insertInto('sessions').values(row).returning(SESSION_COLUMNS).executeTakeFirstOrThrow();
+}
+
+/**
+ * The common case of a refresh of a family token, in one statement that writes one row:
+ * when `t` is the current generation (or one of its siblings) of a live session, move
+ * the family to the next generation and record the use. No row: the caller's transaction
+ * decides (an older generation, a revoked, expired or idle session, or a race lost: a
+ * presentation that waited on the row lock sees the row as its holder left it).
+ */
+export async function rotateFamily(prepared: PreparedQuery, t: FamilyToken, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
+  // Times go as ISO strings: the driver's own Date formatting costs more, per request.
+  const rows = await prepared<{ user_id: string; client: string; amr: string[] }>('tessera_rotate_refresh_family', `
+    update sessions
+    set refresh_generation = refresh_generation + 1, refresh_hash = $3, refresh_siblings = '{}', refresh_rotated_at = $4,
+        last_used_at = greatest(last_used_at, $4)
+    where id = $1 and refresh_generation = $2 and refresh_generation < 2147483647
+      and (refresh_hash = $5 or $5 = any(refresh_siblings))
+      and revoked_at is null and expires_at > $4 and ($6::timestamptz is null or last_used_at > $6::timestamptz)
+    returning user_id, client, amr`, [t.sessionId, t.generation, nextHash, now.toISOString(), t.hash, idleCutoff?.toISOString() ?? null]);
+  return rows[0];
+}
+
+/** A session with its refresh-token family, locked until the transaction ends when `lock`. */
+export async function findFamily(db: Db, sessionId: string, lock: boolean) {
+  const q = db.selectFrom('sessions')
+    .select(['id', 'user_id', 'client', 'amr', 'created_at', 'revoked_at', 'expires_at', 'last_used_at', 'refresh_generation', 'refresh_hash', 'refresh_siblings', 'refresh_rotated_at'])
+    .where('id', '=', sessionId);
+  return (lock ? q.forUpdate() : q).executeTakeFirst();
+}
+
+/** The family's next generation, after the caller decided so under the row lock. */
+export async function advanceFamily(db: Db, sessionId: string, generation: number, hash: Buffer, at: Date): Promise<void> {
+  await db.updateTable('sessions')
+    .set({ refresh_generation: generation, refresh_hash: hash, refresh_siblings: [], refresh_rotated_at: at, last_used_at: sql<Date>`greatest(last_used_at, ${at})` })
+    .where('id', '=', sessionId).execute();
+}
+
+/** A sibling of the current generation (a retry within the reuse interval). */
+export async function addSibling(db: Db, sessionId: string, hash: Buffer, at: Date): Promise<void> {
+  await db.updateTable('sessions')
+    .set({ refresh_siblings: sql<Buffer[]>`array_append(refresh_siblings, ${hash})`, last_used_at: sql<Date>`greatest(last_used_at, ${at})` })
+    .where('id', '=', sessionId).execute();
 }
 
 export async function insertRefreshToken(db: Db, row: { session_id: string; token_hash: Buffer; parent_id: number | null; created_at: Date; expires_at: Date }): Promise<void> {
@@ -104,7 +149,7 @@ export async function findSessionState(db: Db, id: string) {
 
 /** Live sessions of a user, newest first. `idleCutoff`: sessions last used before it are idle-expired. */
 export async function listActive(db: Db, userId: string, now: Date, idleCutoff: Date | null): Promise<SessionRow[]> {
-  let q = db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now);
+  let q = db.selectFrom('sessions').select(SESSION_COLUMNS).where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now);
   if (idleCutoff) q = q.where('last_used_at', '>', idleCutoff);
   return q.orderBy('created_at', 'desc').orderBy('id').execute();
 }

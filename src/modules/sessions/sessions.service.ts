@@ -12,10 +12,17 @@ import type { PreparedQuery, PruneLimits } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import { parseUserAgent } from './device.ts';
+import { MAX_GENERATION, type FamilyToken, type RefreshTokenCodec } from './refresh-token.ts';
 import type { GeoLocator } from './geoip.ts';
 import { createSessionCache, type SessionState } from './session-cache.ts';
 import * as repo from './sessions.repo.ts';
 import type { SessionRow } from './sessions.table.ts';
+
+/**
+ * Siblings one generation may have: retries of its predecessor within the reuse interval
+ * (parallel tabs, lost responses). Beyond, a retry is refused and changes nothing.
+ */
+export const MAX_SIBLINGS = 32;
 
 /** How often, at most, a bearer check records a session's last use. */
 export const TOUCH_INTERVAL_MS = 60_000;
@@ -39,6 +46,8 @@ export interface SessionsServiceDeps {
   db: Kysely<Database>;
   /** Named prepared statements on the same database (the refresh's one statement). */
   prepared: PreparedQuery;
+  /** Mints and reads the refresh tokens of session families. */
+  refreshTokens: RefreshTokenCodec;
   clock: Clock;
   bus: InvalidationBus;
   geo: GeoLocator;
@@ -96,18 +105,17 @@ export function createSessionsService(deps: SessionsServiceDeps) {
         if (evicted.length) await ended(trx, evicted, 'session_limit');
       }
     }
-    // 2. Record the device and where it signed in from.
+    // 2. Record the device and where it signed in from, with the family's first token.
     const device = parseUserAgent(ctx.userAgent);
     const location = deps.geo.locate(ctx.ip);
+    const first = deps.refreshTokens.mint(id, 1);
     const session = await repo.insertSession(trx, {
       id, user_id: userId, client: ctx.client, ip: ctx.ip, user_agent: ctx.userAgent?.slice(0, 512) ?? null,
       browser: device.browser, os: device.os, device_type: device.deviceType, location: location ? JSON.stringify(location) : null,
       amr: ctx.amr, created_at: now, last_used_at: now, expires_at: expires, reauthenticated_at: now,
+      refresh_generation: 1, refresh_hash: first.hash,
     });
-    // 3. The first refresh token of the family.
-    const refreshToken = randomToken(32);
-    await repo.insertRefreshToken(trx, { session_id: session.id, token_hash: sha256(refreshToken), parent_id: null, created_at: now, expires_at: expires });
-    return { session, refreshToken, evicted };
+    return { session, refreshToken: first.token, evicted };
   }
 
   /**
@@ -115,6 +123,79 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    * so concurrent presentations of one token are decided one after another.
    */
   async function rotate(refreshToken: string): Promise<RotateResult> {
+    const family = deps.refreshTokens.parse(refreshToken);
+    if (!family) return rotateLegacy(refreshToken);
+    // A token of this form that this server did not issue changes nothing.
+    if (!deps.refreshTokens.authentic(family)) throw new AppError('invalid_refresh_token');
+    return rotateFamily(family);
+  }
+
+  /**
+   * A family token: the current generation (or a sibling of it) moves the family on; the
+   * previous generation within the reuse interval gets a sibling of the current one; any
+   * other earlier generation is a reuse and revokes the session.
+   */
+  async function rotateFamily(t: FamilyToken): Promise<RotateResult> {
+    // Most presentations are of the current generation: one statement, one row.
+    {
+      const at = clock.now();
+      const next = deps.refreshTokens.mint(t.sessionId, t.generation + 1);
+      const row = await repo.rotateFamily(deps.prepared, t, next.hash, new Date(at), idleCutoff(at));
+      if (row) {
+        cache.touched(t.sessionId, at);
+        return { kind: 'rotated', sessionId: t.sessionId, userId: row.user_id, client: row.client, refreshToken: next.token, graced: false, amr: row.amr };
+      }
+    }
+    // The transaction decides; revocations commit before the caller hears about them.
+    const outcome = await db.transaction().execute(async (trx): Promise<RotateResult | { kind: 'idle'; sessionId: string }> => {
+      const row = await repo.findFamily(trx, t.sessionId, true);
+      // The time is read once the row lock is held (see rotateLegacy).
+      const now = new Date(clock.now());
+      const current = row?.refresh_generation ?? null;
+      if (!row || current === null || row.revoked_at || row.expires_at <= now || t.generation > current) throw new AppError('invalid_refresh_token');
+      if (idleExpired(row.last_used_at.getTime(), now.getTime())) {
+        if (await repo.revokeSession(trx, row.id, now, 'idle_timeout')) await ended(trx, [row.id], 'idle_timeout');
+        return { kind: 'idle', sessionId: row.id };
+      }
+      const rotated = (token: string, graced: boolean): RotateResult => ({ kind: 'rotated', sessionId: row.id, userId: row.user_id, client: row.client, refreshToken: token, graced, amr: row.amr });
+      if (t.generation === current) {
+        // The current generation that the statement above did not move: its secret is not
+        // the current one (a token of this generation that was never handed out is not
+        // possible with a valid tag), or the counter is exhausted.
+        const known = row.refresh_hash?.equals(t.hash) || row.refresh_siblings.some((h) => h.equals(t.hash));
+        if (!known || current >= MAX_GENERATION) throw new AppError('invalid_refresh_token');
+        const next = deps.refreshTokens.mint(row.id, current + 1);
+        await repo.advanceFamily(trx, row.id, current + 1, next.hash, now);
+        return rotated(next.token, false);
+      }
+      // An earlier generation, issued here (its tag says so). The one just before the
+      // current one, within the interval after the family moved on: two tabs or a lost
+      // response, answered with a sibling of the current generation. Otherwise a reuse.
+      // Grace is strictly inside the interval, so an interval of 0 disables it.
+      const since = row.refresh_rotated_at ? Math.max(0, now.getTime() - row.refresh_rotated_at.getTime()) : Infinity;
+      if (t.generation === current - 1 && since < deps.reuseInterval * 1000) {
+        if (row.refresh_siblings.length >= MAX_SIBLINGS) throw new AppError('invalid_refresh_token');
+        const sibling = deps.refreshTokens.mint(row.id, current);
+        await repo.addSibling(trx, row.id, sibling.hash, now);
+        return rotated(sibling.token, true);
+      }
+      if (await repo.revokeSession(trx, row.id, now, 'refresh_token_reused')) await ended(trx, [row.id], 'refresh_token_reused');
+      return { kind: 'reused', sessionId: row.id, userId: row.user_id };
+    });
+    if (outcome.kind === 'rotated') {
+      cache.touched(outcome.sessionId, clock.now());
+      return outcome;
+    }
+    await announce([outcome.sessionId]);
+    if (outcome.kind === 'idle') throw new AppError('invalid_refresh_token');
+    return outcome;
+  }
+
+  /**
+   * A token of a session started before families moved into the session's row: one row
+   * of refresh_tokens per token, until the session ends.
+   */
+  async function rotateLegacy(refreshToken: string): Promise<RotateResult> {
     const hash = sha256(refreshToken);
     // Most presentations are of a live, unspent token: one statement does it all.
     {
@@ -166,6 +247,20 @@ export function createSessionsService(deps: SessionsServiceDeps) {
 
   /** The session a refresh token belongs to, if the token is known and the session live. */
   async function sessionOfRefreshToken(refreshToken: string) {
+    const t = deps.refreshTokens.parse(refreshToken);
+    if (t) {
+      if (!deps.refreshTokens.authentic(t)) return undefined;
+      const row = await repo.findFamily(db, t.sessionId, false);
+      const now = clock.now();
+      const current = row?.refresh_generation ?? null;
+      if (!row || current === null || t.generation > current || row.revoked_at || row.expires_at.getTime() <= now || idleExpired(row.last_used_at.getTime(), now)) return undefined;
+      const live = t.generation === current && (row.refresh_hash?.equals(t.hash) || row.refresh_siblings.some((h) => h.equals(t.hash)));
+      if (t.generation === current && !live) return undefined;
+      return {
+        sessionId: row.id, userId: row.user_id, client: row.client, amr: row.amr, spent: !live,
+        issuedAt: row.refresh_rotated_at ?? row.created_at, expiresAt: row.expires_at,
+      };
+    }
     const row = await repo.findRefreshToken(db, sha256(refreshToken));
     const now = clock.now();
     if (!row || row.revoked_at || row.session_expires_at.getTime() <= now || row.expires_at.getTime() <= now || idleExpired(row.last_used_at.getTime(), now)) return undefined;
@@ -343,11 +438,13 @@ export function createSessionsService(deps: SessionsServiceDeps) {
   return {
     prune,
     start, rotate, sessionOfRefreshToken, isActive, isActiveCached, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revokeOneIn, revoke, announce, deviceFamiliarity, proof, reauthenticated,
-    /** When an idle session ends, or null without an idle timeout. */
     /** The user of a session (any state), for the CLI's `sessions revoke <id>`. */
     ownerOf: async (sessionId: string): Promise<string | undefined> => (await repo.findSession(db, sessionId))?.user_id,
+    /** When an idle session ends, or null without an idle timeout. */
     idleExpiresAt: (s: { last_used_at: Date }) => (idleMs > 0 ? new Date(s.last_used_at.getTime() + idleMs) : null),
     cacheSize: () => cache.size(),
+    /** The form of this service's refresh tokens (the benchmark's seeder writes sessions with it). */
+    refreshTokens: deps.refreshTokens,
   };
 }
 

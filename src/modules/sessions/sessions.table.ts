@@ -18,6 +18,14 @@ export interface SessionsTable {
   amr: Generated<string[]>;
   /** When the user last proved who they are in this session (sign-in, reauthentication). */
   reauthenticated_at: Date | null;
+  /** The refresh-token family (refresh-token.ts); null for sessions whose tokens are rows of refresh_tokens. */
+  refresh_generation: number | null;
+  /** SHA-256 of the current generation's secret. */
+  refresh_hash: Buffer | null;
+  /** SHA-256 of the secrets of the current generation's siblings (retries within the reuse interval). */
+  refresh_siblings: ColumnType<Buffer[], Buffer[] | undefined, Buffer[]>;
+  /** When the family last moved to a new generation. */
+  refresh_rotated_at: Date | null;
 }
 
 export interface RefreshTokensTable {
@@ -30,5 +38,12 @@ export interface RefreshTokensTable {
   spent_at: Date | null;
 }
 
-export type SessionRow = Selectable<SessionsTable>;
+/** The refresh-token family's columns: read only where a refresh token is checked. */
+export type FamilyColumn = 'refresh_generation' | 'refresh_hash' | 'refresh_siblings' | 'refresh_rotated_at';
+export type SessionRow = Omit<Selectable<SessionsTable>, FamilyColumn>;
+/** Every column of a session but its refresh-token family. */
+export const SESSION_COLUMNS = [
+  'id', 'user_id', 'client', 'ip', 'user_agent', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'revoked_reason',
+  'browser', 'os', 'device_type', 'location', 'amr', 'reauthenticated_at',
+] as const satisfies readonly Exclude<keyof SessionsTable, FamilyColumn>[];
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
