@@ -22,7 +22,7 @@ describe('POST /auth/login', () => {
     assert.equal(body.accessToken.split('.').length, 3);
     const cookie = refreshCookie(res);
     assert.ok(cookie, 'refresh_token cookie set');
-    assert.match(cookie.value, /^[A-Za-z0-9_-]{43}$/, '256-bit random token, base64url');
+    assert.match(cookie.value, /^[A-Za-z0-9_-]{91}$/, 'a family token: session id, generation, 256-bit random secret and tag, base64url');
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.secure, true);
     assert.equal(cookie.sameSite, 'Strict');
@@ -49,7 +49,7 @@ describe('POST /auth/login', () => {
     const res = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: creds.email, password: creds.password, client: 'native' } });
     assert.equal(res.statusCode, 200);
     const body = json(res);
-    assert.match(body.refreshToken, /^[A-Za-z0-9_-]{43}$/);
+    assert.match(body.refreshToken, /^[A-Za-z0-9_-]{91}$/);
     assert.equal(refreshCookie(res), undefined);
     assert.equal(res.headers['set-cookie'], undefined);
   });

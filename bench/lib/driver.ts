@@ -79,25 +79,29 @@ export function driveDynamic<R extends DynamicRequest>(
   const until = started + seconds * 1000;
 
   return new Promise((resolve) => {
-    let open = connections;
-    const finished = () => {
-      if (--open > 0) return;
+    const sockets = new Set<Socket>();
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(stuck);
+      for (const s of sockets) s.destroy();
       resolve({ requests, errors, latencies: latencies.slice(0, ok), seconds: (performance.now() - started) / 1000 });
     };
-    for (let c = 0; c < connections; c++) {
+    // An answer that never comes ends the run 10 s after its time, with what was counted.
+    const stuck = setTimeout(finish, seconds * 1000 + 10_000);
+    /** One connection; one the server closes (or that fails) is replaced while time remains. */
+    const open = () => {
       const socket: Socket = connect({ host, port, noDelay: true });
+      sockets.add(socket);
       let pending: Buffer | undefined;
       let sentAt = 0;
       let current: R | undefined;
-      let closed = false;
-      const close = () => {
-        if (closed) return;
-        closed = true;
-        socket.destroy();
-        finished();
-      };
       const send = () => {
-        if (performance.now() >= until) return close();
+        if (performance.now() >= until) {
+          socket.destroy();
+          return;
+        }
         current = next();
         let head = `${current.method} ${current.path} HTTP/1.1\r\n${hostHeader}`;
         if (current.headers) for (const k in current.headers) head += `${k}: ${current.headers[k]}\r\n`;
@@ -117,8 +121,14 @@ export function driveDynamic<R extends DynamicRequest>(
         answered(answer.status, answer.body, current!);
         send();
       });
-      socket.on('error', () => { errors++; close(); });
-      socket.on('close', close);
-    }
+      socket.on('error', () => { errors++; });
+      socket.on('close', () => {
+        sockets.delete(socket);
+        if (done) return;
+        if (performance.now() < until) open();
+        else if (sockets.size === 0) finish();
+      });
+    };
+    for (let c = 0; c < connections; c++) open();
   });
 }

@@ -4,7 +4,7 @@ import bcrypt from 'bcryptjs';
 import { hash as argonHash } from '@node-rs/argon2';
 import { createLimiter } from './password.ts';
 import {
-  createEncrypter, createKeyedHasher, createPasswordHasher, firebaseScrypt, formatFirebaseHash, randomToken, safeEqual, sha256, sixDigitCode, verifyFirebaseScrypt,
+  createEncrypter, createKeyedHasher, createPasswordHasher, firebaseScrypt, formatFirebaseHash, randomSecret, randomToken, safeEqual, sha256, sixDigitCode, verifyFirebaseScrypt,
 } from './index.ts';
 
 const hasher = createPasswordHasher({ memoryCost: 4096, timeCost: 1, parallelism: 1 });
@@ -118,8 +118,26 @@ describe('tokens and comparison', () => {
     assert.equal(new Set(Array.from({ length: 1000 }, () => randomToken())).size, 1000);
   });
 
+  test('randomSecret hands out pooled bytes once: own buffers, no repeats across pool refills, any size', () => {
+    // 4096-byte pool: 1000 secrets of 32 bytes span several refills.
+    const secrets = Array.from({ length: 1000 }, () => randomSecret());
+    assert.ok(secrets.every((b) => b.length === 32 && b.buffer.byteLength >= 32));
+    assert.equal(new Set(secrets.map((b) => b.toString('hex'))).size, 1000);
+    // Each is a copy: changing one changes no other, and the next one is not affected.
+    const [a, b] = [randomSecret(16), randomSecret(16)];
+    const before = b.toString('hex');
+    a.fill(0);
+    assert.equal(b.toString('hex'), before);
+    // Sizes from 1 byte to more than the pool holds.
+    for (const n of [1, 7, 33, 511, 513, 5000]) assert.equal(randomSecret(n).length, n);
+    assert.notDeepEqual(randomSecret(5000), randomSecret(5000));
+    // Not all zeros (the pool is zeroed behind what it hands out).
+    assert.ok(secrets.slice(0, 50).every((x) => x.some((byte) => byte !== 0)));
+  });
+
   test('sha256 and safeEqual', () => {
     assert.equal(sha256('abc').toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    assert.equal(sha256(Buffer.from('abc')).toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     assert.ok(safeEqual('same', 'same'));
     assert.ok(!safeEqual('same', 'samf'));
     assert.ok(!safeEqual('short', 'longer value'));
