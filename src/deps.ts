@@ -296,7 +296,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       requireVerifiedEmail: config.emailVerificationRequired, notices, mailer,
       passwordMaxAgeDays: config.passwordChangeRequiredDays,
       issuePasswordChange: (user) => accountRef!.issuePasswordChange(user),
-      lockout, identifierLimit: limits.login, mfa, captcha, audit: audit.record, access: (id) => rbac.accessOf(id), captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
+      lockout, identifierLimit: limits.login, mfa, captcha, audit: audit.record, access: (id) => rbac.accessOf(id), accessCached: (id) => rbac.accessCached(id), captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
       customClaims: hooks.customClaims,
       notifyLocked: async (user, until) => {
         await db.transaction().execute((trx) => notices.accountLocked(trx, user, until));

@@ -23,7 +23,7 @@ export interface DatabaseHandle<DB> {
 }
 
 export type PreparedQuery = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
-const preparedOn = (pool: pg.Pool): PreparedQuery => async <R>(name: string, text: string, values: unknown[]) => (await pool.query({ name, text, values })).rows as R[];
+const preparedOn = (pool: pg.Pool): PreparedQuery => <R>(name: string, text: string, values: unknown[]) => pool.query({ name, text, values }).then((r) => r.rows as R[]);
 
 const statsOf = (pool: pg.Pool, max: number) => () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max });
 

@@ -57,6 +57,8 @@ export interface AuthServiceDeps {
   audit: AuditRecorder;
   /** A user's roles and effective permissions, for the claims of their tokens. */
   access: (userId: string) => Promise<Access>;
+  /** The same when it is cached and current; undefined otherwise (no read). */
+  accessCached?: (userId: string) => Access | undefined;
   /** The custom-claims hook (AUTH_HOOK_CUSTOM_CLAIMS_URL); throws hook_failed when it fails closed. */
   customClaims?: CustomClaims | undefined;
 }
@@ -237,7 +239,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
   async function refresh(refreshToken: string): Promise<{ accessToken: string; refreshToken: string }> {
     // 1. The hook's claims, before the token is spent (only with a custom-claims hook).
-    const early = await claimsBeforeRotation(refreshToken);
+    const early = deps.customClaims ? await claimsBeforeRotation(refreshToken) : undefined;
     // 2. Spend the token (or detect its reuse) and mint its successor.
     const result = await sessions.rotate(refreshToken);
     if (result.kind === 'reused') {
@@ -246,16 +248,19 @@ export function createAuthService(deps: AuthServiceDeps) {
       throw new AppError('refresh_token_reused');
     }
     // The cached row is current on every instance: each change to a user is announced.
-    const user = await users.findByIdCached(result.userId);
+    const user = users.peekCached(result.userId) ?? (await users.findByIdCached(result.userId));
     if (!user?.is_active) {
       await sessions.revoke(result.sessionId, 'account_disabled');
       throw new AppError('invalid_refresh_token');
     }
     // 3. The access token: with the early claims, or (a spent token within its grace, or
     // no hook) claims made now.
-    const claims = early?.sessionId === result.sessionId ? early.claims : await accessClaims(user, result.sessionId, result.amr, 'refresh');
+    // Without a hook, from the cached roles when they are current (no promise).
+    const cached = !deps.customClaims ? deps.accessCached?.(user.id) : undefined;
+    const claims = early?.sessionId === result.sessionId ? early.claims
+      : cached ? tokens.accessClaims(user, result.sessionId, result.amr, cached) : await accessClaims(user, result.sessionId, result.amr, 'refresh');
     decision('refresh_succeeded', { userId: user.id, sessionId: result.sessionId, graced: result.graced });
-    return { accessToken: (await tokens.signAccessClaims(claims)).accessToken, refreshToken: result.refreshToken };
+    return { accessToken: tokens.signAccessClaimsNow(claims) ?? (await tokens.signAccessClaims(claims)).accessToken, refreshToken: result.refreshToken };
   }
 
   /** The bearer check: signature and expiry, then a live session and an active user. */

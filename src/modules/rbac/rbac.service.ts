@@ -110,6 +110,12 @@ export function createRbacService(deps: RbacServiceDeps) {
     return roles.length ? roles : undefined;
   }).then((r) => r ?? []);
 
+  /** accessOf without a promise, when the role graph and the user's roles are cached and current. */
+  function accessCached(userId: string): Access | undefined {
+    const roles = graph && bus.connected() ? userRoles.peek(userId) : undefined;
+    return roles && graph ? { roles, permissions: [...permissionsOf(graph, roles)].sort() } : undefined;
+  }
+
   /** A user's roles and effective permissions (cached; current on every instance). */
   async function accessOf(userId: string): Promise<Access> {
     const [roles, g] = await Promise.all([rolesOf(userId), loadGraph()]);
@@ -369,6 +375,7 @@ export function createRbacService(deps: RbacServiceDeps) {
 
   return {
     accessOf,
+    accessCached,
     /** The user's roles and every role they include. */
     effectiveRoles: async (userId: string) => [...closure(await loadGraph(), await rolesOf(userId))].sort(),
     /** Whether the user may do `permission` now (server-side check). */

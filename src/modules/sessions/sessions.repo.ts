@@ -23,17 +23,16 @@ export async function insertSession(db: Db, row: NewSession): Promise<SessionRow
  * decides (an older generation, a revoked, expired or idle session, or a race lost: a
  * presentation that waited on the row lock sees the row as its holder left it).
  */
-export async function rotateFamily(prepared: PreparedQuery, t: FamilyToken, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
+export function rotateFamily(prepared: PreparedQuery, t: FamilyToken, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
   // Times go as ISO strings: the driver's own Date formatting costs more, per request.
-  const rows = await prepared<{ user_id: string; client: string; amr: string[] }>('tessera_rotate_refresh_family', `
+  return prepared<{ user_id: string; client: string; amr: string[] }>('tessera_rotate_refresh_family', `
     update sessions
     set refresh_generation = refresh_generation + 1, refresh_hash = $3, refresh_siblings = '{}', refresh_rotated_at = $4,
         last_used_at = greatest(last_used_at, $4)
     where id = $1 and refresh_generation = $2 and refresh_generation < 2147483647
       and (refresh_hash = $5 or $5 = any(refresh_siblings))
       and revoked_at is null and expires_at > $4 and ($6::timestamptz is null or last_used_at > $6::timestamptz)
-    returning user_id, client, amr`, [t.sessionId, t.generation, nextHash, now.toISOString(), t.hash, idleCutoff?.toISOString() ?? null]);
-  return rows[0];
+    returning user_id, client, amr`, [t.sessionId, t.generation, nextHash, now.toISOString(), t.hash, idleCutoff?.toISOString() ?? null]).then((rows) => rows[0]);
 }
 
 /** A session with its refresh-token family, locked until the transaction ends when `lock`. */

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors/index.ts';
-import { signJwtAsync, verifyJwt, type JwtPayload } from './jwt.ts';
+import { signJwt, signJwtAsync, verifyJwt, type JwtPayload } from './jwt.ts';
 import type { KeyStore } from './keys.service.ts';
 
 export const HASURA_NAMESPACE = 'https://hasura.io/jwt/claims';
@@ -96,6 +96,15 @@ export function createTokensService(deps: TokensServiceDeps) {
     return { accessToken: await signJwtAsync(claims, keys.signingKey()), expiresAt: claims.exp };
   }
 
+  /**
+   * The claims signed now, when the key's algorithm signs inline (everything but RS256,
+   * see signJwtAsync); undefined sends the caller to signAccessClaims.
+   */
+  function signAccessClaimsNow(claims: AccessClaims): string | undefined {
+    const key = keys.signingKey();
+    return key.alg === 'RS256' ? undefined : signJwt(claims, key);
+  }
+
   /** A user's access token: `accessClaims`, signed. */
   function issueAccessToken(user: TokenSubject, sessionId: string, amr: string[] = ['pwd'], access?: { roles: string[]; permissions: string[] }): Promise<{ accessToken: string; expiresAt: number }> {
     return signAccessClaims(accessClaims(user, sessionId, amr, access));
@@ -174,7 +183,7 @@ export function createTokensService(deps: TokensServiceDeps) {
     return p as JwtPayload & { exp: number; iat: number };
   }
 
-  return { accessClaims, signAccessClaims, issueAccessToken, issueClientToken, verifyAccessToken, verifiedAccessClaims, verifyAnyToken, jwks: keys.jwks };
+  return { accessClaims, signAccessClaims, signAccessClaimsNow, issueAccessToken, issueClientToken, verifyAccessToken, verifiedAccessClaims, verifyAnyToken, jwks: keys.jwks };
 }
 
 function headerKid(token: string): unknown {
