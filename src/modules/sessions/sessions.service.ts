@@ -3,7 +3,7 @@
 // interval revokes the whole session (the token was stolen, or the client is broken).
 // Every revocation is announced on the invalidation bus, so that each instance's cache
 // of session state forgets it at once.
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -12,8 +12,8 @@ import type { PreparedQuery, PruneLimits } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import { parseUserAgent } from './device.ts';
-import { MAX_GENERATION, type FamilyToken, type RefreshTokenCodec } from './refresh-token.ts';
 import type { GeoLocator } from './geoip.ts';
+import { MAX_GENERATION, type FamilyToken, type RefreshTokenCodec } from './refresh-token.ts';
 import { createSessionCache, type SessionState } from './session-cache.ts';
 import * as repo from './sessions.repo.ts';
 import type { SessionRow } from './sessions.table.ts';
@@ -23,6 +23,15 @@ import type { SessionRow } from './sessions.table.ts';
  * (parallel tabs, lost responses). Beyond, a retry is refused and changes nothing.
  */
 export const MAX_SIBLINGS = 32;
+
+/** Whether `t`'s secret is the current generation's or one of its siblings' (constant time per hash). */
+function holdsCurrentSecret(row: { refresh_hash: Buffer | null; refresh_siblings: Buffer[] }, t: FamilyToken): boolean {
+  let found = false;
+  for (const h of row.refresh_hash ? [row.refresh_hash, ...row.refresh_siblings] : row.refresh_siblings) {
+    if (h.length === t.hash.length && timingSafeEqual(h, t.hash)) found = true;
+  }
+  return found;
+}
 
 /** How often, at most, a bearer check records a session's last use. */
 export const TOUCH_INTERVAL_MS = 60_000;
@@ -162,8 +171,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
         // The current generation that the statement above did not move: its secret is not
         // the current one (a token of this generation that was never handed out is not
         // possible with a valid tag), or the counter is exhausted.
-        const known = row.refresh_hash?.equals(t.hash) || row.refresh_siblings.some((h) => h.equals(t.hash));
-        if (!known || current >= MAX_GENERATION) throw new AppError('invalid_refresh_token');
+        if (!holdsCurrentSecret(row, t) || current >= MAX_GENERATION) throw new AppError('invalid_refresh_token');
         const next = deps.refreshTokens.mint(row.id, current + 1);
         await repo.advanceFamily(trx, row.id, current + 1, next.hash, now);
         return rotated(next.token, false);
@@ -254,7 +262,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       const now = clock.now();
       const current = row?.refresh_generation ?? null;
       if (!row || current === null || t.generation > current || row.revoked_at || row.expires_at.getTime() <= now || idleExpired(row.last_used_at.getTime(), now)) return undefined;
-      const live = t.generation === current && (row.refresh_hash?.equals(t.hash) || row.refresh_siblings.some((h) => h.equals(t.hash)));
+      const live = t.generation === current && holdsCurrentSecret(row, t);
       if (t.generation === current && !live) return undefined;
       return {
         sessionId: row.id, userId: row.user_id, client: row.client, amr: row.amr, spent: !live,
