@@ -139,6 +139,17 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     return rotateFamily(family);
   }
 
+  /** After a rotation's transaction: records the use, or announces the session it ended. */
+  async function settle(outcome: RotateResult | { kind: 'idle'; sessionId: string }): Promise<RotateResult> {
+    if (outcome.kind === 'rotated') {
+      cache.touched(outcome.sessionId, clock.now());
+      return outcome;
+    }
+    await announce([outcome.sessionId]);
+    if (outcome.kind === 'idle') throw new AppError('invalid_refresh_token');
+    return outcome;
+  }
+
   /**
    * A family token: the current generation (or a sibling of it) moves the family on; the
    * previous generation within the reuse interval gets a sibling of the current one; any
@@ -190,13 +201,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       if (await repo.revokeSession(trx, row.id, now, 'refresh_token_reused')) await ended(trx, [row.id], 'refresh_token_reused');
       return { kind: 'reused', sessionId: row.id, userId: row.user_id };
     });
-    if (outcome.kind === 'rotated') {
-      cache.touched(outcome.sessionId, clock.now());
-      return outcome;
-    }
-    await announce([outcome.sessionId]);
-    if (outcome.kind === 'idle') throw new AppError('invalid_refresh_token');
-    return outcome;
+    return settle(outcome);
   }
 
   /**
@@ -244,13 +249,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       await repo.touchSession(trx, row.session_id, now);
       return { kind: 'rotated', sessionId: row.session_id, userId: row.user_id, client: row.client, refreshToken: next, graced, amr: row.amr };
     });
-    if (outcome.kind === 'rotated') {
-      cache.touched(outcome.sessionId, clock.now());
-      return outcome;
-    }
-    await announce([outcome.sessionId]);
-    if (outcome.kind === 'idle') throw new AppError('invalid_refresh_token');
-    return outcome;
+    return settle(outcome);
   }
 
   /** The session a refresh token belongs to, if the token is known and the session live. */
