@@ -35,36 +35,33 @@ const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 
 type Kind = 'me' | 'verify' | 'refresh' | 'login';
 
-function requestOf(t: Target, kind: Kind | 'register' | 'introspect' | 'logout', context: Record<string, unknown>): Request {
-  context.kind = kind;
+/** A request of the minimal client, with the scenario it belongs to (for its answer). */
+type Sent = DynamicRequest & { kind: Kind | 'register' | 'logout' };
+
+function requestOf(t: Target, kind: Sent['kind']): Sent {
   switch (kind) {
     case 'me':
     case 'verify':
-      return { method: 'GET', path: `/auth/${kind}`, headers: { authorization: `Bearer ${pick(t.accessTokens)}` } };
+      return { kind, method: 'GET', path: `/auth/${kind}`, headers: { authorization: `Bearer ${pick(t.accessTokens)}` } };
     case 'refresh':
-      return { method: 'POST', path: '/auth/refresh', headers: json, body: JSON.stringify({ refreshToken: t.refreshPool.shift() ?? 'pool-empty' }) };
+      return { kind, method: 'POST', path: '/auth/refresh', headers: json, body: JSON.stringify({ refreshToken: t.refreshPool.shift() ?? 'pool-empty' }) };
     case 'login':
-      return { method: 'POST', path: '/auth/login', headers: json, body: JSON.stringify({ email: seedEmail(Math.floor(Math.random() * t.users)), password: SEED_PASSWORD, client: 'native' }) };
+      return { kind, method: 'POST', path: '/auth/login', headers: json, body: JSON.stringify({ email: seedEmail(Math.floor(Math.random() * t.users)), password: SEED_PASSWORD, client: 'native' }) };
     case 'register': {
       const n = t.registered++;
-      return { method: 'POST', path: '/auth/register', headers: json, body: JSON.stringify({ username: `bench_r${process.pid}_${n}`, email: `bench_r${process.pid}_${n}@bench.test`, password: `registered-passphrase-${n}` }) };
+      return { kind, method: 'POST', path: '/auth/register', headers: json, body: JSON.stringify({ username: `bench_r${process.pid}_${n}`, email: `bench_r${process.pid}_${n}@bench.test`, password: `registered-passphrase-${n}` }) };
     }
-    case 'introspect':
-      return {
-        method: 'POST', path: '/auth/introspect',
-        headers: { ...json, authorization: `Basic ${Buffer.from(`bench:${t.introspectionSecret}`).toString('base64')}` },
-        body: JSON.stringify({ token: pick(t.accessTokens) }),
-      };
     case 'logout':
-      return { method: 'POST', path: '/auth/logout', headers: json, body: JSON.stringify({ refreshToken: t.spareCursor < t.spareEnd ? t.tokenOf(t.spareCursor++) : 'spares-exhausted' }) };
+      return { kind, method: 'POST', path: '/auth/logout', headers: json, body: JSON.stringify({ refreshToken: t.spareCursor < t.spareEnd ? t.tokenOf(t.spareCursor++) : 'spares-exhausted' }) };
   }
 }
 
-function onResponse(t: Target) {
-  return (status: number, body: string, context: Record<string, unknown>) => {
-    // The successor's token, found without parsing the whole body (the access token is
-    // most of it): base64url needs no JSON escaping.
-    if (context.kind === 'refresh' && status === 200) {
+/** Keeps the refresh pool going: each refresh's answer holds its successor. */
+function onAnswer(t: Target) {
+  return (status: number, body: string, req: Sent) => {
+    // Found without parsing the whole body (the access token is most of it): base64url
+    // needs no JSON escaping.
+    if (req.kind === 'refresh' && status === 200) {
       const at = body.indexOf('"refreshToken":"');
       if (at >= 0) t.refreshPool.push(body.slice(at + 16, body.indexOf('"', at + 16)));
     }
@@ -87,6 +84,14 @@ function percentile(samples: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** CPU milliseconds per request between two readings of cpuSplit. */
+function perRequest(cpu0: CpuSplit | undefined, cpu1: CpuSplit | undefined, requests: number): CpuSplit {
+  // A process that exits during the run takes its CPU time out of the sum (PostgreSQL's
+  // backends of closed connections): never below zero.
+  const per = (k: keyof CpuSplit) => (cpu0 && cpu1 && requests ? Math.max(0, ((cpu1[k] - cpu0[k]) * 1000) / requests) : 0);
+  return { main: per('main'), threads: per('threads'), db: per('db'), load: per('load') };
+}
+
 async function drive(url: string, pid: number | undefined, opts: { connections: number; duration: number; requests?: Request[]; fineLatency?: boolean }): Promise<Measure> {
   const cpu0 = pid ? cpuSplit(pid) : undefined;
   const rss = pid ? rssSampler(pid) : undefined;
@@ -99,10 +104,7 @@ async function drive(url: string, pid: number | undefined, opts: { connections: 
   const peak = rss?.stop() ?? 0;
   const cpu1 = pid ? cpuSplit(pid) : undefined;
   const requests = r.requests.total;
-  // A process that exits during the run takes its CPU time out of the sum (PostgreSQL's
-  // backends of closed connections): never below zero.
-  const per = (k: keyof CpuSplit) => (cpu0 && cpu1 && requests ? Math.max(0, ((cpu1[k] - cpu0[k]) * 1000) / requests) : 0);
-  const split: CpuSplit = { main: per('main'), threads: per('threads'), db: per('db'), load: per('load') };
+  const split = perRequest(cpu0, cpu1, requests);
   return {
     rps: r.requests.average, p50: r.latency.p50, p99: opts.fineLatency ? percentile(Float64Array.from(latencies), 99) : r.latency.p99, errors: r.non2xx + r.errors + r.timeouts,
     cpuMsPerRequest: split.main + split.threads, peakRssMb: peak / 1048576, requests, split,
@@ -120,28 +122,24 @@ function fixedRequests(t: Target, s: 'me' | 'verify' | 'introspect'): Request[] 
     : { method: 'GET', path: `/auth/${s}`, headers: { authorization: `Bearer ${token}` } });
 }
 
-/** `fineLatency`: p99 in fractions of a millisecond (a listener per response: for comparisons of p99 only). */
+/**
+ * `fineLatency`: p99 of me, verify and introspect in fractions of a millisecond (a
+ * listener per response: for comparisons of p99 only). The other scenarios always have it.
+ */
 export function runScenario(t: Target, s: Scenario, connections: number, duration: number, fineLatency = false): Promise<Measure> {
   if (s === 'me' || s === 'verify' || s === 'introspect') return drive(t.base, t.pid, { connections, duration, requests: fixedRequests(t, s), fineLatency });
   // Tokens in flight when a run stops are lost with their successors: top the pool up.
   if (s === 'refresh' || s === 'mixed') while (t.refreshPool.length < connections * 2 && t.refreshCursor < t.users) t.refreshPool.push(t.tokenOf(t.refreshCursor++));
-  return driveEach(t, connections, duration, () => {
-    const context: Record<string, unknown> = {};
-    const req = requestOf(t, s === 'mixed' ? mixedKind() : s, context);
-    return { method: req.method as 'GET' | 'POST', path: req.path!, headers: req.headers as Record<string, string>, ...(req.body !== undefined ? { body: req.body as string } : {}), context };
-  });
+  return driveEach(t, connections, duration, () => requestOf(t, s === 'mixed' ? mixedKind() : s));
 }
 
 /** The scenarios whose every request differs, through the minimal client (driver.ts). */
-async function driveEach(t: Target, connections: number, duration: number, next: () => DynamicRequest & { context: Record<string, unknown> }): Promise<Measure> {
+async function driveEach(t: Target, connections: number, duration: number, next: () => Sent): Promise<Measure> {
   const cpu0 = cpuSplit(t.pid);
   const rss = rssSampler(t.pid);
-  const answered = onResponse(t);
-  const r = await driveDynamic(t.base, connections, duration, next, (status, body, req) => answered(status, body, req.context));
+  const r = await driveDynamic(t.base, connections, duration, next, onAnswer(t));
   const peak = rss.stop();
-  const cpu1 = cpuSplit(t.pid);
-  const per = (k: keyof CpuSplit) => (r.requests ? Math.max(0, ((cpu1[k] - cpu0[k]) * 1000) / r.requests) : 0);
-  const split: CpuSplit = { main: per('main'), threads: per('threads'), db: per('db'), load: per('load') };
+  const split = perRequest(cpu0, cpuSplit(t.pid), r.requests);
   const round = (ms: number) => Math.round(ms * 10) / 10;
   return {
     rps: r.requests / r.seconds, p50: round(percentile(r.latencies, 50)), p99: round(percentile(r.latencies, 99)), errors: r.errors,
