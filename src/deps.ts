@@ -30,9 +30,9 @@ import { createKeyStore, createTokensService, type KeyStore, type TokensService 
 import { createUsersService, type UsersService } from './modules/users/index.ts';
 import { bootstrapAdmin, createAdminService, type AdminService } from './modules/admin/index.ts';
 import { createMetrics, type Metrics } from './modules/metrics/index.ts';
-import { createAuditService, type AuditRecorder, type AuditService } from './modules/audit/index.ts';
-import { createEventsService, createNatsPublisher, eventsOfAudit, type EventsService } from './modules/events/index.ts';
-import { createDeliveryWorker, createWebhooksService, fanOut, type DeliveryWorker, type WebhooksService } from './modules/webhooks/index.ts';
+import { createAuditService, type AuditBatchRecorder, type AuditRecorder, type AuditService } from './modules/audit/index.ts';
+import { createEventsService, createNatsPublisher, eventsOfAudit, eventsOfAuditNow, type EventsService } from './modules/events/index.ts';
+import { createDeliveryWorker, createWebhooksService, fanOut, fanOutQuery, type DeliveryWorker, type WebhooksService } from './modules/webhooks/index.ts';
 import { createRbacService, type RbacService } from './modules/rbac/index.ts';
 import { createServiceAccountsService, type ServiceAccountsService } from './modules/service-accounts/index.ts';
 import { createHooks } from './modules/hooks/index.ts';
@@ -232,7 +232,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     events = createEventsService({
       db, clock, log, publisher: config.natsUrl ? createNatsPublisher(config.natsUrl, config.natsStream, log) : undefined,
       retention: config.outboxRetention, pollInterval: 1,
-      fanOut: (on, e) => fanOut(on, e, new Date(clock.now())), deliver: () => { void worker.kick(); },
+      fanOut: (on, e) => fanOut(on, e, new Date(clock.now())), fanOutQuery: (e) => fanOutQuery(e, new Date(clock.now())),
+      deliver: () => { void worker.kick(); },
     });
     const ev = events;
     // Every audit entry also writes the events of its change, in the same transaction.
@@ -241,7 +242,15 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       metrics.observeAudit(entry);
       for (const e of await eventsOfAudit(on, entry)) await ev.emit(on, e.type, e.subject, e.data, entry.actor);
     };
-    const audit = { ...auditLog, record };
+    // The same in a batch of writes (one statement), for entries whose events need no read.
+    const recordIn: AuditBatchRecorder = (batch, entry, known) => {
+      const planned = eventsOfAuditNow(entry, known);
+      if (!planned) throw new Error(`audit entry ${entry.type} needs a read for its events: record it in a transaction`);
+      auditLog.recordIn(batch, entry);
+      batch.then(() => metrics.observeAudit(entry));
+      for (const e of planned) ev.emitIn(batch, e.type, e.subject, e.data, entry.actor);
+    };
+    const audit = { ...auditLog, record, recordIn };
     const webhooks = createWebhooksService({ db, clock, encrypter, audit: audit.record, kick: () => { void worker.kick(); } });
     const bus0 = bus;
     const rbac = createRbacService({ db, bus, clock, audit: audit.record, userChanged: (id) => bus0.publish({ kind: 'user', id }) });
@@ -259,7 +268,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       db, clock, encrypter, transport, log, maxAttempts: config.emailMaxAttempts, retryDelay: config.emailRetryDelay, pollInterval: config.emailPollInterval,
     });
     const mailer = createMailer({ outbox, templates, appName: config.appName });
-    const notices = createNotices({ mailer, sessions, clock, newSignIn: config.newSignInNotice });
+    const notices = createNotices({ mailer, sessions, db, clock, newSignIn: config.newSignInNotice });
     const limiter = createRateLimiter({ max: config.rateLimitMax, windowSeconds: config.rateLimitWindow, redis, onLimited: () => metrics.rateLimited('ip') });
     const limits = {
       login: createRateLimiter({ max: config.rateLimitLoginAttempts ?? config.rateLimitMax, windowSeconds: config.rateLimitLoginWindow ?? config.rateLimitWindow, redis, keyPrefix: 'tessera:rl:login', onLimited: () => metrics.rateLimited('login') }),
@@ -296,7 +305,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       requireVerifiedEmail: config.emailVerificationRequired, notices, mailer,
       passwordMaxAgeDays: config.passwordChangeRequiredDays,
       issuePasswordChange: (user) => accountRef!.issuePasswordChange(user),
-      lockout, identifierLimit: limits.login, mfa, captcha, audit: audit.record, access: (id) => rbac.accessOf(id), accessCached: (id) => rbac.accessCached(id), captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
+      lockout, identifierLimit: limits.login, mfa, captcha, audit: audit.record, auditIn: audit.recordIn, access: (id) => rbac.accessOf(id), accessCached: (id) => rbac.accessCached(id), captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
       customClaims: hooks.customClaims,
       notifyLocked: async (user, until) => {
         await db.transaction().execute((trx) => notices.accountLocked(trx, user, until));
@@ -306,7 +315,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const oneTime = createOneTimeTokens({ clock, secret: encryptionKey });
     const redirects = createRedirectPolicy(config.clientUrl, config.redirectAllowlist, config.uiEnabled ? new URL(publicUrl(config)).origin : undefined);
     const account = createAccountService({
-      db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits: addressLimits, audit: audit.record, beforeSignup: hooks.beforeSignup,
+      db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits: addressLimits, audit: audit.record, auditIn: audit.recordIn, beforeSignup: hooks.beforeSignup,
       afterDelete: (trx) => rbac.assertGuards(trx, { actor: { type: 'system' }, permissions: new Set() }, null),
       settings: {
         publicUrl: publicUrl(config), clientUrl: config.clientUrl,

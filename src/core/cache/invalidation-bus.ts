@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Redis } from 'ioredis';
+import type { WriteBatch } from '../db/batch.ts';
 
 export const INVALIDATION_CHANNEL = 'tessera_invalidate';
 
@@ -27,6 +28,8 @@ export interface InvalidationBus {
   readonly transport: 'local' | 'redis' | 'postgres';
   /** Announces a change to every instance, this one included (call after commit). */
   publish(msg: Invalidation): Promise<void>;
+  /** Announces a change made by a batch of writes, as part of it where the transport allows. */
+  publishWith(batch: Pick<WriteBatch, 'notify' | 'then'>, msg: Invalidation): void;
   subscribe(handler: (msg: Invalidation) => void): void;
   /** Called when the subscription (re)connects: anything cached may be stale. */
   onReset(handler: () => void): void;
@@ -61,6 +64,8 @@ abstract class BaseBus {
   onReset(handler: () => void): void { this.resetHandlers.push(handler); }
   protected deliver(m: Invalidation): void { for (const h of this.handlers) h(m); }
   protected reset(): void { for (const h of this.resetHandlers) h(); }
+  abstract publish(m: Invalidation): Promise<void>;
+  publishWith(batch: Pick<WriteBatch, 'notify' | 'then'>, m: Invalidation): void { batch.then(() => this.publish(m)); }
 }
 
 /** One process: invalidations are delivered synchronously. */
@@ -168,6 +173,12 @@ export class PostgresBus extends BaseBus implements InvalidationBus {
   async publish(m: Invalidation): Promise<void> {
     this.deliver(m);
     await this.notify(serialize(m, this.self));
+  }
+
+  /** The NOTIFY rides in the batch's statement (sent when it commits): no round trip of its own. */
+  override publishWith(batch: Pick<WriteBatch, 'notify' | 'then'>, m: Invalidation): void {
+    batch.notify(INVALIDATION_CHANNEL, serialize(m, this.self));
+    batch.then(() => this.deliver(m));
   }
 
   connected(): boolean { return this.live; }

@@ -9,7 +9,8 @@ import type { Clock } from '../../core/clock.ts';
 import type { PasswordHasher } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
-import type { AuditRecorder } from '../audit/index.ts';
+import type { AuditBatchRecorder, AuditRecorder } from '../audit/index.ts';
+import { writeBatch, type WriteBatch } from '../../core/db/index.ts';
 import type { BeforeSignup } from '../hooks/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionsService } from '../sessions/index.ts';
@@ -43,6 +44,8 @@ export interface AccountServiceDeps {
   limits: AddressLimits;
   settings: AccountSettings;
   audit: AuditRecorder;
+  /** The same, as a write of a batch. */
+  auditIn: AuditBatchRecorder;
   /** Checks, after an account is deleted in a transaction, that a super_admin remains. */
   afterDelete: (trx: Db, userId: string) => Promise<void>;
   /** The before-signup hook (AUTH_HOOK_BEFORE_SIGNUP_URL): may refuse a registration. */
@@ -79,8 +82,16 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
 
   /** Queues the verification message for a user (inside the caller's transaction). */
   async function sendVerification(trx: Db, user: UserRow): Promise<{ id: string; expiresAt: Date }> {
-    const issued = await tokens.issue(trx, { purpose: 'verify_email', userId: user.id, email: user.email, ttlSeconds: s.verificationExpiresIn });
-    await mailer.send(trx, 'verify_email', user.email, user.locale, {
+    const batch = writeBatch();
+    const sent = sendVerificationIn(batch, trx, user);
+    await batch.run(trx);
+    return sent;
+  }
+
+  /** sendVerification as writes of a batch: the token, and the message that carries it. */
+  function sendVerificationIn(batch: WriteBatch, on: Db, user: UserRow): { id: string; expiresAt: Date } {
+    const issued = tokens.issueIn(batch, on, { purpose: 'verify_email', userId: user.id, email: user.email, ttlSeconds: s.verificationExpiresIn });
+    mailer.sendIn(batch, 'verify_email', user.email, user.locale, {
       username: user.username, email: user.email, code: issued.code,
       link: `${s.publicUrl}/auth/verify-email?token=${issued.token}`,
       expiresIn: mailer.duration(user.locale, s.verificationExpiresIn),
@@ -93,10 +104,14 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
     // The hook is asked first, for every attempt, before the address or the username is
     // looked up: its answer then says nothing about which accounts exist.
     await deps.beforeSignup?.({ method: 'password', email: normalizeEmail(input.email), username: normalizeUsername(input.username), locale: input.locale });
+    // After the account's row, everything else is one statement in its transaction.
     const result = await users.register(input, async (trx, user) => {
-      await limits.take(trx, user.email, 'verify_email', []);
-      await deps.audit(trx, { type: 'user.registered', subject: user.id, details: { method: 'password', role: user.role } });
-      return sendVerification(trx, user);
+      const batch = writeBatch();
+      limits.recordIn(batch, trx, user.email, 'verify_email');
+      deps.auditIn(batch, { type: 'user.registered', subject: user.id, details: { method: 'password', role: user.role } }, { user });
+      const sent = sendVerificationIn(batch, trx, user);
+      await batch.run(trx);
+      return sent;
     });
     mailer.flush();
     return { user: result.user, verification: result.extra! };

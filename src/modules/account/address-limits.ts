@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import { createKeyedHasher } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
+import type { WriteBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 
 /**
@@ -38,9 +39,10 @@ export function createAddressLimits(deps: { clock: Clock; secret: string; onLimi
   async function take(trx: Db, email: string, purpose: string, rules: AddressRule[]): Promise<void> {
     const h = hash(email);
     const now = deps.clock.now();
-    // One address at a time; a service-wide rule serialises every address.
+    // One address at a time; a service-wide rule serialises every address. Without a rule
+    // there is nothing to count, so nothing to serialise: the request is only recorded.
     if (rules.some((r) => r.everyAddress)) await sql`select pg_advisory_xact_lock(7318003, 0)`.execute(trx);
-    else await sql`select pg_advisory_xact_lock(7318003, hashtext(${h.toString('hex')}))`.execute(trx);
+    else if (rules.length) await sql`select pg_advisory_xact_lock(7318003, hashtext(${h.toString('hex')}))`.execute(trx);
     for (const rule of rules) {
       if (rule.max <= 0) deps.onLimited?.();
       if (rule.max <= 0) throw new AppError('rate_limited', { headers: { 'retry-after': String(rule.windowSeconds) } });
@@ -59,12 +61,20 @@ export function createAddressLimits(deps: { clock: Clock; secret: string; onLimi
     await trx.insertInto('mail_requests').values({ address_hash: h, purpose, created_at: new Date(now) }).execute();
   }
 
+  /**
+   * take without rules (registration's own message: recorded, never counted), as a write
+   * of a batch; `on` builds the query (the batch's transaction or the pool).
+   */
+  function recordIn(batch: WriteBatch, on: Db, email: string, purpose: string): void {
+    batch.write(on.insertInto('mail_requests').values({ address_hash: hash(email), purpose, created_at: new Date(deps.clock.now()) }));
+  }
+
   /** Forgets requests older than `seconds`. */
   async function prune(db: Db, seconds: number): Promise<void> {
     await db.deleteFrom('mail_requests').where('created_at', '<', new Date(deps.clock.now() - seconds * 1000)).execute();
   }
 
-  return { take, prune };
+  return { take, recordIn, prune };
 }
 
 export type AddressLimits = ReturnType<typeof createAddressLimits>;

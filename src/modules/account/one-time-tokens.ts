@@ -8,6 +8,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import { createKeyedHasher, randomToken, sha256, sixDigitCode } from '../../core/crypto/index.ts';
+import type { WriteBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { EmailTokenRow } from './account.table.ts';
 
@@ -34,19 +35,41 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
   const codeHash = createKeyedHasher(deps.secret, 'tessera/email-codes/v1');
 
-  async function issue(trx: Db, input: { purpose: TokenPurpose; userId: string | null; email: string; ttlSeconds: number; redirectTo?: string | null; locale?: string | null }): Promise<Issued> {
+  type IssueInput = { purpose: TokenPurpose; userId: string | null; email: string; ttlSeconds: number; redirectTo?: string | null; locale?: string | null };
+
+  /**
+   * The writes of an issue: the address's earlier live tokens of the purpose are spent and
+   * the new one stored. As one statement's two writes, the update sees the table as it was
+   * before, so it never spends the token inserted beside it.
+   */
+  function issueWrites(on: Db, input: IssueInput) {
     const now = new Date(deps.clock.now());
-    await trx.updateTable('email_tokens').set({ consumed_at: now })
-      .where('purpose', '=', input.purpose).where('email', '=', input.email).where('consumed_at', 'is', null).execute();
     const id = randomUUID();
     const token = randomToken(32);
     const code = sixDigitCode();
     const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
-    await trx.insertInto('email_tokens').values({
+    const spend = on.updateTable('email_tokens').set({ consumed_at: now })
+      .where('purpose', '=', input.purpose).where('email', '=', input.email).where('consumed_at', 'is', null);
+    const insert = on.insertInto('email_tokens').values({
       id, purpose: input.purpose, user_id: input.userId, email: input.email, token_hash: sha256(token), code_hash: codeHash(id, code),
       redirect_to: input.redirectTo ?? null, locale: input.locale ?? null, created_at: now, expires_at: expiresAt, consumed_at: null,
-    }).execute();
-    return { id, token, code, expiresAt };
+    });
+    return { spend, insert, issued: { id, token, code, expiresAt } };
+  }
+
+  async function issue(trx: Db, input: IssueInput): Promise<Issued> {
+    const { spend, insert, issued } = issueWrites(trx, input);
+    await spend.execute();
+    await insert.execute();
+    return issued;
+  }
+
+  /** issue as writes of a batch; `on` builds the queries. */
+  function issueIn(batch: WriteBatch, on: Db, input: IssueInput): Issued {
+    const { spend, insert, issued } = issueWrites(on, input);
+    batch.write(spend);
+    batch.write(insert);
+    return issued;
   }
 
   async function findForUpdate(trx: Db, purpose: TokenPurpose, proof: Proof, lock = true): Promise<EmailTokenRow | undefined> {
@@ -106,7 +129,7 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
     await db.deleteFrom('email_tokens').where(sql<boolean>`coalesce(consumed_at, expires_at) < ${new Date(deps.clock.now() - 7 * 86_400_000)}`).execute();
   }
 
-  return { issue, consume, peekUser, revokeForUser, prune };
+  return { issue, issueIn, consume, peekUser, revokeForUser, prune };
 }
 
 export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;

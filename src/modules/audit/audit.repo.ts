@@ -6,8 +6,12 @@ import type { AuditLogTable, AuditRow } from './audit.table.ts';
 /** A row to insert: every column but the generated id, with details as an object. */
 export type NewAuditEntry = Omit<Insertable<AuditLogTable>, 'id' | 'details'> & { details: Record<string, unknown> };
 
+export function insertEntryQuery(db: Db, e: NewAuditEntry) {
+  return db.insertInto('audit_log').values({ ...e, details: JSON.stringify(e.details) as never });
+}
+
 export async function insertEntry(db: Db, e: NewAuditEntry): Promise<void> {
-  await db.insertInto('audit_log').values({ ...e, details: JSON.stringify(e.details) as never }).execute();
+  await insertEntryQuery(db, e).execute();
 }
 
 export interface AuditFilter {

@@ -3,7 +3,7 @@
 // entry is never lost when the change happened. Address, agent and caller come from the
 // request context unless given.
 import type { Kysely } from 'kysely';
-import type { PruneLimits } from '../../core/db/index.ts';
+import type { PruneLimits, WriteBatch } from '../../core/db/index.ts';
 import type { Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors/index.ts';
 import { requestContext, type Actor } from '../../core/http/index.ts';
@@ -57,17 +57,27 @@ const CURSOR = /^[1-9][0-9]{0,18}$/;
 export function createAuditService(deps: AuditServiceDeps) {
   const { db, clock } = deps;
 
-  /** Writes one entry on `on` (the change's transaction, or the pool). */
-  async function record(on: Db, entry: AuditEntry): Promise<void> {
+  /** The row of an entry: who acted, from where (the request's context), when. */
+  function rowOf(entry: AuditEntry): repo.NewAuditEntry {
     const ctx = requestContext();
     const success = entry.success ?? true;
     const subject = entry.subject ?? null;
     const actor: Actor = entry.actor ?? ctx?.actor ?? (success && subject ? { type: 'user', id: subject } : { type: 'anonymous' });
-    await repo.insertEntry(on, {
+    return {
       occurred_at: new Date(clock.now()), type: entry.type, actor_type: actor.type, actor_id: 'id' in actor ? actor.id : null,
       subject_user_id: subject, ip: ctx?.ip ?? null, user_agent: ctx?.userAgent?.slice(0, 512) ?? null, success,
       reason: entry.reason ?? null, details: entry.details ?? {},
-    });
+    };
+  }
+
+  /** Writes one entry on `on` (the change's transaction, or the pool). */
+  async function record(on: Db, entry: AuditEntry): Promise<void> {
+    await repo.insertEntry(on, rowOf(entry));
+  }
+
+  /** record as a write of a batch. */
+  function recordIn(batch: WriteBatch, entry: AuditEntry): void {
+    batch.write(repo.insertEntryQuery(db, rowOf(entry)));
   }
 
   /** Newest first, `limit` at a time; `cursor` is the `nextCursor` of the previous page. */
@@ -92,6 +102,7 @@ export function createAuditService(deps: AuditServiceDeps) {
 
   return {
     record,
+    recordIn,
     list,
     /** Entries newer than `afterId` ('0': from the start), oldest first. */
     after: async (afterId: string, f: { userId?: string; types?: string[] } = {}, limit = 500) => (await repo.entriesAfter(db, afterId, f, limit)).map(presentEntry),
@@ -103,3 +114,9 @@ export function createAuditService(deps: AuditServiceDeps) {
 export type AuditService = ReturnType<typeof createAuditService>;
 /** What services take: one function that writes an entry in the given transaction. */
 export type AuditRecorder = AuditService['record'];
+/** Rows the caller holds that an entry's events would otherwise read (a new account's). */
+export interface KnownRows {
+  user?: { id: string; username: string; email: string; email_verified: boolean; role: string; is_active: boolean; locale: string; created_at: Date };
+}
+/** The same as a write of a batch; only for entries whose events need no read (eventsOfAuditNow). */
+export type AuditBatchRecorder = (batch: WriteBatch, entry: AuditEntry, known?: KnownRows) => void;

@@ -10,9 +10,10 @@ import type { Database } from '../../database.ts';
 import type { Notices } from '../account/index.ts';
 import type { RateLimiter } from '../../core/http/index.ts';
 import { sha256 } from '../../core/crypto/index.ts';
+import { writeBatch } from '../../core/db/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { MfaService } from '../mfa/index.ts';
-import type { AuditRecorder } from '../audit/index.ts';
+import type { AuditBatchRecorder, AuditRecorder } from '../audit/index.ts';
 import type { CustomClaims } from '../hooks/index.ts';
 import type { Access } from '../rbac/index.ts';
 import type { Captcha } from './captcha.ts';
@@ -36,7 +37,7 @@ export interface AuthServiceDeps {
   /** Password sign-in waits for a verified email (AUTH_EMAIL_VERIFICATION_REQUIRED). */
   requireVerifiedEmail: boolean;
   /** Queues the "new sign-in" notice in the sign-in transaction. */
-  notices: Pick<Notices, 'newSignIn'>;
+  notices: Pick<Notices, 'newSignIn' | 'newSignInIn'>;
   /** Sends what the sign-in transaction queued. */
   mailer: Pick<Mailer, 'flush'>;
   /** Days after which a password must be changed at sign-in (0: never). */
@@ -55,6 +56,8 @@ export interface AuthServiceDeps {
   /** Second factors: the challenge after a right password, or enrollment required by role. */
   mfa: Pick<MfaService, 'secondStep' | 'enrollmentToken' | 'loginChallenge'>;
   audit: AuditRecorder;
+  /** The same, as a write of a batch (entries whose events need no read). */
+  auditIn: AuditBatchRecorder;
   /** A user's roles and effective permissions, for the claims of their tokens. */
   access: (userId: string) => Promise<Access>;
   /** The same when it is cached and current; undefined otherwise (no read). */
@@ -202,7 +205,10 @@ export function createAuthService(deps: AuthServiceDeps) {
       }
       throw err;
     }
-    // 2. The session, its first refresh token and the sign-in's records, together.
+    // 2. The session, its first refresh token and the sign-in's records, together: as one
+    // statement when nothing has to be decided between them, else in a transaction.
+    const quick = await signInWrites(user, ctx, sessionId, now, opts);
+    if (quick) return { accessToken: await signedAccessToken(claims), refreshToken: quick.refreshToken, user: toPublicUser(user), sessionId };
     const { session, refreshToken, evicted, noticed } = await db.transaction().execute(async (trx) => {
       const started = await sessions.start(trx, user.id, ctx, sessionId);
       await users.recordLogin(trx, user.id, now, opts.newHash);
@@ -218,8 +224,26 @@ export function createAuthService(deps: AuthServiceDeps) {
       await sessions.announce(evicted);
       log.info({ auth: 'session_evicted', userId: user.id, sessionIds: evicted }, 'active-session limit reached: least recently used sessions revoked');
     }
-    const { accessToken } = await tokens.signAccessClaims(claims);
-    return { accessToken, refreshToken, user: toPublicUser(user), sessionId: session.id };
+    return { accessToken: await signedAccessToken(claims), refreshToken, user: toPublicUser(user), sessionId: session.id };
+  }
+
+  const signedAccessToken = async (claims: AccessClaims) => tokens.signAccessClaimsNow(claims) ?? (await tokens.signAccessClaims(claims)).accessToken;
+
+  /**
+   * signIn's writes as one batch (one statement, one round trip): the session, last_login
+   * and its announcement, the notice, the audit entry and its event. undefined when the
+   * session must be started in a transaction (an active-session limit decides evictions).
+   */
+  async function signInWrites(user: UserRow, ctx: SessionContext, sessionId: string, now: Date, opts: { newHash?: string | undefined; notify?: boolean }): Promise<{ refreshToken: string } | undefined> {
+    const batch = writeBatch();
+    const started = sessions.startIn(batch, user.id, ctx, sessionId);
+    if (!started) return undefined;
+    users.recordLoginIn(batch, user.id, now, opts.newHash);
+    const noticed = opts.notify ? await deps.notices.newSignInIn(batch, user, started.session) : false;
+    deps.auditIn(batch, { type: 'user.login_succeeded', subject: user.id, actor: { type: 'user', id: user.id }, details: { sessionId, client: ctx.client, amr: ctx.amr } });
+    await batch.run(db);
+    if (noticed) deps.mailer.flush();
+    return { refreshToken: started.refreshToken };
   }
 
   /**

@@ -5,11 +5,11 @@
 // least once: a crash between publish and mark re-publishes with the same `id` (which
 // JetStream drops as a duplicate, and any consumer can use to deduplicate).
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, OperationNodeSource } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { createWorker } from '../../core/worker.ts';
-import { pruneInBatches, type PruneLimits } from '../../core/db/index.ts';
+import { pruneInBatches, type PruneLimits, type WriteBatch } from '../../core/db/index.ts';
 import { requestContext, type Actor } from '../../core/http/index.ts';
 import type { Database, Db } from '../../database.ts';
 import { subjectOf, type EventType } from './events.catalogue.ts';
@@ -45,6 +45,8 @@ export interface EventsDeps {
    * deliveries it added, and `deliver` is then called shortly after.
    */
   fanOut?: ((on: Db, event: { id: string; type: EventType; payload: string }) => Promise<number>) | undefined;
+  /** The same fan-out as one write of a batch, returning a row per delivery. */
+  fanOutQuery?: ((event: { id: string; type: EventType; payload: string }) => OperationNodeSource) | undefined;
   deliver?: (() => void) | undefined;
 }
 
@@ -52,21 +54,37 @@ export function createEventsService(deps: EventsDeps) {
   const { db, clock, log, publisher } = deps;
   const holder = randomUUID();
 
-  /** Writes an event in the caller's transaction. */
-  async function emit(on: Db, type: EventType, subject: string, data: Record<string, unknown> = {}, actor?: Actor): Promise<EventEnvelope> {
-    const ctx = requestContext();
+  function envelopeOf(type: EventType, subject: string, data: Record<string, unknown>, actor: Actor | undefined) {
     const envelope: EventEnvelope = {
       version: ENVELOPE_VERSION, id: randomUUID(), type, occurredAt: new Date(clock.now()).toISOString(), subject,
-      actor: actor ?? ctx?.actor ?? { type: 'system' }, data,
+      actor: actor ?? requestContext()?.actor ?? { type: 'system' }, data,
     };
     const payload = JSON.stringify(envelope);
-    await on.insertInto('events').values({
-      id: envelope.id, type, subject: subjectOf(type, subject), envelope: payload, occurred_at: new Date(clock.now()),
-    }).execute();
-    const deliveries = deps.fanOut ? await deps.fanOut(on, { id: envelope.id, type, payload }) : 0;
+    const row = { id: envelope.id, type, subject: subjectOf(type, subject), envelope: payload, occurred_at: new Date(clock.now()) };
+    return { envelope, payload, row };
+  }
+
+  /** Once the event has committed: publish it soon, and deliver its webhooks. */
+  function afterCommit(deliveries: number): void {
     // Most transactions commit within milliseconds; the polls catch the others.
     if (publisher) setTimeout(() => { void kick(); }, 5).unref();
     if (deliveries && deps.deliver) setTimeout(deps.deliver, 5).unref();
+  }
+
+  /** Writes an event in the caller's transaction. */
+  async function emit(on: Db, type: EventType, subject: string, data: Record<string, unknown> = {}, actor?: Actor): Promise<EventEnvelope> {
+    const { envelope, payload, row } = envelopeOf(type, subject, data, actor);
+    await on.insertInto('events').values(row).execute();
+    afterCommit(deps.fanOut ? await deps.fanOut(on, { id: envelope.id, type, payload }) : 0);
+    return envelope;
+  }
+
+  /** emit as writes of a batch: the event, its webhook deliveries, then the kicks. */
+  function emitIn(batch: WriteBatch, type: EventType, subject: string, data: Record<string, unknown> = {}, actor?: Actor): EventEnvelope {
+    const { envelope, payload, row } = envelopeOf(type, subject, data, actor);
+    batch.write(db.insertInto('events').values(row));
+    const deliveries = deps.fanOutQuery ? batch.counted(deps.fanOutQuery({ id: envelope.id, type, payload })) : undefined;
+    batch.then(() => afterCommit(deliveries?.rows ?? 0));
     return envelope;
   }
 
@@ -120,6 +138,7 @@ export function createEventsService(deps: EventsDeps) {
 
   return {
     emit,
+    emitIn,
     kick,
     dispatch,
     prune,

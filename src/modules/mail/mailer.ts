@@ -1,5 +1,6 @@
 // The face other modules use: render a kind of message in the recipient's locale and
 // queue it in the caller's transaction. Common values (the product name) are added here.
+import type { WriteBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { MailOutbox } from './outbox.ts';
 import type { MailKind, Templates } from './templates.ts';
@@ -18,6 +19,10 @@ export function createMailer(deps: MailerDeps) {
     async send(trx: Db, kind: MailKind, to: string, locale: string, values: Record<string, unknown>): Promise<string> {
       const rendered = templates.render(kind, locale, { appName: deps.appName, ...values });
       return outbox.enqueue(trx, kind, { to, ...rendered });
+    },
+    /** send as a write of a batch. */
+    sendIn(batch: WriteBatch, kind: MailKind, to: string, locale: string, values: Record<string, unknown>): string {
+      return outbox.enqueueIn(batch, kind, { to, ...templates.render(kind, locale, { appName: deps.appName, ...values }) });
     },
     /** Starts delivery of what was just committed (without waiting for it). */
     flush(): void {

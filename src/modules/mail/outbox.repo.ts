@@ -3,8 +3,14 @@ import { pruneInBatches, type PruneLimits } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { MailOutboxRow } from './mail.table.ts';
 
-export async function insertMessage(db: Db, row: { id: string; kind: string; payload_encrypted: string; next_attempt_at: Date; created_at: Date }): Promise<void> {
-  await db.insertInto('mail_outbox').values(row).execute();
+export type NewMessage = { id: string; kind: string; payload_encrypted: string; next_attempt_at: Date; created_at: Date };
+
+export function insertMessageQuery(db: Db, row: NewMessage) {
+  return db.insertInto('mail_outbox').values(row);
+}
+
+export async function insertMessage(db: Db, row: NewMessage): Promise<void> {
+  await insertMessageQuery(db, row).execute();
 }
 
 /**

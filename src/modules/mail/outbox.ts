@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { createWorker } from '../../core/worker.ts';
 import type { Encrypter } from '../../core/crypto/index.ts';
-import type { PruneLimits } from '../../core/db/index.ts';
+import type { PruneLimits, WriteBatch } from '../../core/db/index.ts';
 import type { Database, Db } from '../../database.ts';
 import * as repo from './outbox.repo.ts';
 import type { MailTransport, OutgoingMail } from './transports/transport.ts';
@@ -44,11 +44,24 @@ export function createMailOutbox(deps: MailOutboxDeps) {
   const { db, clock, encrypter, transport, log } = deps;
 
   /** Queues a message inside the caller's transaction; call `kick()` after commit. */
-  async function enqueue(trx: Db, kind: string, mail: OutgoingMail): Promise<string> {
+  /** A message's row: its content encrypted, due now. */
+  function messageOf(kind: string, mail: OutgoingMail): repo.NewMessage {
     const id = randomUUID();
     const now = new Date(clock.now());
-    await repo.insertMessage(trx, { id, kind, payload_encrypted: encrypter.encrypt(JSON.stringify(mail), `mail:${id}`), next_attempt_at: now, created_at: now });
-    return id;
+    return { id, kind, payload_encrypted: encrypter.encrypt(JSON.stringify(mail), `mail:${id}`), next_attempt_at: now, created_at: now };
+  }
+
+  async function enqueue(trx: Db, kind: string, mail: OutgoingMail): Promise<string> {
+    const row = messageOf(kind, mail);
+    await repo.insertMessage(trx, row);
+    return row.id;
+  }
+
+  /** enqueue as a write of a batch. */
+  function enqueueIn(batch: WriteBatch, kind: string, mail: OutgoingMail): string {
+    const row = messageOf(kind, mail);
+    batch.write(repo.insertMessageQuery(db, row));
+    return row.id;
   }
 
   function backoff(attempts: number): number {
@@ -102,6 +115,7 @@ export function createMailOutbox(deps: MailOutboxDeps) {
 
   return {
     enqueue,
+    enqueueIn,
     kick,
     deliverDue,
     /** Starts polling for due messages (retries, and messages queued by other processes). */

@@ -3,7 +3,7 @@
 // the active-session limit, revocation, the per-instance cache of session state that
 // keeps bearer checks off the database, and pruning what ended sessions leave behind.
 // Only token hashes are stored.
-export { createSessionsService, MAX_SIBLINGS, TOUCH_INTERVAL_MS, type SessionsService, type SessionContext, type RotateResult, type Started } from './sessions.service.ts';
+export { createSessionsService, MAX_SIBLINGS, TOUCH_INTERVAL_MS, type SessionsService, type SessionContext, type RotateResult, type Started, type NewSessionRow } from './sessions.service.ts';
 export { openGeoLocator, noGeoLocator, type GeoLocator, type GeoLocation } from './geoip.ts';
 export { parseUserAgent, type Device } from './device.ts';
 export { createRefreshTokenCodec, type RefreshTokenCodec } from './refresh-token.ts';

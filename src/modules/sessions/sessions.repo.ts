@@ -12,8 +12,12 @@ export interface NewSession {
   refresh_generation: number; refresh_hash: Buffer;
 }
 
+export function insertSessionQuery(db: Db, row: NewSession) {
+  return db.insertInto('sessions').values(row);
+}
+
 export async function insertSession(db: Db, row: NewSession): Promise<SessionRow> {
-  return db.insertInto('sessions').values(row).returning(SESSION_COLUMNS).executeTakeFirstOrThrow();
+  return insertSessionQuery(db, row).returning(SESSION_COLUMNS).executeTakeFirstOrThrow();
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
 import type { Clock } from '../../core/clock.ts';
 import { randomToken, sha256 } from '../../core/crypto/index.ts';
-import type { PreparedQuery, PruneLimits } from '../../core/db/index.ts';
+import type { PreparedQuery, PruneLimits, WriteBatch } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import { parseUserAgent } from './device.ts';
@@ -17,6 +17,9 @@ import { MAX_GENERATION, type FamilyToken, type RefreshTokenCodec } from './refr
 import { createSessionCache, type SessionState } from './session-cache.ts';
 import * as repo from './sessions.repo.ts';
 import type { SessionRow } from './sessions.table.ts';
+
+/** The values a session starts with (what startIn writes). */
+export type NewSessionRow = repo.NewSession;
 
 /**
  * Siblings one generation may have: retries of its predecessor within the reuse interval
@@ -93,6 +96,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
 
   const idleCutoff = (now: number) => (idleMs > 0 ? new Date(now - idleMs) : null);
   const idleExpired = (lastUsedAt: number, now: number) => idleMs > 0 && lastUsedAt + idleMs <= now;
+  const expires = (now: Date) => new Date(now.getTime() + deps.refreshTokenExpiry * 1000);
   const announce = async (ids: string[]) => { for (const id of ids) await bus.publish({ kind: 'session', id }); };
 
   /**
@@ -101,7 +105,6 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    */
   async function start(trx: Db, userId: string, ctx: SessionContext, id: string = randomUUID()): Promise<Started> {
     const now = new Date(clock.now());
-    const expires = new Date(now.getTime() + deps.refreshTokenExpiry * 1000);
     const evicted: string[] = [];
     if (deps.maxActive > 0) {
       // 1. Make room: beyond the limit, the least recently used sessions end.
@@ -115,16 +118,37 @@ export function createSessionsService(deps: SessionsServiceDeps) {
       }
     }
     // 2. Record the device and where it signed in from, with the family's first token.
+    const { row, refreshToken } = newSession(userId, ctx, id, now);
+    const session = await repo.insertSession(trx, row);
+    return { session, refreshToken, evicted };
+  }
+
+  /** A new session's row (device, location, the family's first token) and that token. */
+  function newSession(userId: string, ctx: SessionContext, id: string, now: Date): { row: repo.NewSession; refreshToken: string } {
     const device = parseUserAgent(ctx.userAgent);
     const location = deps.geo.locate(ctx.ip);
     const first = deps.refreshTokens.mint(id, 1);
-    const session = await repo.insertSession(trx, {
-      id, user_id: userId, client: ctx.client, ip: ctx.ip, user_agent: ctx.userAgent?.slice(0, 512) ?? null,
-      browser: device.browser, os: device.os, device_type: device.deviceType, location: location ? JSON.stringify(location) : null,
-      amr: ctx.amr, created_at: now, last_used_at: now, expires_at: expires, reauthenticated_at: now,
-      refresh_generation: 1, refresh_hash: first.hash,
-    });
-    return { session, refreshToken: first.token, evicted };
+    return {
+      row: {
+        id, user_id: userId, client: ctx.client, ip: ctx.ip, user_agent: ctx.userAgent?.slice(0, 512) ?? null,
+        browser: device.browser, os: device.os, device_type: device.deviceType, location: location ? JSON.stringify(location) : null,
+        amr: ctx.amr, created_at: now, last_used_at: now, expires_at: expires(now), reauthenticated_at: now,
+        refresh_generation: 1, refresh_hash: first.hash,
+      },
+      refreshToken: first.token,
+    };
+  }
+
+  /**
+   * start as a write of a batch, when it needs no decision: without an active-session
+   * limit (which must read and maybe revoke the user's sessions first). undefined: use
+   * start in a transaction.
+   */
+  function startIn(batch: WriteBatch, userId: string, ctx: SessionContext, id: string = randomUUID()): { session: NewSessionRow; refreshToken: string } | undefined {
+    if (deps.maxActive > 0) return undefined;
+    const { row, refreshToken } = newSession(userId, ctx, id, new Date(clock.now()));
+    batch.write(repo.insertSessionQuery(db, row));
+    return { session: row, refreshToken };
   }
 
   /**
@@ -379,7 +403,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    * Whether a new session's browser and OS were seen on the user's earlier sessions:
    * `first` when there is no earlier session at all.
    */
-  async function deviceFamiliarity(on: Db, session: SessionRow): Promise<'first' | 'seen' | 'new'> {
+  async function deviceFamiliarity(on: Db, session: Pick<SessionRow, 'id' | 'user_id' | 'browser' | 'os'>): Promise<'first' | 'seen' | 'new'> {
     const earlier = await repo.recentDevices(on, session.user_id, session.id, 50);
     if (!earlier.length) return 'first';
     // Families, not versions: a browser update is not a new device.
@@ -444,7 +468,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
 
   return {
     prune,
-    start, rotate, sessionOfRefreshToken, isActive, isActiveCached, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revokeOneIn, revoke, announce, deviceFamiliarity, proof, reauthenticated,
+    start, startIn, rotate, sessionOfRefreshToken, isActive, isActiveCached, list, revokeOwn, revokeAllForUser, revokeAllForUserIn, revokeOneIn, revoke, announce, deviceFamiliarity, proof, reauthenticated,
     /** The user of a session (any state), for the CLI's `sessions revoke <id>`. */
     ownerOf: async (sessionId: string): Promise<string | undefined> => (await repo.findSession(db, sessionId))?.user_id,
     /** When an idle session ends, or null without an idle timeout. */

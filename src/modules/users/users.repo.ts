@@ -63,13 +63,15 @@ export async function emailOrUsernameTaken(db: Db, email: string, username: stri
   return { email: rows.some((r) => r.email_hit), username: rows.some((r) => r.username_hit) };
 }
 
-export async function recordLogin(db: Db, id: string, at: Date, newPasswordHash?: string): Promise<Date> {
-  const row = await db
-    .updateTable('users')
+/** The update of a sign-in: last_login, and the password hash when it was upgraded. */
+export function recordLoginQuery(db: Db, id: string, at: Date, newPasswordHash?: string) {
+  return db.updateTable('users')
     .set(newPasswordHash ? { last_login: at, password_hash: newPasswordHash, updated_at: at } : { last_login: at })
-    .where('id', '=', id)
-    .returning('last_login')
-    .executeTakeFirstOrThrow();
+    .where('id', '=', id);
+}
+
+export async function recordLogin(db: Db, id: string, at: Date, newPasswordHash?: string): Promise<Date> {
+  const row = await recordLoginQuery(db, id, at, newPasswordHash).returning('last_login').executeTakeFirstOrThrow();
   return row.last_login ?? at;
 }
 

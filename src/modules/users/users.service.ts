@@ -6,7 +6,7 @@ import { createKeyedCache } from '../../core/cache/keyed-cache.ts';
 import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { PasswordHasher } from '../../core/crypto/index.ts';
-import { isUniqueViolation } from '../../core/db/index.ts';
+import { isUniqueViolation, type WriteBatch } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import * as repo from './users.repo.ts';
@@ -59,8 +59,13 @@ export function createUsersService(deps: UsersServiceDeps) {
   const cache = createKeyedCache<UserRow>({ bus: deps.bus, clock: deps.clock, kind: 'user' });
 
   /** Inserts a user; the first one ever becomes admin. Runs in the caller's transaction. */
+  // Once this process has seen the first account claimed (committed by someone), it stays
+  // claimed: the flag is never cleared, so later registrations skip the statement.
+  let firstClaimed = false;
+
   async function insertNew(trx: Db, row: Omit<repo.NewUser, 'id' | 'role'>): Promise<UserRow> {
-    const first = await repo.claimFlag(trx, FIRST_ADMIN_FLAG);
+    const first = !firstClaimed && (await repo.claimFlag(trx, FIRST_ADMIN_FLAG));
+    if (!first) firstClaimed = true;
     const user = await repo.insertUser(trx, { id: randomUUID(), ...row, role: first ? ADMIN_ROLE : defaultRole });
     if (first) await deps.onFirstAdmin(trx, user.id);
     return user;
@@ -161,6 +166,11 @@ export function createUsersService(deps: UsersServiceDeps) {
     findByEmail: (email: string, on: Db = db) => repo.findByEmail(on, normalizeEmail(email)),
     findByUsername: (username: string, on: Db = db) => repo.findByUsername(on, normalizeUsername(username)),
     recordLogin: (on: Db, id: string, at: Date, newHash?: string) => repo.recordLogin(on, id, at, newHash),
+    /** recordLogin and changed, as writes of a batch: the row's update and its announcement. */
+    recordLoginIn(batch: WriteBatch, id: string, at: Date, newHash?: string): void {
+      batch.write(repo.recordLoginQuery(db, id, at, newHash));
+      deps.bus.publishWith(batch, { kind: 'user', id });
+    },
     createFromEmail,
     /** Stores a new password hash (the replaced one joins the history when it is kept). */
     setPassword: (on: Db, id: string, hash: string) => repo.setPassword(on, id, hash, new Date(deps.clock.now()), deps.policy.settings.historyCount),

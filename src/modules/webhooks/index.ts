@@ -4,5 +4,5 @@
 // dead-letters what never got through, for replay through the admin API.
 export { createWebhooksService, presentDelivery, SECRET_GRACE_MS, type WebhooksService, type PresentedEndpoint, type PresentedDelivery } from './webhooks.service.ts';
 export { createDeliveryWorker, backoffMs, type DeliveryWorker } from './webhooks.delivery.ts';
-export { fanOut } from './webhooks.repo.ts';
+export { fanOut, fanOutQuery } from './webhooks.repo.ts';
 export type { DeliveryStatus } from './webhooks.table.ts';

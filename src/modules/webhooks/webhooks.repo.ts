@@ -43,14 +43,19 @@ export async function deliveryCounts(db: Db, ids: string[]): Promise<Map<string,
  * One delivery per active endpoint whose filter takes the event (every type when the
  * filter is empty; `*`; the exact type; or `<entity>.*`), in the caller's transaction.
  */
-export async function fanOut(db: Db, event: { id: string; type: string; payload: string }, now: Date): Promise<number> {
+/** One delivery per active endpoint subscribed to the event, returning a row for each. */
+export function fanOutQuery(event: { id: string; type: string; payload: string }, now: Date) {
   const entity = `${event.type.slice(0, event.type.indexOf('.'))}.*`;
-  const res = await sql`
+  return sql<{ one: number }>`
     insert into webhook_deliveries (id, endpoint_id, event_id, event_type, payload, next_attempt_at, created_at)
     select gen_random_uuid(), e.id, ${event.id}, ${event.type}, ${event.payload}::jsonb, ${now}, ${now}
     from webhook_endpoints e
-    where e.active and (cardinality(e.event_types) = 0 or e.event_types && array[${event.type}, ${entity}, '*']::text[])`.execute(db);
-  return Number(res.numAffectedRows ?? 0);
+    where e.active and (cardinality(e.event_types) = 0 or e.event_types && array[${event.type}, ${entity}, '*']::text[])
+    returning 1 as one`;
+}
+
+export async function fanOut(db: Db, event: { id: string; type: string; payload: string }, now: Date): Promise<number> {
+  return (await fanOutQuery(event, now).execute(db)).rows.length;
 }
 
 /** Endpoints (active ones) with deliveries due now and not claimed. */

@@ -1,0 +1,63 @@
+// Writes that need nothing from each other, sent as one statement: each is a
+// data-modifying CTE of `with w0 as (...), w1 as (...) select ...`. PostgreSQL runs
+// every one of them whether the final select reads it or not, all in the statement's own
+// implicit transaction, so together they commit or fail as one, and a use case that
+// would have cost begin, N round trips and commit costs a single round trip.
+//
+// What a batch cannot do: one write reading another's row (they all see the snapshot
+// taken before the statement), or a decision between two writes. Use a transaction then.
+import { sql, type Kysely, type OperationNodeSource, type RawBuilder } from 'kysely';
+
+/** After a run: how many rows a counted write returned. */
+export interface Counted { readonly rows: number }
+
+export interface WriteBatch {
+  /** Adds a write whose result nothing needs (an insert or update without `returning`). */
+  write(query: OperationNodeSource): void;
+  /** Adds a write that returns one row per row it wrote; its count is known after the run. */
+  counted(query: OperationNodeSource): Counted;
+  /** Adds `pg_notify(channel, payload)`, sent when the statement commits. */
+  notify(channel: string, payload: string): void;
+  /** Work to do once the batch has committed (cache invalidations, kicks of workers); awaited by run. */
+  then(fn: () => void | Promise<void>): void;
+}
+
+export interface RunnableBatch extends WriteBatch {
+  /** Runs every write as one statement, then the `then` callbacks in the order given. */
+  run(db: Kysely<any>): Promise<void>;
+  /** How many writes it holds. */
+  readonly size: number;
+}
+
+export function writeBatch(): RunnableBatch {
+  const parts: { query: OperationNodeSource; count?: { rows: number } }[] = [];
+  const notices: { channel: string; payload: string }[] = [];
+  const after: (() => void | Promise<void>)[] = [];
+  return {
+    write(query) { parts.push({ query }); },
+    counted(query) {
+      const count = { rows: 0 };
+      parts.push({ query, count });
+      return count;
+    },
+    notify(channel, payload) { notices.push({ channel, payload }); },
+    then(fn) { after.push(fn); },
+    get size() { return parts.length + notices.length; },
+    async run(db) {
+      if (parts.length || notices.length) {
+        const name = (i: number) => sql.raw(`w${i}`);
+        const counted = parts.flatMap((p, i) => (p.count ? [i] : []));
+        const columns: RawBuilder<unknown>[] = [
+          ...counted.map((i) => sql`(select count(*) from ${name(i)})::int as ${name(i)}`),
+          ...notices.map((n) => sql`pg_notify(${n.channel}, ${n.payload})`),
+        ];
+        const select = sql`select ${columns.length ? sql.join(columns) : sql`1`}`;
+        const query = parts.length ? sql`with ${sql.join(parts.map((p, i) => sql`${name(i)} as (${p.query})`))} ${select}` : select;
+        const { rows } = await query.execute(db);
+        const row = (rows[0] ?? {}) as Record<string, number>;
+        for (const i of counted) parts[i]!.count!.rows = Number(row[`w${i}`] ?? 0);
+      }
+      for (const fn of after) await fn();
+    },
+  };
+}
