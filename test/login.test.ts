@@ -175,19 +175,21 @@ describe('login timing does not reveal whether an account exists', () => {
         assert.equal(res.statusCode, 401);
         return Number(process.hrtime.bigint() - started) / 1e6;
       };
-      const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       await time(creds.email); // warm up
       await time('warm.up@example.test');
       const known: number[] = [];
       const unknown: number[] = [];
-      for (let i = 0; i < 7; i++) {
+      for (let i = 0; i < 9; i++) {
         known.push(await time(creds.email));
         unknown.push(await time(`ghost${i}@example.test`));
       }
-      const k = median(known);
-      const u = median(unknown);
-      // Without the dummy hash an unknown email answers in well under a millisecond.
-      assert.ok(u > k * 0.5 && u < k * 2, `median unknown ${u.toFixed(1)} ms vs wrong password ${k.toFixed(1)} ms`);
+      // The fastest of each: a busy machine only adds time, so the minimum is the
+      // closest to each path's own cost (a median still moves with the load of
+      // the other test files running beside this one).
+      const k = Math.min(...known);
+      const u = Math.min(...unknown);
+      // Without the dummy hash an unknown email answers in a small fraction of the hash.
+      assert.ok(u > k * 0.5 && u < k * 2, `fastest unknown ${u.toFixed(1)} ms vs wrong password ${k.toFixed(1)} ms`);
     } finally {
       await t.close();
     }

@@ -91,6 +91,17 @@ export interface Authenticated {
 export function createAuthService(deps: AuthServiceDeps) {
   const { db, clock, users, sessions, tokens, passwords, log, audit } = deps;
 
+  /**
+   * Writes an audit entry and its events as one statement (the entries of this module
+   * need no read for their events): a refused sign-in costs one round trip whether or not
+   * the account exists, and the entry and its event commit together.
+   */
+  async function record(entry: Parameters<AuditRecorder>[1]): Promise<void> {
+    const batch = writeBatch();
+    deps.auditIn(batch, entry);
+    await batch.run(db);
+  }
+
   /** Records an authentication decision; never passes secrets. */
   function decision(event: string, fields: Record<string, unknown>): void {
     if (deps.debugMode) log.info({ auth: event, ...fields }, `auth decision: ${event}`);
@@ -111,10 +122,10 @@ export function createAuthService(deps: AuthServiceDeps) {
     // 5. Check the password; unknown users cost the same hash so timing tells nothing.
     const failed = async (reason: string) => {
       decision('login_failed', { reason, ...(user ? { userId: user.id } : {}), ip: ctx.ip });
-      await audit(db, { type: 'user.login_failed', subject: user?.id ?? null, success: false, reason, details: { method: 'password' } });
+      await record({ type: 'user.login_failed', subject: user?.id ?? null, success: false, reason, details: { method: 'password' } });
       if ((await deps.lockout.fail(keys)) && user) {
         log.warn({ auth: 'account_locked', userId: user.id }, 'sign-in locked after repeated failures');
-        await audit(db, { type: 'account.locked', subject: user.id, reason: 'repeated_failures', actor: { type: 'system' }, details: { durationSeconds: deps.lockoutDurationSeconds } });
+        await record({ type: 'account.locked', subject: user.id, reason: 'repeated_failures', actor: { type: 'system' }, details: { durationSeconds: deps.lockoutDurationSeconds } });
         await deps.notifyLocked(user, new Date(clock.now() + deps.lockoutDurationSeconds * 1000));
       }
       return new AppError('invalid_credentials');
@@ -122,7 +133,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     /** A refusal after the right password: recorded with its reason. */
     const refused = async (reason: string) => {
       decision('login_failed', { reason, userId: user!.id, ip: ctx.ip });
-      await audit(db, { type: 'user.login_failed', subject: user!.id, success: false, reason, details: { method: 'password' } });
+      await record({ type: 'user.login_failed', subject: user!.id, success: false, reason, details: { method: 'password' } });
     };
     if (!user?.password_hash) {
       await passwords.dummyVerify(input.password);
@@ -167,14 +178,14 @@ export function createAuthService(deps: AuthServiceDeps) {
     const next = await deps.mfa.secondStep(user);
     if (next.kind === 'enroll') {
       decision('login_failed', { reason: 'mfa_enrollment_required', userId: user.id, ip });
-      await audit(db, { type: 'user.login_failed', subject: user.id, success: false, reason: 'mfa_enrollment_required', details: { method: firstAmr } });
+      await record({ type: 'user.login_failed', subject: user.id, success: false, reason: 'mfa_enrollment_required', details: { method: firstAmr } });
       const e = await deps.mfa.enrollmentToken(user, client);
       throw new AppError('mfa_enrollment_required', { fields: { enrollment_token: e.token, expires_at: e.expiresAt.toISOString() } });
     }
     if (next.kind === 'challenge') {
       const challenge = await deps.mfa.loginChallenge(user, client, firstAmr, next.methods);
       decision('login_mfa_required', { userId: user.id, methods: challenge.methods, ip });
-      await audit(db, { type: 'mfa.challenge_issued', subject: user.id, details: { methods: challenge.methods, firstFactor: firstAmr } });
+      await record({ type: 'mfa.challenge_issued', subject: user.id, details: { methods: challenge.methods, firstFactor: firstAmr } });
       throw new AppError('mfa_required', { fields: { verification_id: challenge.verificationId, expires_at: challenge.expiresAt.toISOString(), methods: challenge.methods } });
     }
   }
@@ -201,7 +212,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     } catch (err) {
       if (err instanceof AppError && err.code === 'hook_failed') {
         decision('login_failed', { reason: 'hook_failed', userId: user.id, ip: ctx.ip });
-        await audit(db, { type: 'user.login_failed', subject: user.id, success: false, reason: 'hook_failed', details: { method: ctx.amr[0] ?? null, amr: ctx.amr } });
+        await record({ type: 'user.login_failed', subject: user.id, success: false, reason: 'hook_failed', details: { method: ctx.amr[0] ?? null, amr: ctx.amr } });
       }
       throw err;
     }
@@ -268,7 +279,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     const result = await sessions.rotate(refreshToken);
     if (result.kind === 'reused') {
       log.warn({ auth: 'refresh_token_reused', userId: result.userId, sessionId: result.sessionId }, 'refresh token reuse detected: session revoked');
-      await audit(db, { type: 'session.refresh_reused', subject: result.userId, success: false, reason: 'refresh_token_reused', actor: { type: 'anonymous' }, details: { sessionId: result.sessionId } });
+      await record({ type: 'session.refresh_reused', subject: result.userId, success: false, reason: 'refresh_token_reused', actor: { type: 'anonymous' }, details: { sessionId: result.sessionId } });
       throw new AppError('refresh_token_reused');
     }
     // The cached row is current on every instance: each change to a user is announced.
@@ -325,7 +336,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     if (!userId && creds.refreshToken) userId = (await sessions.sessionOfRefreshToken(creds.refreshToken))?.userId;
     if (!userId) throw failure ?? new AppError(creds.refreshToken ? 'invalid_refresh_token' : 'unauthorized');
     const revoked = await sessions.revokeAllForUser(userId, 'logout');
-    await audit(db, { type: 'user.logout', subject: userId, actor: { type: 'user', id: userId }, details: { sessionsRevoked: revoked } });
+    await record({ type: 'user.logout', subject: userId, actor: { type: 'user', id: userId }, details: { sessionsRevoked: revoked } });
     decision('logout', { userId, sessionsRevoked: revoked });
   }
 
