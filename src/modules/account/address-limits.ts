@@ -31,6 +31,9 @@ export function createAddressLimits(deps: { clock: Clock; secret: string; onLimi
   // Keyed, so that the table does not list which addresses were asked about.
   const keyed = createKeyedHasher(deps.secret, 'tessera/address-limits/v1');
   const hash = (address: string) => keyed('address', address);
+  /** The record of one request (what the rules count). */
+  const recordQuery = (on: Db, addressHash: Buffer, purpose: string, at: number) =>
+    on.insertInto('mail_requests').values({ address_hash: addressHash, purpose, created_at: new Date(at) });
 
   /**
    * Records a request of `purpose` for `email` unless one of the rules is exhausted, in
@@ -58,7 +61,7 @@ export function createAddressLimits(deps: { clock: Clock; secret: string; onLimi
         throw new AppError('rate_limited', { headers: { 'retry-after': String(retryAfter) } });
       }
     }
-    await trx.insertInto('mail_requests').values({ address_hash: h, purpose, created_at: new Date(now) }).execute();
+    await recordQuery(trx, h, purpose, now).execute();
   }
 
   /**
@@ -66,7 +69,7 @@ export function createAddressLimits(deps: { clock: Clock; secret: string; onLimi
    * of a batch; `on` builds the query (the batch's transaction or the pool).
    */
   function recordIn(batch: WriteBatch, on: Db, email: string, purpose: string): void {
-    batch.write(on.insertInto('mail_requests').values({ address_hash: hash(email), purpose, created_at: new Date(deps.clock.now()) }));
+    batch.write(recordQuery(on, hash(email), purpose, deps.clock.now()));
   }
 
   /** Forgets requests older than `seconds`. */

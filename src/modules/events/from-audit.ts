@@ -3,11 +3,10 @@
 // from the sessions module itself, which knows every session that ends.
 import type { Db } from '../../database.ts';
 import type { AuditEntry, KnownRows } from '../audit/index.ts';
-
-type KnownUser = NonNullable<KnownRows['user']>;
 import type { EventType } from './events.catalogue.ts';
 
 interface Planned { type: EventType; subject: string; data: Record<string, unknown> }
+type KnownUser = NonNullable<KnownRows['user']>;
 
 const MFA = new Set(['mfa.factor_added', 'mfa.factor_removed', 'passkey.added', 'passkey.removed', 'user.mfa_reset']);
 const ROLES = new Set(['user.role_assigned', 'user.role_removed', 'user.default_role_changed']);

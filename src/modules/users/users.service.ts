@@ -58,11 +58,11 @@ export function createUsersService(deps: UsersServiceDeps) {
   // dropped on every instance whenever `changed(id)` is announced.
   const cache = createKeyedCache<UserRow>({ bus: deps.bus, clock: deps.clock, kind: 'user' });
 
-  /** Inserts a user; the first one ever becomes admin. Runs in the caller's transaction. */
   // Once this process has seen the first account claimed (committed by someone), it stays
   // claimed: the flag is never cleared, so later registrations skip the statement.
   let firstClaimed = false;
 
+  /** Inserts a user; the first one ever becomes admin. Runs in the caller's transaction. */
   async function insertNew(trx: Db, row: Omit<repo.NewUser, 'id' | 'role'>): Promise<UserRow> {
     const first = !firstClaimed && (await repo.claimFlag(trx, FIRST_ADMIN_FLAG));
     if (!first) firstClaimed = true;
