@@ -142,7 +142,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   // Fails the start on a broken template override, before anything is opened.
   const templates = loadTemplates(config.emailTemplatesDir);
 
-  const handle = await connectDatabase<Database>({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
+  const handle = await connectDatabase<Database>({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax, preparedStatements: config.databasePreparedStatements });
   let redis: Redis | undefined;
   let bus: InvalidationBus | undefined;
   let outbox: MailOutbox | undefined;
@@ -257,7 +257,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     if (!overrides.skipMigrations) await rbac.ensureRole(config.defaultRole);
     const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, bus, clock, policy, onFirstAdmin: (trx, id) => rbac.grantSuperAdminIn(trx, id) });
     const sessions = createSessionsService({
-      db, prepared: handle.prepared, refreshTokens: createRefreshTokenCodec(encryptionKey), clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
+      db, query: handle.query, refreshTokens: createRefreshTokenCodec(encryptionKey), clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
       idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions, retention: config.sessionRetention,
       ended: async (on, ids, reason) => { for (const id of ids) await ev.emit(on, 'session.invalidated', id, { reason }); },
     });

@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { prepareRepeatedStatements } from './statements.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -12,18 +13,23 @@ export interface DatabaseHandle<DB> {
   db: Kysely<DB>;
   kind: DbKind;
   /**
-   * Runs one statement as a named prepared statement: each pooled connection plans it
-   * once and reuses the plan (Kysely's statements are planned at every execution). For
-   * hot statements whose planning costs more than their execution.
+   * Runs one SQL statement on the pool, without Kysely's query building (for the hottest
+   * statements). Like Kysely's, it is prepared once per connection when it repeats.
    */
-  prepared: PreparedQuery;
+  query: SqlQuery;
   /** Connections of the pool (metrics). */
   poolStats(): { total: number; idle: number; waiting: number; max: number };
   close(): Promise<void>;
 }
 
-export type PreparedQuery = <R>(name: string, text: string, values: unknown[]) => Promise<R[]>;
-const preparedOn = (pool: pg.Pool): PreparedQuery => <R>(name: string, text: string, values: unknown[]) => pool.query({ name, text, values }).then((r) => r.rows as R[]);
+export type SqlQuery = <R>(text: string, values: unknown[]) => Promise<R[]>;
+const queryOn = (pool: pg.Pool): SqlQuery => <R>(text: string, values: unknown[]) => pool.query(text, values).then((r) => r.rows as R[]);
+
+/** The pool's connections prepare the statements they repeat (statements.ts), unless turned off. */
+function preparing(pool: pg.Pool, on: boolean | undefined): pg.Pool {
+  if (on !== false) pool.on('connect', (client) => prepareRepeatedStatements(client));
+  return pool;
+}
 
 const statsOf = (pool: pg.Pool, max: number) => () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max });
 
@@ -31,6 +37,8 @@ export interface ConnectOptions {
   databaseUrl?: string | undefined;
   dataDir: string;
   poolMax?: number;
+  /** Repeated statements become named prepared statements (default true; DATABASE_PREPARED_STATEMENTS). */
+  preparedStatements?: boolean;
 }
 
 // Dates come back as Date; 64-bit integers (bigserial ids, counts) as JS numbers, which
@@ -40,16 +48,16 @@ pg.types.setTypeParser(20, (v: string) => Number(v));
 export async function connectDatabase<DB>(opts: ConnectOptions): Promise<DatabaseHandle<DB>> {
   if (opts.databaseUrl) {
     const max = opts.poolMax ?? 10;
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max });
+    const pool = preparing(new pg.Pool({ connectionString: opts.databaseUrl, max }), opts.preparedStatements);
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', prepared: preparedOn(pool), poolStats: statsOf(pool, max), close: () => db.destroy() };
+    return { db, kind: 'postgres', query: queryOn(pool), poolStats: statsOf(pool, max), close: () => db.destroy() };
   }
-  return openPglite<DB>(opts.dataDir);
+  return openPglite<DB>(opts.dataDir, opts.preparedStatements);
 }
 
-async function openPglite<DB>(dataDir: string): Promise<DatabaseHandle<DB>> {
+async function openPglite<DB>(dataDir: string, preparedStatements: boolean | undefined): Promise<DatabaseHandle<DB>> {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const releaseLock = lockDataDir(dir);
@@ -64,12 +72,12 @@ async function openPglite<DB>(dataDir: string): Promise<DatabaseHandle<DB>> {
     throw err;
   }
   // PGlite is a single session: one pooled connection serialises transactions.
-  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
+  const pool = preparing(new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig), preparedStatements);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     kind: 'pglite',
-    prepared: preparedOn(pool),
+    query: queryOn(pool),
     poolStats: statsOf(pool, 1),
     async close() {
       await db.destroy();

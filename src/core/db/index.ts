@@ -1,6 +1,6 @@
 // Database access: connection (PGlite or PostgreSQL), migrations, and the helpers
 // repos share. Repos take `db` or a transaction first; services open transactions.
-export { connectDatabase, type DatabaseHandle, type DbKind, type ConnectOptions, type PreparedQuery } from './connect.ts';
+export { connectDatabase, type DatabaseHandle, type DbKind, type ConnectOptions, type SqlQuery } from './connect.ts';
 export { migrateToLatest, migrateIfPending, migrationsDone, createMigrator, MIGRATION_NAMES } from './migrate.ts';
 export { writeBatch, type WriteBatch, type RunnableBatch, type Counted } from './batch.ts';
 export { pruneInBatches, DEFAULT_PRUNE_LIMITS, type PruneLimits, type PruneResult, type PruneTarget } from './prune.ts';

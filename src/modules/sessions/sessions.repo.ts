@@ -1,5 +1,5 @@
 import { sql, type SqlBool } from 'kysely';
-import { type PreparedQuery, pruneInBatches, type PruneLimits, type PruneResult } from '../../core/db/index.ts';
+import { type SqlQuery, pruneInBatches, type PruneLimits, type PruneResult } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { FamilyToken } from './refresh-token.ts';
 import { SESSION_COLUMNS, type SessionRow } from './sessions.table.ts';
@@ -27,9 +27,9 @@ export async function insertSession(db: Db, row: NewSession): Promise<SessionRow
  * decides (an older generation, a revoked, expired or idle session, or a race lost: a
  * presentation that waited on the row lock sees the row as its holder left it).
  */
-export function rotateFamily(prepared: PreparedQuery, t: FamilyToken, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
+export function rotateFamily(query: SqlQuery, t: FamilyToken, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
   // Times go as ISO strings: the driver's own Date formatting costs more, per request.
-  return prepared<{ user_id: string; client: string; amr: string[] }>('tessera_rotate_refresh_family', `
+  return query<{ user_id: string; client: string; amr: string[] }>(`
     update sessions
     set refresh_generation = refresh_generation + 1, refresh_hash = $3, refresh_siblings = '{}', refresh_rotated_at = $4,
         last_used_at = greatest(last_used_at, $4)
@@ -85,9 +85,8 @@ export async function findRefreshTokenForUpdate(db: Db, tokenHash: Buffer) {
  * waited on the row lock sees the row as its holder left it (spent), so a race of two
  * presentations rotates once.
  */
-export async function rotateUnspent(prepared: PreparedQuery, tokenHash: Buffer, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
-  // A named statement: PostgreSQL plans this one in about twice the time it runs it.
-  const rows = await prepared<{ id: number; session_id: string; user_id: string; client: string; amr: string[]; rotated: boolean }>('tessera_rotate_refresh_token', `
+export async function rotateUnspent(query: SqlQuery, tokenHash: Buffer, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
+  const rows = await query<{ id: number; session_id: string; user_id: string; client: string; amr: string[]; rotated: boolean }>(`
     with t as (
       select rt.id, rt.session_id, rt.expires_at, rt.spent_at, s.user_id, s.client, s.amr, s.revoked_at, s.expires_at as session_expires_at, s.last_used_at
       from refresh_tokens rt join sessions s on s.id = rt.session_id

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
 import type { Clock } from '../../core/clock.ts';
 import { randomToken, sha256 } from '../../core/crypto/index.ts';
-import type { PreparedQuery, PruneLimits, WriteBatch } from '../../core/db/index.ts';
+import type { SqlQuery, PruneLimits, WriteBatch } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import { parseUserAgent } from './device.ts';
@@ -56,8 +56,8 @@ export interface SessionContext {
 
 export interface SessionsServiceDeps {
   db: Kysely<Database>;
-  /** Named prepared statements on the same database (the refresh's one statement). */
-  prepared: PreparedQuery;
+  /** Plain SQL on the same database (the refresh's one statement). */
+  query: SqlQuery;
   /** Mints and reads the refresh tokens of session families. */
   refreshTokens: RefreshTokenCodec;
   clock: Clock;
@@ -184,7 +184,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     {
       const at = clock.now();
       const next = deps.refreshTokens.mint(t.sessionId, t.generation + 1);
-      const row = await repo.rotateFamily(deps.prepared, t, next.hash, new Date(at), idleCutoff(at));
+      const row = await repo.rotateFamily(deps.query, t, next.hash, new Date(at), idleCutoff(at));
       if (row) {
         cache.touched(t.sessionId, at);
         return { kind: 'rotated', sessionId: t.sessionId, userId: row.user_id, client: row.client, refreshToken: next.token, graced: false, amr: row.amr };
@@ -238,7 +238,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     {
       const next = randomToken(32);
       const at = clock.now();
-      const row = await repo.rotateUnspent(deps.prepared, hash, sha256(next), new Date(at), idleMs > 0 ? new Date(at - idleMs) : null);
+      const row = await repo.rotateUnspent(deps.query, hash, sha256(next), new Date(at), idleMs > 0 ? new Date(at - idleMs) : null);
       if (!row) throw new AppError('invalid_refresh_token');
       if (row.rotated) {
         cache.touched(row.session_id, at);
