@@ -62,7 +62,9 @@ export function prepareRepeatedStatements(client: pg.PoolClient | pg.Client): vo
       return result;
     }, (err: { code?: string }) => {
       if (err?.code === RESULT_TYPE_CHANGED && statement.ran) named.set(text, { name: `${statement.name.slice(0, 32)}_${++generation}`, ran: false });
-      else if (err?.code && NOT_KEPT.has(err.code)) { named.delete(text); unnamed.add(text); } else throw err;
+      // Not kept, or refused before it ever ran here (a stale statement this connection
+      // did not prepare, or the statement's own fault, which the unnamed run repeats).
+      else if (err?.code === RESULT_TYPE_CHANGED || (err?.code && NOT_KEPT.has(err.code))) { named.delete(text); unnamed.add(text); } else throw err;
       // Outside a transaction the failed statement changed nothing: run it again.
       if (client.getTransactionStatus() !== 'I') throw err;
       return run(text, values);
