@@ -151,7 +151,7 @@ const verdict = (ok: boolean) => (ok ? 'ok' : 'BELOW TARGET');
 async function standard(pgAdmin: string): Promise<void> {
   const users = 1000;
   // Logout ends the sessions of one (spare) user per request: enough for every run of it.
-  const spares = 2000 * (DURATION * ROUNDS + 2);
+  const spares = 5000 * (DURATION * ROUNDS + 2);
   const barePort = await freePort();
   const bare = startChild('bench/bare-server.ts', { PORT: String(barePort) }, cleanups);
   await waitHealthy(`http://127.0.0.1:${barePort}/`, bare);
