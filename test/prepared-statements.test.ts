@@ -28,6 +28,12 @@ async function preparedTexts(db: Kysely<T>): Promise<string[]> {
 }
 const byId = (db: Kysely<T>, id: number) => db.selectFrom('items').selectAll().where('id', '=', id).executeTakeFirst();
 const BY_ID = 'select * from "items" where "id" = $1';
+/** Runs BY_ID twice on the connection, which prepares it there. */
+async function prepareById(db: Kysely<T>): Promise<void> {
+  await byId(db, 1);
+  await byId(db, 1);
+  assert.ok((await preparedTexts(db)).includes(BY_ID));
+}
 
 before(async () => {
   tdb = await createTestDatabase();
@@ -87,9 +93,7 @@ test('the raw query of the handle is prepared too, and answers the same', async 
 test('a table changed under a prepared select *: answered at once outside a transaction, on the retry inside one', async () => {
   const db = await open();
   try {
-    await byId(db, 1);
-    await byId(db, 1);
-    assert.ok((await preparedTexts(db)).includes(BY_ID));
+    await prepareById(db);
     await sql`alter table items add column colour text`.execute(db);
     assert.deepEqual(await byId(db, 1), { id: 1, name: 'one', colour: null }, 'replanned and run again');
 
@@ -108,9 +112,7 @@ test('a table changed under a prepared select *: answered at once outside a tran
 test('a connection that lost its prepared statements (as behind a pooler) runs them unnamed from then on', async () => {
   const db = await open();
   try {
-    await byId(db, 1);
-    await byId(db, 1);
-    assert.ok((await preparedTexts(db)).includes(BY_ID));
+    await prepareById(db);
     await sql`deallocate all`.execute(db);
     assert.deepEqual(await byId(db, 2), { id: 2, name: 'two' }, 'answered, unnamed');
     await byId(db, 1);
