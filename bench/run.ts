@@ -261,6 +261,10 @@ async function hotUpdates(databaseUrl: string): Promise<{ table: string; updates
   }
 }
 
+/** A parameter of explainHot with its type spelled out (arrays of text literals). */
+class Typed { constructor(readonly value: unknown, readonly type: string) {} }
+const typed = (value: unknown, type: string) => new Typed(value, type);
+
 /** The hot queries of login, refresh and me, explained on the seeded database. */
 async function explainHot(databaseUrl: string): Promise<string> {
   const c = new pg.Client({ connectionString: databaseUrl });
@@ -268,17 +272,27 @@ async function explainHot(databaseUrl: string): Promise<string> {
   try {
     const { rows: [u] } = await c.query(`select id, email from users where lower(username) = 'seed_12345' or lower(username) = 'seed_123' limit 1`);
     const { rows: [s] } = await c.query('select id, refresh_generation, refresh_hash from sessions where user_id = $1 limit 1', [u.id]);
+    const { rows: [s2] } = await c.query('select id, refresh_generation, refresh_hash from sessions where user_id <> $1 limit 1', [u.id]);
+    const now = new Date().toISOString();
     const queries: [string, string, unknown[]][] = [
       ['login: the user by email', 'select * from users where lower(email) = $1', [String(u.email).toLowerCase()]],
       ['refresh: the family moves on, in the session\'s one row', `update sessions set refresh_generation = refresh_generation + 1, refresh_hash = $3, refresh_siblings = '{}', refresh_rotated_at = now(), last_used_at = greatest(last_used_at, now())
          where id = $1 and refresh_generation = $2 and refresh_generation < 2147483647 and (refresh_hash = $4 or $4 = any(refresh_siblings)) and revoked_at is null and expires_at > now()
          returning user_id, client, amr`, [s.id, s.refresh_generation, randomBytes(32), s.refresh_hash]],
+      ['refresh under load: the rotations of one turn of the event loop, in one statement (group commit; two here)', `update sessions s
+         set refresh_generation = s.refresh_generation + 1, refresh_hash = i.next_hash, refresh_siblings = '{}', refresh_rotated_at = i.at, last_used_at = greatest(s.last_used_at, i.at)
+         from unnest($1::uuid[], $2::int[], $3::bytea[], $4::timestamptz[], $5::bytea[], $6::timestamptz[]) with ordinality as i(id, generation, next_hash, at, hash, idle_cutoff, n)
+         where s.id = i.id and s.refresh_generation = i.generation and s.refresh_generation < 2147483647 and (s.refresh_hash = i.hash or i.hash = any(s.refresh_siblings))
+           and s.revoked_at is null and s.expires_at > i.at and (i.idle_cutoff is null or s.last_used_at > i.idle_cutoff)
+         returning i.n::int as n, s.user_id, s.client, s.amr`,
+      [typed([s.id, s2.id], 'uuid[]'), [s.refresh_generation, s2.refresh_generation], [randomBytes(32), randomBytes(32)], typed([now, now], 'timestamptz[]'), [s.refresh_hash, s2.refresh_hash], typed([null, null], 'timestamptz[]')]],
       ['me: the session check', 'select id, user_id, revoked_at, expires_at, last_used_at, client from sessions where id = $1', [s.id]],
       ['me: the user', 'select * from users where id = $1', [u.id]],
     ];
     // Tessera runs these as prepared statements, which PostgreSQL plans once for every
     // parameter value (a generic plan) after their first executions: explain that plan.
-    const literal = (v: unknown) => (Buffer.isBuffer(v) ? `'\\x${v.toString('hex')}'::bytea` : typeof v === 'number' ? String(v) : c.escapeLiteral(String(v)));
+    const literal = (v: unknown): string => (v instanceof Typed ? `${literal(v.value)}::${v.type}` : Array.isArray(v) ? `array[${v.map(literal).join(', ')}]` : v === null ? 'null'
+      : Buffer.isBuffer(v) ? `'\\x${v.toString('hex')}'::bytea` : typeof v === 'number' ? String(v) : c.escapeLiteral(String(v)));
     const out: string[] = [];
     for (const [name, q, params] of queries) {
       await c.query('begin');

@@ -341,3 +341,83 @@ describe('refresh-token families', () => {
     assert.equal((await sessionOf(sid)).revoked_reason, 'refresh_token_reused');
   });
 });
+
+describe('refreshes of many sessions at once (group commit)', () => {
+  let t: TestApp;
+  before(async () => { t = await createTestApp({ logLevel: 'warn' }); });
+  after(async () => { await t.close(); });
+
+  const sidOf = (s: { accessToken: string }) => decodeJwtPart(s.accessToken, 1).sid as string;
+  /** The transaction ids that last wrote the sessions: one statement, one transaction. */
+  async function writers(sids: string[]): Promise<Set<string>> {
+    const rows = await sql<{ xmin: string }>`select xmin::text as xmin from sessions where id = any(${sids}::uuid[])`.execute(t.deps.db);
+    assert.equal(rows.rows.length, sids.length);
+    return new Set(rows.rows.map((r) => r.xmin));
+  }
+
+  test('sessions refreshed at once rotate in one statement, each row to its own next token', async () => {
+    const users = [];
+    for (let i = 0; i < 12; i++) users.push(await signUp(t.app, 'native'));
+    const sids = users.map(sidOf);
+    const results = await Promise.all(users.map((u) => refreshNative(t, u.refreshToken)));
+    assert.deepEqual(results.map((r) => r.statusCode), Array(12).fill(200));
+    results.forEach((r, i) => {
+      const next = familyToken(json(r).refreshToken);
+      assert.equal(next.sessionId, sids[i], 'each answer is for its own session');
+      assert.equal(next.generation, 2);
+      assert.equal(decodeJwtPart(json(r).accessToken, 1).sid, sids[i]);
+    });
+    const written = await writers(sids);
+    assert.ok(written.size < 12, `the rotations shared statements (${written.size} transactions for 12 rotations)`);
+    // Each row holds the hash of its own successor: each successor rotates, and the
+    // tokens that were spent are now reuses of their own family only.
+    const again = await Promise.all(results.map((r) => refreshNative(t, json(r).refreshToken)));
+    assert.deepEqual(again.map((r) => r.statusCode), Array(12).fill(200));
+    for (const [i, r] of again.entries()) assert.equal(familyToken(json(r).refreshToken).generation, 3, `session ${i}`);
+    const rows = await t.deps.db.selectFrom('sessions').select(['id', 'refresh_generation', 'revoked_at']).where('id', 'in', sids).execute();
+    assert.deepEqual(rows.map((r) => [r.refresh_generation, r.revoked_at]), Array(12).fill([3, null]));
+  });
+
+  test('in one group, each token is decided as it would be alone', async () => {
+    const plain = await Promise.all([signUp(t.app, 'native'), signUp(t.app, 'native'), signUp(t.app, 'native')]);
+    // A revoked session's current token.
+    const revoked = await signUp(t.app, 'native');
+    assert.equal((await t.app.inject({ method: 'POST', url: '/auth/logout', payload: { refreshToken: revoked.refreshToken } })).statusCode, 200);
+    // A token two generations back: a reuse.
+    const stolen = await signUp(t.app, 'native');
+    const stolen2 = json(await refreshNative(t, stolen.refreshToken));
+    const stolen3 = json(await refreshNative(t, stolen2.refreshToken));
+    // The generation just before the current one, within the interval: a sibling.
+    const retried = await signUp(t.app, 'native');
+    const retried2 = json(await refreshNative(t, retried.refreshToken));
+    // One current token presented twice in the same turn: one rotation and one sibling.
+    const twice = await signUp(t.app, 'native');
+
+    const [p0, p1, p2, rv, st, rt, tw1, tw2] = await Promise.all([
+      ...plain.map((u) => refreshNative(t, u.refreshToken)),
+      refreshNative(t, revoked.refreshToken), refreshNative(t, stolen.refreshToken), refreshNative(t, retried.refreshToken),
+      refreshNative(t, twice.refreshToken), refreshNative(t, twice.refreshToken),
+    ]);
+    for (const r of [p0!, p1!, p2!]) assert.equal(r.statusCode, 200, r.body);
+    assert.ok((await writers(plain.map(sidOf))).size < 3, 'the plain rotations shared a statement');
+
+    assert.equal(rv!.statusCode, 401);
+    assert.equal(json(rv!).code, 'invalid_refresh_token');
+
+    assert.equal(st!.statusCode, 401);
+    assert.equal(json(st!).code, 'refresh_token_reused');
+    const stolenRow = await t.deps.db.selectFrom('sessions').select(['revoked_reason', 'refresh_generation']).where('id', '=', sidOf(stolen)).executeTakeFirstOrThrow();
+    assert.deepEqual(stolenRow, { revoked_reason: 'refresh_token_reused', refresh_generation: 3 }, 'revoked, not moved on');
+    assert.equal(json(await refreshNative(t, stolen3.refreshToken)).code, 'invalid_refresh_token');
+
+    assert.equal(rt!.statusCode, 200, rt!.body);
+    assert.equal(familyToken(json(rt!).refreshToken).generation, 2, 'a sibling of the current generation');
+    assert.equal((await refreshNative(t, retried2.refreshToken)).statusCode, 200, 'the current token still rotates');
+
+    assert.deepEqual([tw1!.statusCode, tw2!.statusCode], [200, 200]);
+    const twiceRow = await t.deps.db.selectFrom('sessions').select(['refresh_generation', 'refresh_siblings']).where('id', '=', sidOf(twice)).executeTakeFirstOrThrow();
+    assert.equal(twiceRow.refresh_generation, 2, 'moved on once');
+    assert.equal(twiceRow.refresh_siblings.length, 1, 'the other presentation got a sibling');
+    for (const r of [tw1!, tw2!]) assert.equal((await refreshNative(t, json(r).refreshToken)).statusCode, 200);
+  });
+});

@@ -3,6 +3,7 @@
 export { connectDatabase, type DatabaseHandle, type DbKind, type ConnectOptions, type SqlQuery } from './connect.ts';
 export { migrateToLatest, migrateIfPending, migrationsDone, createMigrator, MIGRATION_NAMES } from './migrate.ts';
 export { writeBatch, type WriteBatch, type RunnableBatch, type Counted } from './batch.ts';
+export { coalesce, type CoalesceOptions } from './coalesce.ts';
 export { pruneInBatches, DEFAULT_PRUNE_LIMITS, type PruneLimits, type PruneResult, type PruneTarget } from './prune.ts';
 
 /** True when a PostgreSQL error is a unique violation on the named index or constraint. */

@@ -39,6 +39,32 @@ export function rotateFamily(query: SqlQuery, t: FamilyToken, nextHash: Buffer, 
     returning user_id, client, amr`, [t.sessionId, t.generation, nextHash, now.toISOString(), t.hash, idleCutoff?.toISOString() ?? null]).then((rows) => rows[0]);
 }
 
+export interface FamilyRotation { t: FamilyToken; nextHash: Buffer; now: Date; idleCutoff: Date | null }
+
+/**
+ * rotateFamily for several tokens of distinct sessions in one statement: each row is
+ * decided by the same conditions as alone. Answers in the items' order, undefined where
+ * rotateFamily would have found no row.
+ */
+export async function rotateFamilies(query: SqlQuery, items: FamilyRotation[]) {
+  const rows = await query<{ n: number; user_id: string; client: string; amr: string[] }>(`
+    update sessions s
+    set refresh_generation = s.refresh_generation + 1, refresh_hash = i.next_hash, refresh_siblings = '{}', refresh_rotated_at = i.at,
+        last_used_at = greatest(s.last_used_at, i.at)
+    from unnest($1::uuid[], $2::int[], $3::bytea[], $4::timestamptz[], $5::bytea[], $6::timestamptz[])
+      with ordinality as i(id, generation, next_hash, at, hash, idle_cutoff, n)
+    where s.id = i.id and s.refresh_generation = i.generation and s.refresh_generation < 2147483647
+      and (s.refresh_hash = i.hash or i.hash = any(s.refresh_siblings))
+      and s.revoked_at is null and s.expires_at > i.at and (i.idle_cutoff is null or s.last_used_at > i.idle_cutoff)
+    returning i.n::int as n, s.user_id, s.client, s.amr`, [
+    items.map((r) => r.t.sessionId), items.map((r) => r.t.generation), items.map((r) => r.nextHash),
+    items.map((r) => r.now.toISOString()), items.map((r) => r.t.hash), items.map((r) => r.idleCutoff?.toISOString() ?? null),
+  ]);
+  const out: ({ user_id: string; client: string; amr: string[] } | undefined)[] = items.map(() => undefined);
+  for (const { n, ...row } of rows) out[n - 1] = row;
+  return out;
+}
+
 /** A session with its refresh-token family, locked until the transaction ends when `lock`. */
 export async function findFamily(db: Db, sessionId: string, lock: boolean) {
   const q = db.selectFrom('sessions')

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
 import type { Clock } from '../../core/clock.ts';
 import { randomToken, sha256 } from '../../core/crypto/index.ts';
-import type { SqlQuery, PruneLimits, WriteBatch } from '../../core/db/index.ts';
+import { coalesce, type SqlQuery, type PruneLimits, type WriteBatch } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import { parseUserAgent } from './device.ts';
@@ -179,12 +179,19 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    * previous generation within the reuse interval gets a sibling of the current one; any
    * other earlier generation is a reuse and revokes the session.
    */
+  // Concurrent refreshes of distinct sessions share one statement (group commit).
+  const rotations = coalesce(
+    (r: repo.FamilyRotation) => repo.rotateFamily(deps.query, r.t, r.nextHash, r.now, r.idleCutoff),
+    (rs: repo.FamilyRotation[]) => repo.rotateFamilies(deps.query, rs),
+    { key: (r) => r.t.sessionId, max: 64 },
+  );
+
   async function rotateFamily(t: FamilyToken): Promise<RotateResult> {
     // Most presentations are of the current generation: one statement, one row.
     {
       const at = clock.now();
       const next = deps.refreshTokens.mint(t.sessionId, t.generation + 1);
-      const row = await repo.rotateFamily(deps.query, t, next.hash, new Date(at), idleCutoff(at));
+      const row = await rotations({ t, nextHash: next.hash, now: new Date(at), idleCutoff: idleCutoff(at) });
       if (row) {
         cache.touched(t.sessionId, at);
         return { kind: 'rotated', sessionId: t.sessionId, userId: row.user_id, client: row.client, refreshToken: next.token, graced: false, amr: row.amr };
