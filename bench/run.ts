@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { hash } from '@node-rs/argon2';
 import pg from 'pg';
 import { loadConfig } from '../src/core/config/index.ts';
+import { ROTATE_FAMILIES_SQL, ROTATE_FAMILY_SQL } from '../src/modules/sessions/sessions.repo.ts';
 import { freePort, startPostgres } from '../scripts/services.ts';
 import { runBare, runScenario, SCENARIOS, type Measure, type Scenario, type Target } from './lib/load.ts';
 import { buildServer, root, rssBytes, runBenchmark, startChild, waitHealthy, type Child } from './lib/proc.ts';
@@ -276,16 +277,9 @@ async function explainHot(databaseUrl: string): Promise<string> {
     const now = new Date().toISOString();
     const queries: [string, string, unknown[]][] = [
       ['login: the user by email', 'select * from users where lower(email) = $1', [String(u.email).toLowerCase()]],
-      ['refresh: the family moves on, in the session\'s one row', `update sessions set refresh_generation = refresh_generation + 1, refresh_hash = $3, refresh_siblings = '{}', refresh_rotated_at = now(), last_used_at = greatest(last_used_at, now())
-         where id = $1 and refresh_generation = $2 and refresh_generation < 2147483647 and (refresh_hash = $4 or $4 = any(refresh_siblings)) and revoked_at is null and expires_at > now()
-         returning user_id, client, amr`, [s.id, s.refresh_generation, randomBytes(32), s.refresh_hash]],
-      ['refresh under load: the rotations of one turn of the event loop, in one statement (group commit; two here)', `update sessions s
-         set refresh_generation = s.refresh_generation + 1, refresh_hash = i.next_hash, refresh_siblings = '{}', refresh_rotated_at = i.at, last_used_at = greatest(s.last_used_at, i.at)
-         from unnest($1::uuid[], $2::int[], $3::bytea[], $4::timestamptz[], $5::bytea[], $6::timestamptz[]) with ordinality as i(id, generation, next_hash, at, hash, idle_cutoff, n)
-         where s.id = i.id and s.refresh_generation = i.generation and s.refresh_generation < 2147483647 and (s.refresh_hash = i.hash or i.hash = any(s.refresh_siblings))
-           and s.revoked_at is null and s.expires_at > i.at and (i.idle_cutoff is null or s.last_used_at > i.idle_cutoff)
-         returning i.n::int as n, s.user_id, s.client, s.amr`,
-      [typed([s.id, s2.id], 'uuid[]'), [s.refresh_generation, s2.refresh_generation], [randomBytes(32), randomBytes(32)], typed([now, now], 'timestamptz[]'), [s.refresh_hash, s2.refresh_hash], typed([null, null], 'timestamptz[]')]],
+      ['refresh: the family moves on, in the session\'s one row', ROTATE_FAMILY_SQL, [s.id, s.refresh_generation, randomBytes(32), now, s.refresh_hash, null]],
+      ['refresh under load: the rotations of one turn of the event loop, in one statement (group commit; two here)', ROTATE_FAMILIES_SQL,
+        [typed([s.id, s2.id], 'uuid[]'), [s.refresh_generation, s2.refresh_generation], [randomBytes(32), randomBytes(32)], typed([now, now], 'timestamptz[]'), [s.refresh_hash, s2.refresh_hash], typed([null, null], 'timestamptz[]')]],
       ['me: the session check', 'select id, user_id, revoked_at, expires_at, last_used_at, client from sessions where id = $1', [s.id]],
       ['me: the user', 'select * from users where id = $1', [u.id]],
     ];

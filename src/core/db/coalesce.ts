@@ -17,8 +17,15 @@ export interface CoalesceOptions<I> {
   max: number;
 }
 
-/** True for an error that PostgreSQL raised for the statement (it committed nothing). */
-const statementError = (err: unknown) => typeof (err as { code?: unknown })?.code === 'string' && /^[0-9A-Z]{5}$/.test((err as { code: string }).code);
+/**
+ * True for an error that PostgreSQL raised for the statement (it committed nothing): a
+ * SQLSTATE with a severity, as pg and PGlite report them. A socket's error (EPIPE) has
+ * a code of five capitals too, but no severity.
+ */
+function statementError(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown } | null;
+  return typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string';
+}
 
 /**
  * Returns a function that runs `one(item)`, or `many(items)` with the items of other

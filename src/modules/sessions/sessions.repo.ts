@@ -20,6 +20,28 @@ export async function insertSession(db: Db, row: NewSession): Promise<SessionRow
   return insertSessionQuery(db, row).returning(SESSION_COLUMNS).executeTakeFirstOrThrow();
 }
 
+/** rotateFamily's statement ($1 session id, $2 generation, $3 next hash, $4 now, $5 hash, $6 idle cutoff). */
+export const ROTATE_FAMILY_SQL = `
+    update sessions
+    set refresh_generation = refresh_generation + 1, refresh_hash = $3, refresh_siblings = '{}', refresh_rotated_at = $4,
+        last_used_at = greatest(last_used_at, $4)
+    where id = $1 and refresh_generation = $2 and refresh_generation < 2147483647
+      and (refresh_hash = $5 or $5 = any(refresh_siblings))
+      and revoked_at is null and expires_at > $4 and ($6::timestamptz is null or last_used_at > $6::timestamptz)
+    returning user_id, client, amr`;
+
+/** rotateFamilies' statement: the same six, as arrays of one element per rotation. */
+export const ROTATE_FAMILIES_SQL = `
+    update sessions s
+    set refresh_generation = s.refresh_generation + 1, refresh_hash = i.next_hash, refresh_siblings = '{}', refresh_rotated_at = i.at,
+        last_used_at = greatest(s.last_used_at, i.at)
+    from unnest($1::uuid[], $2::int[], $3::bytea[], $4::timestamptz[], $5::bytea[], $6::timestamptz[])
+      with ordinality as i(id, generation, next_hash, at, hash, idle_cutoff, n)
+    where s.id = i.id and s.refresh_generation = i.generation and s.refresh_generation < 2147483647
+      and (s.refresh_hash = i.hash or i.hash = any(s.refresh_siblings))
+      and s.revoked_at is null and s.expires_at > i.at and (i.idle_cutoff is null or s.last_used_at > i.idle_cutoff)
+    returning i.n::int as n, s.user_id, s.client, s.amr`;
+
 /**
  * The common case of a refresh of a family token, in one statement that writes one row:
  * when `t` is the current generation (or one of its siblings) of a live session, move
@@ -29,14 +51,7 @@ export async function insertSession(db: Db, row: NewSession): Promise<SessionRow
  */
 export function rotateFamily(query: SqlQuery, t: FamilyToken, nextHash: Buffer, now: Date, idleCutoff: Date | null) {
   // Times go as ISO strings: the driver's own Date formatting costs more, per request.
-  return query<{ user_id: string; client: string; amr: string[] }>(`
-    update sessions
-    set refresh_generation = refresh_generation + 1, refresh_hash = $3, refresh_siblings = '{}', refresh_rotated_at = $4,
-        last_used_at = greatest(last_used_at, $4)
-    where id = $1 and refresh_generation = $2 and refresh_generation < 2147483647
-      and (refresh_hash = $5 or $5 = any(refresh_siblings))
-      and revoked_at is null and expires_at > $4 and ($6::timestamptz is null or last_used_at > $6::timestamptz)
-    returning user_id, client, amr`, [t.sessionId, t.generation, nextHash, now.toISOString(), t.hash, idleCutoff?.toISOString() ?? null]).then((rows) => rows[0]);
+  return query<{ user_id: string; client: string; amr: string[] }>(ROTATE_FAMILY_SQL, [t.sessionId, t.generation, nextHash, now.toISOString(), t.hash, idleCutoff?.toISOString() ?? null]).then((rows) => rows[0]);
 }
 
 export interface FamilyRotation { t: FamilyToken; nextHash: Buffer; now: Date; idleCutoff: Date | null }
@@ -47,16 +62,7 @@ export interface FamilyRotation { t: FamilyToken; nextHash: Buffer; now: Date; i
  * rotateFamily would have found no row.
  */
 export async function rotateFamilies(query: SqlQuery, items: FamilyRotation[]) {
-  const rows = await query<{ n: number; user_id: string; client: string; amr: string[] }>(`
-    update sessions s
-    set refresh_generation = s.refresh_generation + 1, refresh_hash = i.next_hash, refresh_siblings = '{}', refresh_rotated_at = i.at,
-        last_used_at = greatest(s.last_used_at, i.at)
-    from unnest($1::uuid[], $2::int[], $3::bytea[], $4::timestamptz[], $5::bytea[], $6::timestamptz[])
-      with ordinality as i(id, generation, next_hash, at, hash, idle_cutoff, n)
-    where s.id = i.id and s.refresh_generation = i.generation and s.refresh_generation < 2147483647
-      and (s.refresh_hash = i.hash or i.hash = any(s.refresh_siblings))
-      and s.revoked_at is null and s.expires_at > i.at and (i.idle_cutoff is null or s.last_used_at > i.idle_cutoff)
-    returning i.n::int as n, s.user_id, s.client, s.amr`, [
+  const rows = await query<{ n: number; user_id: string; client: string; amr: string[] }>(ROTATE_FAMILIES_SQL, [
     items.map((r) => r.t.sessionId), items.map((r) => r.t.generation), items.map((r) => r.nextHash),
     items.map((r) => r.now.toISOString()), items.map((r) => r.t.hash), items.map((r) => r.idleCutoff?.toISOString() ?? null),
   ]);
