@@ -174,11 +174,6 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     return outcome;
   }
 
-  /**
-   * A family token: the current generation (or a sibling of it) moves the family on; the
-   * previous generation within the reuse interval gets a sibling of the current one; any
-   * other earlier generation is a reuse and revokes the session.
-   */
   // Concurrent refreshes of distinct sessions share one statement (group commit).
   const rotations = coalesce(
     (r: repo.FamilyRotation) => repo.rotateFamily(deps.query, r.t, r.nextHash, r.now, r.idleCutoff),
@@ -186,6 +181,11 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     { key: (r) => r.t.sessionId, max: 64 },
   );
 
+  /**
+   * A family token: the current generation (or a sibling of it) moves the family on; the
+   * previous generation within the reuse interval gets a sibling of the current one; any
+   * other earlier generation is a reuse and revokes the session.
+   */
   async function rotateFamily(t: FamilyToken): Promise<RotateResult> {
     // Most presentations are of the current generation: one statement, one row.
     {
