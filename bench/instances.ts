@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   await c.query('create database tessera_instances');
   await c.end();
   const env = {
-    DATABASE_URL: pgAdmin.replace(/\/postgres$/, '/tessera_instances'), REDIS_URL: redisUrl, HOST: '127.0.0.1', NODE_ENV: 'production',
+    DATABASE_URL: pgAdmin.replace(/\/postgres$/, '/tessera_instances'), REDIS_URL: redisUrl, HOST: '127.0.0.1', NODE_ENV: 'production', AUTH_EMAIL_LOG_IN_PRODUCTION: 'true',
     AUTH_ENCRYPTION_KEY: randomBytes(36).toString('base64url'), AUTH_LOG_LEVEL: 'warn', AUTH_SESSION_SECURE_COOKIES: 'false', AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false',
     AUTH_RATE_LIMIT_MAX: '1000000000', AUTH_RATE_LIMIT_LOGIN_ATTEMPTS: '1000000000', AUTH_RATE_LIMIT_SIGNUP_ATTEMPTS: '1000000000',
   };

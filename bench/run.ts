@@ -39,7 +39,7 @@ const SCALE = process.argv.includes('--scale');
 const CHOSEN = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((x) => x.trim()) : SCENARIOS;
 const RUN_SCENARIOS = SCENARIOS.filter((s) => CHOSEN.includes(s));
 const SCALE_USERS = Number(process.env.BENCH_SCALE_USERS ?? 1_000_000);
-const defaults = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/x', AUTH_ENCRYPTION_KEY: 'x'.repeat(32) });
+const defaults = loadConfig({ NODE_ENV: 'production', AUTH_EMAIL_LOG_IN_PRODUCTION: 'true', DATABASE_URL: 'postgres://x@127.0.0.1/x', AUTH_ENCRYPTION_KEY: 'x'.repeat(32) });
 const ARGON2 = { memoryCost: defaults.argon2Memory, timeCost: defaults.argon2Iterations, parallelism: defaults.argon2Parallelism, outputLen: 32 };
 const INTROSPECTION_SECRET = randomBytes(24).toString('base64url');
 const ENCRYPTION_KEY = randomBytes(36).toString('base64url');
@@ -59,7 +59,7 @@ function medianOf(ms: Measure[]): Measure {
 
 function serverEnv(db: Record<string, string>): Record<string, string> {
   return {
-    ...db, HOST: '127.0.0.1', NODE_ENV: 'production', AUTH_ENCRYPTION_KEY: ENCRYPTION_KEY, AUTH_LOG_LEVEL: 'warn', AUTH_SESSION_SECURE_COOKIES: 'false',
+    ...db, HOST: '127.0.0.1', NODE_ENV: 'production', AUTH_EMAIL_LOG_IN_PRODUCTION: 'true', AUTH_ENCRYPTION_KEY: ENCRYPTION_KEY, AUTH_LOG_LEVEL: 'warn', AUTH_SESSION_SECURE_COOKIES: 'false',
     AUTH_INTROSPECTION_SECRET: INTROSPECTION_SECRET, AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false',
     // The limits would refuse a load generator on one address; they are measured by tests.
     AUTH_RATE_LIMIT_MAX: '1000000000', AUTH_RATE_LIMIT_LOGIN_ATTEMPTS: '1000000000', AUTH_RATE_LIMIT_SIGNUP_ATTEMPTS: '1000000000',

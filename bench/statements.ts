@@ -27,7 +27,7 @@ runBenchmark('statements', async () => {
   await setup.end();
   const url = admin.replace(/\/postgres$/, '/statements');
   const env: Record<string, string> = {
-    DATABASE_URL: url, HOST: '127.0.0.1', NODE_ENV: 'production', AUTH_ENCRYPTION_KEY: randomBytes(36).toString('base64url'), AUTH_LOG_LEVEL: 'warn',
+    DATABASE_URL: url, HOST: '127.0.0.1', NODE_ENV: 'production', AUTH_EMAIL_LOG_IN_PRODUCTION: 'true', AUTH_ENCRYPTION_KEY: randomBytes(36).toString('base64url'), AUTH_LOG_LEVEL: 'warn',
     AUTH_SESSION_SECURE_COOKIES: 'false', AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false', DATABASE_PREPARED_STATEMENTS: process.env.DATABASE_PREPARED_STATEMENTS ?? 'true',
     // The limits would refuse one address signing in this often.
     AUTH_RATE_LIMIT_MAX: '1000000000', AUTH_RATE_LIMIT_LOGIN_ATTEMPTS: '1000000000',

@@ -11,17 +11,18 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.ts';
 import { AppError } from './core/errors/index.ts';
-import { createAuthGuard, createCrossSiteGuard, createCsrfCheck, installErrorHandler, runWithContext, setActor } from './core/http/index.ts';
+import { checkRequestInput, closeRouteBody, createAuthGuard, createCrossSiteGuard, createCsrfCheck, freeFormKeyword, installErrorHandler, runWithContext, setActor } from './core/http/index.ts';
 import { publicUrl } from './core/config/index.ts';
 import { adminRoutes, createAdminStatsService } from './modules/admin/index.ts';
 import { mfaRoutes } from './modules/mfa/index.ts';
 import { passkeysRoutes } from './modules/passkeys/index.ts';
 import { oauthRoutes } from './modules/oauth/index.ts';
 import { createPrincipalGuard, rbacRoutes } from './modules/rbac/index.ts';
-import { serviceTokenRoutes } from './modules/service-accounts/index.ts';
+import { createServiceTokenIntrospection, serviceTokenRoutes } from './modules/service-accounts/index.ts';
 import { passwordPolicyRoutes } from './modules/passwords/index.ts';
 import { accountRoutes } from './modules/account/index.ts';
-import { authRoutes, introspectRoutes, sessionsRoutes } from './modules/auth/index.ts';
+import { authRoutes, introspectRoutes } from './modules/auth/index.ts';
+import { sessionsRoutes } from './modules/sessions/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
 import { metricsRoutes } from './modules/metrics/index.ts';
 import { tokensRoutes } from './modules/tokens/index.ts';
@@ -115,7 +116,7 @@ function lazyValidator(compile: () => Validate): Validate {
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { config } = deps;
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     childLoggerFactory: (logger, bindings, opts) => lazyChildLogger(logger, bindings, opts),
     // A hop count is accepted at run time (proxy-addr) though the typings omit it.
@@ -130,15 +131,23 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: (req: { url?: string }) => req.url === '/healthz' || req.url === '/readyz' }),
     // Requests during the drain get our own coded 503 (see the onRequest hook below).
     return503OnClosing: false,
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
-    // Bodies are JSON and are taken as typed (a "1" is not a number); query strings and
-    // path parameters are text by nature, so their integers and booleans are converted.
+    // A path the router cannot decode (`%ud800`) or with an overlong parameter is answered
+    // by our error handler, coded like any other (fastify's own body has FST_ codes).
+    frameworkErrors: (err, req, reply) => {
+      reply.headers(securityHeaders).header('x-request-id', req.id);
+      return app.errorHandler(err, req, reply);
+    },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false }, plugins: [freeFormKeyword] },
+    // Bodies are JSON and are taken as typed (a "1" is not a number), and a field their
+    // schema does not name is refused, never dropped (core/http/body-schema.ts); query
+    // strings and path parameters are text by nature, so their integers and booleans are
+    // converted, and unknown query parameters are dropped.
     schemaController: {
       compilersFactory: {
         // Each route's validator is compiled on its first request rather than at start-up
         // (compiling them all took about 130 ms of every start).
         buildValidator: ((externalSchemas: unknown, ajvOptions: { customOptions?: object } = {}) => {
-          const typed = buildAjvValidator(externalSchemas, ajvOptions);
+          const typed = buildAjvValidator(externalSchemas, { ...ajvOptions, customOptions: { ...ajvOptions.customOptions, removeAdditional: false } });
           const coercing = buildAjvValidator(externalSchemas, { ...ajvOptions, customOptions: { ...ajvOptions.customOptions, coerceTypes: true } });
           return (route: { httpPart?: string }) => lazyValidator(() => (route.httpPart === 'body' ? typed : coercing)(route) as Validate);
         }) as unknown as BuildCompilerFromPool,
@@ -152,11 +161,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
-    // PostgreSQL text cannot hold NUL: a body carrying one is refused here, with a code,
-    // rather than failing later in a query.
-    if (/\\u0000|\u0000/i.test(text)) {
-      return done(new AppError('validation_failed', { details: [{ field: 'body', message: 'strings must not contain NUL characters' }] }), undefined);
-    }
+    // NUL, unpaired surrogates and deep nesting are refused after parsing, by
+    // checkRequestInput (JSON.parse itself walks any depth without recursing).
     try {
       done(null, JSON.parse(text));
     } catch {
@@ -178,15 +184,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   }));
   // One synchronous hook opens every request (each async hook costs a promise per request):
   // helmet's headers, the request id, no-store under /auth (token and account responses
-  // must never sit in a shared cache; routes may only make that stricter), the refusal
-  // while shutting down, and who asks from where for the audit log, for the rest of the
-  // request.
+  // must never sit in a shared cache; routes may only make that stricter; RFC 6749 5.1
+  // asks for Pragma too), the refusal while shutting down, and who asks from where for
+  // the audit log, for the rest of the request. "Under /auth" is the route that matched,
+  // never the raw URL (/%61uth/login reaches the same handler); an unmatched request gets
+  // no-store too, which costs a 404 nothing.
   let closing = false;
   app.addHook('preClose', async () => { closing = true; });
   app.addHook('onRequest', (req, reply, done) => {
     reply.headers(securityHeaders);
     reply.header('x-request-id', req.id);
-    if (req.url.startsWith('/auth/')) reply.header('cache-control', 'no-store');
+    const route = req.routeOptions.url;
+    if (route === undefined || route.startsWith('/auth/')) reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     if (closing) {
       reply.header('connection', 'close');
       done(new AppError('not_ready', { message: 'The server is shutting down' }));
@@ -245,6 +254,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   installErrorHandler(app);
+  // Every route's body schema is closed (unknown fields refused) before it is compiled or
+  // documented; every request's strings and nesting are checked before its schema.
+  const freeForm = { maxDepth: config.metadataMaxDepth, maxBytes: config.metadataMaxBytes };
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.body) route.schema = { ...route.schema, body: closeRouteBody(route.schema.body, freeForm) };
+  });
+  app.addHook('preValidation', checkRequestInput);
 
   const assignUser = (req: FastifyRequest, a: NonNullable<FastifyRequest['auth']>) => {
     req.auth = a;
@@ -263,7 +279,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const crossSite = createCrossSiteGuard([new URL(publicUrl(config)).origin, ...config.corsOrigins]);
   app.addHook('onRequest', (req, _reply, done) => { crossSite(req); done(); });
   await app.register(authRoutes, {
-    prefix: '/auth', auth: deps.auth, limiter: deps.limiter, limits: deps.limits, captcha: deps.captcha, csrf, cookies: deps.cookies, guard,
+    prefix: '/auth', auth: deps.auth, password: deps.passwordSignIn, limiter: deps.limiter, limits: deps.limits, captcha: deps.captcha, csrf, cookies: deps.cookies, guard,
     register: (input) => deps.account.register(input),
     locale: (given, acceptLanguage) => templates.resolveLocale(given ?? templates.fromAcceptLanguage(acceptLanguage)),
   });
@@ -274,16 +290,19 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(rbacRoutes, { prefix: '/auth', principals });
   await app.register(serviceTokenRoutes, { prefix: '/auth', serviceAccounts: deps.serviceAccounts, limiter: deps.limiter });
   await app.register(accountRoutes, {
-    prefix: '/auth', auth: deps.auth, account: deps.account, passwordless: deps.passwordless, redirects: deps.redirects, templates,
+    prefix: '/auth', gate: deps.gate, account: deps.account, passwordless: deps.passwordless, redirects: deps.redirects, templates,
     limiter: deps.limiter, cookies: deps.cookies, guard, stepUp: (sid) => deps.mfa.requireRecent(sid),
   });
   await app.register(passkeysRoutes, { prefix: '/auth/passkeys', passkeys: deps.passkeys, limiter: deps.limiter, cookies: deps.cookies, guard, stepUp: (sid) => deps.mfa.requireRecent(sid) });
   await app.register(mfaRoutes, {
-    prefix: '/auth', mfa: deps.mfa, auth: deps.auth, users: deps.users, passwords: deps.passwords, limiter: deps.limiter, cookies: deps.cookies, guard,
+    prefix: '/auth', mfa: deps.mfa, gate: deps.gate, users: deps.users, passwords: deps.passwords, limiter: deps.limiter, cookies: deps.cookies, guard,
   });
-  await app.register(oauthRoutes, { prefix: '/auth', oauth: deps.oauth, limiter: deps.limiter, cookies: deps.cookies, guard, redirects: deps.redirects });
+  await app.register(oauthRoutes, { prefix: '/auth', oauth: deps.oauth, limiter: deps.limiter, loginLimiter: deps.limits.login, cookies: deps.cookies, guard, redirects: deps.redirects });
   await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, audit: deps.audit.record, guard, cookies: deps.cookies });
-  await app.register(introspectRoutes, { prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret });
+  await app.register(introspectRoutes, {
+    prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret,
+    serviceTokens: createServiceTokenIntrospection({ verify: (t) => deps.tokens.verifyAnyToken(t), authenticate: (c) => deps.serviceAccounts.authenticateToken(c) }),
+  });
   await app.register(tokensRoutes, { tokens: deps.tokens });
   await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks, degraded: deps.degradedChecks });
   if (config.uiEnabled) {

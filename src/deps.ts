@@ -20,24 +20,27 @@ import {
   createAccountService, createAddressLimits, createBackground, createNotices, createOneTimeTokens, createPasswordlessService, createRedirectPolicy,
   type AccountService, type PasswordlessService, type RedirectPolicy,
 } from './modules/account/index.ts';
-import { createAuthService, createCaptcha, createLockout, type AuthService, type Captcha } from './modules/auth/index.ts';
+import { createAuthService, type AuthService } from './modules/auth/index.ts';
+import { createLockout } from './core/limits/lockout.ts';
+import { createAccountFailures, createAddressClaim, createCaptcha, createPasswordSignIn, createSignInGate, type Captcha, type PasswordSignIn, type SignInGate } from './modules/sign-in/index.ts';
 import { createLogSmsProvider, createMfaService, createSnsProvider, createTwilioProvider, type MfaService } from './modules/mfa/index.ts';
-import { createPasskeysService, type PasskeysService } from './modules/passkeys/index.ts';
+import { createPasskeysService, hasPasskeys, removeAllPasskeysIn, type PasskeysService } from './modules/passkeys/index.ts';
 import { commonPasswords, createBreachChecker, createPasswordPolicy, type PasswordPolicy } from './modules/passwords/index.ts';
 import { createLogTransport, createMailer, createMailOutbox, createSmtpTransport, loadTemplates, type MailOutbox, type Mailer } from './modules/mail/index.ts';
 import { createRefreshTokenCodec, createSessionsService, noGeoLocator, openGeoLocator, type SessionsService } from './modules/sessions/index.ts';
 import { createKeyStore, createTokensService, type KeyStore, type TokensService } from './modules/tokens/index.ts';
-import { createUsersService, type UsersService } from './modules/users/index.ts';
+import { createUsersService, type UserRow, type UsersService } from './modules/users/index.ts';
 import { bootstrapAdmin, createAdminService, type AdminService } from './modules/admin/index.ts';
 import { createMetrics, type Metrics } from './modules/metrics/index.ts';
 import { createAuditService, type AuditBatchRecorder, type AuditRecorder, type AuditService } from './modules/audit/index.ts';
 import { createEventsService, createNatsPublisher, eventsOfAudit, eventsOfAuditNow, type EventsService } from './modules/events/index.ts';
 import { createDeliveryWorker, createWebhooksService, fanOut, fanOutQuery, type DeliveryWorker, type WebhooksService } from './modules/webhooks/index.ts';
+import { systemResolver, type HostResolver, type OutboundPolicy } from './core/net/index.ts';
 import { createRbacService, type RbacService } from './modules/rbac/index.ts';
 import { createServiceAccountsService, type ServiceAccountsService } from './modules/service-accounts/index.ts';
 import { createHooks } from './modules/hooks/index.ts';
-import { createImporter, type Importer } from './modules/imports/index.ts';
-import { createOAuthService, createProviderRegistry, createVault, type OAuthService, type Vault } from './modules/oauth/index.ts';
+import { createFirebaseParamsLookup, createImporter, type Importer } from './modules/imports/index.ts';
+import { countIdentitiesOf, createOAuthService, createProviderRegistry, createVault, removeAllIdentitiesIn, type OAuthService, type Vault } from './modules/oauth/index.ts';
 import { createHousekeeping, type Housekeeping } from './modules/housekeeping/index.ts';
 
 export interface Deps {
@@ -63,6 +66,10 @@ export interface Deps {
   /** Signing keys: list and rotate (the CLI). */
   keys: KeyStore;
   auth: AuthService;
+  /** The one gate that starts sessions (every way in ends there). */
+  gate: SignInGate;
+  /** The password as a first factor. */
+  passwordSignIn: PasswordSignIn;
   outbox: MailOutbox;
   mailer: Mailer;
   account: AccountService;
@@ -105,6 +112,8 @@ export interface DepsOverrides {
   noMailWorker?: boolean;
   /** Start no background work at all, the event dispatcher included (the CLI: a server sends what it queues). */
   noWorkers?: boolean;
+  /** How webhook URLs' names are resolved (tests point names at chosen addresses); the system resolver otherwise. */
+  resolveHost?: HostResolver;
 }
 
 export function packageVersion(): string {
@@ -189,10 +198,9 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       ? await openGeoLocator(config.geoipDb).catch((err: Error) => { throw new Error(`AUTH_GEOIP_DB: ${err.message}`); })
       : noGeoLocator;
 
-    let importerRef: Importer | undefined;
     const passwords = createPasswordHasher(
       { memoryCost: config.argon2Memory, timeCost: config.argon2Iterations, parallelism: config.argon2Parallelism },
-      { firebaseParams: (id) => importerRef!.firebaseParams(id) },
+      { firebaseParams: createFirebaseParamsLookup({ db, encrypter }) },
     );
     const keys = keyStore = createKeyStore({
       db, clock, encrypter, algorithm: config.jwtAlgorithm, hmacSecret: config.jwtSecret, bus,
@@ -225,9 +233,10 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       pool: handle.poolStats,
     });
     const auditLog = createAuditService({ db, clock, retentionDays: config.auditRetentionDays });
+    const outbound: OutboundPolicy = { requireHttps: config.nodeEnv === 'production', allowPrivate: config.webhookAllowPrivate, resolve: overrides.resolveHost ?? systemResolver };
     const worker = webhookWorker = createDeliveryWorker({
       db, clock, encrypter, log, timeoutMs: config.webhookTimeout * 1000, retryWindowMs: config.webhookRetryWindow * 1000,
-      pollInterval: 1, retention: config.outboxRetention, userAgent: `Tessera-Webhooks/${packageVersion()}`,
+      pollInterval: 1, retention: config.outboxRetention, userAgent: `Tessera-Webhooks/${packageVersion()}`, outbound,
     });
     events = createEventsService({
       db, clock, log, publisher: config.natsUrl ? createNatsPublisher(config.natsUrl, config.natsStream, log) : undefined,
@@ -251,7 +260,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       for (const e of planned) ev.emitIn(batch, e.type, e.subject, e.data, entry.actor);
     };
     const audit = { ...auditLog, record, recordIn };
-    const webhooks = createWebhooksService({ db, clock, encrypter, audit: audit.record, kick: () => { void worker.kick(); } });
+    const webhooks = createWebhooksService({ db, clock, encrypter, audit: audit.record, kick: () => { void worker.kick(); }, outbound });
     const bus0 = bus;
     const rbac = createRbacService({ db, bus, clock, audit: audit.record, userChanged: (id) => bus0.publish({ kind: 'user', id }) });
     if (!overrides.skipMigrations) await rbac.ensureRole(config.defaultRole);
@@ -263,7 +272,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     });
     const transport = config.smtpHost
       ? createSmtpTransport({ host: config.smtpHost, port: config.smtpPort, secure: config.smtpSecure, user: config.smtpUser, pass: config.smtpPass, sender: config.smtpSender })
-      : createLogTransport(log);
+      // Production gets here only with AUTH_EMAIL_LOG_IN_PRODUCTION=true, and then logs no content.
+      : createLogTransport(log, { contents: config.nodeEnv !== 'production' });
     outbox = createMailOutbox({
       db, clock, encrypter, transport, log, maxAttempts: config.emailMaxAttempts, retryDelay: config.emailRetryDelay, pollInterval: config.emailPollInterval,
     });
@@ -278,7 +288,13 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       ? createCaptcha({ provider: config.captchaProvider, secret: config.captchaSecret, verifyUrl: config.captchaVerifyUrl, log })
       : undefined;
     const lockout = createLockout({ enabled: config.lockoutEnabled, attempts: config.lockoutAttempts, durationSeconds: config.lockoutDuration, redis, onRefused: () => metrics.lockoutRefused() });
-    let passkeysRef: PasskeysService | undefined;
+    // A lock (after wrong passwords, second factors or re-authentications) is recorded and told to the user.
+    const onLocked = async (user: UserRow) => {
+      await audit.record(db, { type: 'account.locked', subject: user.id, reason: 'repeated_failures', actor: { type: 'system' }, details: { durationSeconds: config.lockoutDuration } });
+      await db.transaction().execute((trx) => notices.accountLocked(trx, user, new Date(clock.now() + config.lockoutDuration * 1000)));
+      mailer.flush();
+    };
+    const failures = createAccountFailures({ lockout, log, findUser: (id) => users.findById(id), locked: onLocked });
     const addressLimits = createAddressLimits({ clock, secret: encryptionKey, onLimited: () => metrics.rateLimited('address') });
     const sms = config.smsProvider === 'twilio'
       ? createTwilioProvider({ accountSid: config.twilioAccountSid ?? '', authToken: config.twilioAuthToken ?? '', from: config.twilioPhoneNumber ?? '', baseUrl: config.twilioApiUrl })
@@ -287,7 +303,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         : createLogSmsProvider(log);
     const mfa = createMfaService({
       db, clock, log, encrypter, secret: encryptionKey, users, sessions, mailer, sms, limits: addressLimits,
-      hasPasskeys: (userId) => passkeysRef!.hasPasskeys(userId), rolesOf: (userId) => rbac.effectiveRoles(userId), audit: audit.record,
+      hasPasskeys: (userId) => hasPasskeys(db, userId), rolesOf: (userId) => rbac.effectiveRoles(userId), audit: audit.record, failures,
       settings: {
         issuer: config.mfaTotpIssuer, challengeTtl: config.mfaChallengeExpiresIn, requiredForRoles: config.mfaRequiredForRoles,
         reauthMaxAge: config.reauthMaxAge, smsEnabled: config.mfaSmsEnabled, smsPerNumberPerHour: config.mfaSmsPerNumberLimit, smsPerDay: config.mfaSmsDailyLimit,
@@ -298,24 +314,20 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       customClaimsUrl: config.hookCustomClaimsUrl, beforeSignupUrl: config.hookBeforeSignupUrl, secret: config.hookSecret, timeoutSeconds: config.hookTimeout,
       customClaimsOnFailure: config.hookCustomClaimsOnFailure, beforeSignupOnFailure: config.hookBeforeSignupOnFailure,
     }, { clock, log, audit: (entry) => audit.record(db, entry) });
-    // The account service needs auth (to sign in) and auth needs one account function.
-    let accountRef: AccountService | undefined;
-    const auth = createAuthService({
-      db, clock, users, sessions, tokens, passwords, log, debugMode: config.debugMode, sessionCheck: config.sessionCheck,
-      requireVerifiedEmail: config.emailVerificationRequired, notices, mailer,
-      passwordMaxAgeDays: config.passwordChangeRequiredDays,
-      issuePasswordChange: (user) => accountRef!.issuePasswordChange(user),
-      lockout, identifierLimit: limits.login, mfa, captcha, audit: audit.record, auditIn: audit.recordIn, access: (id) => rbac.accessOf(id), accessCached: (id) => rbac.accessCached(id), captchaAfter: config.captchaLoginAfter, lockoutDurationSeconds: config.lockoutDuration,
-      customClaims: hooks.customClaims,
-      notifyLocked: async (user, until) => {
-        await db.transaction().execute((trx) => notices.accountLocked(trx, user, until));
-        mailer.flush();
-      },
+    // The first proof of an address removes what an earlier registrant set (pre-account hijacking).
+    const addressClaim = createAddressClaim({
+      users, sessions, audit: audit.record,
+      clearCredentials: async (trx, userId) => ({
+        factors: await mfa.resetIn(trx, userId),
+        passkeys: await removeAllPasskeysIn(trx, userId),
+        identities: await removeAllIdentitiesIn(trx, userId),
+      }),
     });
     const oneTime = createOneTimeTokens({ clock, secret: encryptionKey });
     const redirects = createRedirectPolicy(config.clientUrl, config.redirectAllowlist, config.uiEnabled ? new URL(publicUrl(config)).origin : undefined);
     const account = createAccountService({
       db, clock, log, users, sessions, passwords, mailer, notices, tokens: oneTime, limits: addressLimits, audit: audit.record, auditIn: audit.recordIn, beforeSignup: hooks.beforeSignup,
+      claim: addressClaim.claim, secret: encryptionKey,
       afterDelete: (trx) => rbac.assertGuards(trx, { actor: { type: 'system' }, permissions: new Set() }, null),
       settings: {
         publicUrl: publicUrl(config), clientUrl: config.clientUrl,
@@ -324,16 +336,25 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         emailChangeExpiresIn: config.emailChangeExpiresIn, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
       },
     }, background);
-    accountRef = account;
-    let oauthRef: OAuthService | undefined;
+    // Every way in ends in the gate, the one place that starts sessions.
+    const gate = createSignInGate({
+      db, clock, users, sessions, tokens, log, debugMode: config.debugMode, requireVerifiedEmail: config.emailVerificationRequired,
+      passwordMaxAgeDays: config.passwordChangeRequiredDays, issuePasswordChange: (user, amr) => account.issuePasswordChange(user, amr),
+      notices, mailer, lockout, mfa, audit: audit.record, auditIn: audit.recordIn,
+      access: (id) => rbac.accessOf(id), accessCached: (id) => rbac.accessCached(id), customClaims: hooks.customClaims,
+    });
+    const passwordSignIn = createPasswordSignIn({
+      clock, users, passwords, log, gate, lockout, identifierLimit: limits.login, captcha, captchaAfter: config.captchaLoginAfter,
+      lockoutDurationSeconds: config.lockoutDuration, locked: onLocked,
+    });
+    const auth = createAuthService({ db, users, sessions, tokens, log, sessionCheck: config.sessionCheck, lockout, gate, hasClaimsHook: Boolean(hooks.customClaims) });
     const passkeys = createPasskeysService({
-      db, clock, log, secret: encryptionKey, users, auth, mfa, audit: audit.record, identityCount: async (id) => (oauthRef ? oauthRef.count(id) : 0),
+      db, clock, log, secret: encryptionKey, users, gate, mfa, audit: audit.record, identityCount: (id) => countIdentitiesOf(db, id),
       settings: {
         rpId: config.webauthnRpId, rpName: config.webauthnRpName, challengeTtl: config.webauthnChallengeExpiresIn,
         origins: config.webauthnOrigins.length ? config.webauthnOrigins.map((o) => new URL(o).origin) : [...new Set([new URL(config.clientUrl).origin, new URL(publicUrl(config)).origin])],
       },
     });
-    passkeysRef = passkeys;
     // The hourly housekeeping: ended proofs, challenges and request records, then what grows
     // with use, in bounded batches. Request records serve the address limits and the daily
     // SMS cap: kept a day at least.
@@ -352,12 +373,12 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     chores.add('mail_outbox', (limits) => mailOutbox.prune(limits));
     const registry = createProviderRegistry({ db, clock, log, encrypter, envProviders: config.oauthProviders, publicUrl: publicUrl(config) });
     const vault = oauthVault = createVault({ db, clock, log, encrypter, registry, audit: audit.record, marginSeconds: config.oauthRefreshMargin });
-    const oauth = oauthRef = createOAuthService({
-      db, clock, log, encrypter, registry, vault, users, auth, audit: audit.record, redirects, beforeSignup: hooks.beforeSignup,
+    const oauth = createOAuthService({
+      db, clock, log, encrypter, registry, vault, users, gate, audit: audit.record, redirects, beforeSignup: hooks.beforeSignup,
       passkeyCount: async (id) => (await passkeys.list(id)).length, autoLink: config.oauthAutoLink,
     });
     const passwordless = createPasswordlessService({
-      db, users, auth, mailer, tokens: oneTime, limits: addressLimits, redirects, audit: audit.record, beforeSignup: hooks.beforeSignup,
+      db, users, gate, claim: addressClaim.claim, mailer, tokens: oneTime, limits: addressLimits, redirects, audit: audit.record, beforeSignup: hooks.beforeSignup,
       settings: {
         publicUrl: publicUrl(config), magicLinkExpiresIn: config.magicLinkExpiresIn, emailCodeExpiresIn: config.emailCodeExpiresIn,
         signup: config.magicLinkSignup, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
@@ -381,7 +402,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       listPasskeys: (userId) => passkeys.list(userId),
       unlock: (user) => auth.unlock(user),
     });
-    const importer = importerRef = createImporter({
+    const importer = createImporter({
       db, clock, encrypter, audit: audit.record, defaultRole: config.defaultRole, claimFirstUser: (trx) => users.claimFirstUser(trx),
       emitCreated: async (trx, u, source) => {
         await ev.emit(trx, 'user.created', u.id, {
@@ -419,7 +440,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, keys, auth, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, serviceAccounts, admin, importer, housekeeping: chores, metrics, readinessChecks, close,
+      users, sessions, tokens, keys, auth, gate, passwordSignIn, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, serviceAccounts, admin, importer, housekeeping: chores, metrics, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

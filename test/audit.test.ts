@@ -47,7 +47,7 @@ describe('one entry per event', () => {
     const clock = new ManualClock(T0);
     const t = await createTestApp({
       clock,
-      env: { ...sink.env(), AUTH_ACCOUNT_LOCKOUT_ATTEMPTS: '3', AUTH_REFRESH_TOKEN_REUSE_INTERVAL: '0', AUTH_MAX_ACTIVE_SESSIONS: '4', AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false' },
+      env: { ...sink.env(), AUTH_ACCOUNT_LOCKOUT_ATTEMPTS: '3', AUTH_REFRESH_TOKEN_REUSE_INTERVAL: '0', AUTH_MAX_ACTIVE_SESSIONS: '4', AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false', AUTH_WEBHOOK_ALLOW_PRIVATE: 'true' },
     });
     const a = recorder(t);
     const secrets: string[] = [];
@@ -68,6 +68,16 @@ describe('one entry per event', () => {
       const code = codeOf(await sink.latest(creds.email, /Verify/, before0));
       secrets.push(code);
       await a.expect({ 'email.verified': 1 }, () => t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { id: reg.verification.id, code } }));
+      // Someone else's registration of an address, proven by its owner without the
+      // registrant's mark: what the registrant set is removed, in one entry.
+      const squatted = uniqueCredentials('squatted');
+      const squat = await register(t.app, squatted);
+      const squatSession = await login(t.app, squatted, 'native');
+      secrets.push(squatted.password, squatSession.accessToken, squatSession.refreshToken);
+      const squatCode = codeOf(await sink.latest(squatted.email, /Verify/));
+      await a.expect({ 'email.verified': 1, 'account.address_claimed': 1 }, () => t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { email: squatted.email, code: squatCode } }));
+      const claimed = await newest(t, 'account.address_claimed');
+      assert.deepEqual([claimed.subject_user_id, claimed.actor_type, (claimed.details as Record<string, unknown>).passwordCleared, (claimed.details as Record<string, unknown>).sessionsRevoked], [squat.user.id, 'system', true, 1]);
 
       // Failures carry their reason; an unknown account has no subject.
       await a.expect({ 'user.login_failed': 1 }, () => t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: creds.email, password: 'wrong-password-1' } }));

@@ -23,12 +23,13 @@ describe('email verification', () => {
   const me = async (token: string) => json(await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(token) }));
 
   test('the link verifies once and redirects to AUTH_CLIENT_URL; /auth/me shows emailVerified', async () => {
-    const { creds } = await register(t.app);
+    const { creds, registrant } = await register(t.app);
     const s = await login(t.app, creds, 'native');
     assert.equal((await me(s.accessToken)).emailVerified, false);
     const mail = await sink.latest(creds.email, VERIFY);
     const link = linkOf(mail, 'http://localhost:4000/auth/verify-email?token=');
-    const res = await t.app.inject({ method: 'GET', url: link.replace('http://localhost:4000', '') });
+    // Opened in the browser that registered (its registrant cookie): what it set stays.
+    const res = await t.app.inject({ method: 'GET', url: link.replace('http://localhost:4000', ''), cookies: { tessera_registrant: registrant } });
     assert.equal(res.statusCode, 302);
     assert.equal(res.headers.location, 'https://app.example.test/?email_verified=true');
     assert.equal((await me(s.accessToken)).emailVerified, true, 'seen at once, through the user cache');
@@ -126,14 +127,14 @@ describe('AUTH_EMAIL_VERIFICATION_REQUIRED', () => {
   test('an unverified user who knows the password gets 403 email_not_verified; after verifying, 200', async () => {
     const t = await createTestApp({ env: { ...sink.env(), AUTH_EMAIL_VERIFICATION_REQUIRED: 'true' } });
     try {
-      const { creds } = await register(t.app);
+      const { creds, registrant } = await register(t.app);
       const wrong = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: creds.email, password: 'not-the-password' } });
       assert.equal(json(wrong).code, 'invalid_credentials', 'the password is checked first');
       const res = await t.app.inject({ method: 'POST', url: '/auth/login', payload: creds });
       assert.equal(res.statusCode, 403);
       assert.equal(json(res).code, 'email_not_verified');
       const code = codeOf(await sink.latest(creds.email, VERIFY));
-      assert.equal((await t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { email: creds.email, code } })).statusCode, 200);
+      assert.equal((await t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { email: creds.email, code }, cookies: { tessera_registrant: registrant } })).statusCode, 200);
       assert.equal((await t.app.inject({ method: 'POST', url: '/auth/login', payload: creds })).statusCode, 200);
     } finally {
       await t.close();

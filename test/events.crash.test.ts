@@ -50,7 +50,7 @@ describe('events and a crashed process', { skip: natsSkip() }, () => {
     const hooks = await new Receiver().start();
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const env = { ...baseEnv(), ...db.env, PORT: String(port), NATS_URL: nats.url, AUTH_WEBHOOK_TIMEOUT: '2s' };
+    const env = { ...baseEnv(), ...db.env, PORT: String(port), NATS_URL: nats.url, AUTH_WEBHOOK_TIMEOUT: '2s', AUTH_WEBHOOK_ALLOW_PRIVATE: 'true' };
     let proc: Proc = run('src/main.ts', env);
     try {
       await waitHealthy(base, proc);

@@ -155,9 +155,9 @@ describe('admin changes as events', { skip: natsSkip() }, () => {
       await c.next(0, 2);
       const h = bearer(admin.accessToken);
       const creds = uniqueCredentials('every');
-      const { user } = await expect(() => register(t.app, creds), [['user.created', undefined]]);
+      const { user, registrant } = await expect(() => register(t.app, creds), [['user.created', undefined]]);
       const code = codeOf(await sink.latest(creds.email, /Verify your email/));
-      await expect(() => t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { email: creds.email, code } }), [['user.email_verified', user.id]]);
+      await expect(() => t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { email: creds.email, code }, cookies: { tessera_registrant: registrant } }), [['user.email_verified', user.id]]);
       const s = await expect(() => login(t.app, creds, 'native'), [['session.created', undefined]]);
       await expect(() => t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: creds.email, password: 'not-the-password-9' } }), [['user.login_failed', user.id]]);
       const rotated = json(await t.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: s.refreshToken } }));

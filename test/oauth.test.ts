@@ -303,31 +303,31 @@ describe('social sign-in: the browser flow', () => {
 });
 
 describe('social sign-in: native apps', () => {
-  test('the app runs PKCE itself; Tessera exchanges its code; a wrong verifier or a spent code is refused', async () => {
+  test('the app gets its authorization URL and a state bound to its PKCE challenge; Tessera exchanges its code; a wrong verifier or a spent state is refused', async () => {
     op.accounts.set('g-native', { email: 'native@gmail.example', email_verified: true });
-    const cfg = await oidcClient.discovery(new URL(op.issuer), 'google-client', 'google-secret', undefined, { execute: [oidcClient.allowInsecureRequests] });
+    // The attacks on this flow are in test/oauth.native.security.test.ts.
     const authorize = async () => {
       const verifier = oidcClient.randomPKCECodeVerifier();
-      const url = oidcClient.buildAuthorizationUrl(cfg, {
-        redirect_uri: nativeRedirect, scope: 'openid email profile', state: 'app-state',
-        code_challenge: await oidcClient.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-      });
-      const back = new URL(await new Agent().follow(url.href, (u) => u.startsWith(nativeRedirect), { login: 'g-native' }));
-      return { code: back.searchParams.get('code')!, verifier };
+      const start = await t.app.inject({ method: 'POST', url: '/auth/oauth/google/authorize', payload: { redirectUri: nativeRedirect, codeChallenge: await oidcClient.calculatePKCECodeChallenge(verifier) } });
+      assert.equal(start.statusCode, 200, start.body);
+      const { url, state } = json(start) as { url: string; state: string };
+      const back = new URL(await new Agent().follow(url, (u) => u.startsWith(nativeRedirect), { login: 'g-native' }));
+      assert.equal(back.searchParams.get('state'), state);
+      return { code: back.searchParams.get('code')!, state, verifier };
     };
     const a = await authorize();
-    const wrong = await t.app.inject({ method: 'POST', url: '/auth/oauth/google/token', payload: { code: a.code, codeVerifier: oidcClient.randomPKCECodeVerifier(), redirectUri: nativeRedirect } });
+    const wrong = await t.app.inject({ method: 'POST', url: '/auth/oauth/google/token', payload: { code: a.code, state: a.state, codeVerifier: oidcClient.randomPKCECodeVerifier(), redirectUri: nativeRedirect } });
     assert.deepEqual([wrong.statusCode, json(wrong).code], [400, 'oauth_code_invalid'], wrong.body);
 
     const b = await authorize();
-    const ok = await t.app.inject({ method: 'POST', url: '/auth/oauth/google/token', payload: { code: b.code, codeVerifier: b.verifier, redirectUri: nativeRedirect } });
+    const ok = await t.app.inject({ method: 'POST', url: '/auth/oauth/google/token', payload: { code: b.code, state: b.state, codeVerifier: b.verifier, redirectUri: nativeRedirect } });
     assert.equal(ok.statusCode, 200, ok.body);
     const body = json(ok);
     assert.ok(body.accessToken && body.refreshToken, 'tokens in the body');
     assert.equal(body.user.email, 'native@gmail.example');
-    const reused = await t.app.inject({ method: 'POST', url: '/auth/oauth/google/token', payload: { code: b.code, codeVerifier: b.verifier, redirectUri: nativeRedirect } });
-    assert.deepEqual([reused.statusCode, json(reused).code], [400, 'oauth_code_invalid']);
-    const notAllowed = await t.app.inject({ method: 'POST', url: '/auth/oauth/google/token', payload: { code: 'x', codeVerifier: b.verifier, redirectUri: 'https://evil.example/cb' } });
+    const reused = await t.app.inject({ method: 'POST', url: '/auth/oauth/google/token', payload: { code: b.code, state: b.state, codeVerifier: b.verifier, redirectUri: nativeRedirect } });
+    assert.deepEqual([reused.statusCode, json(reused).code], [400, 'oauth_state_invalid']);
+    const notAllowed = await t.app.inject({ method: 'POST', url: '/auth/oauth/google/token', payload: { code: 'x', state: b.state, codeVerifier: b.verifier, redirectUri: 'https://evil.example/cb' } });
     assert.deepEqual([notAllowed.statusCode, json(notAllowed).code], [400, 'redirect_not_allowed']);
   });
 });

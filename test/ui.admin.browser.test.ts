@@ -30,7 +30,8 @@ describe('admin dashboard in Chromium', { skip }, () => {
 
   before(async () => {
     receiver = await new Receiver().start();
-    s = await startUiServer();
+    // The webhook receiver listens on loopback.
+    s = await startUiServer({ env: { AUTH_WEBHOOK_ALLOW_PRIVATE: 'true' } });
     browser = await launch();
   });
   after(async () => {

@@ -235,8 +235,8 @@ describe('hosted sign-up, password and MFA pages in Chromium', { skip }, () => {
 
   test('/ui/mfa: an email code, sent when chosen and again on demand; five wrong codes end the challenge', async () => {
     // Authenticator app first (the preferred method), the verified address as a second factor.
-    const { creds } = await register(s.t.app);
-    const verified = await s.t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { email: creds.email, code: codeOf(await s.sink.latest(creds.email, /Verify your email/)) } });
+    const { creds, registrant } = await register(s.t.app);
+    const verified = await s.t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { email: creds.email, code: codeOf(await s.sink.latest(creds.email, /Verify your email/)) }, cookies: { tessera_registrant: registrant } });
     assert.equal(verified.statusCode, 200, verified.body);
     const token = json(await apiLogin(creds)).accessToken as string;
     assert.equal((await s.t.app.inject({ method: 'POST', url: '/auth/mfa/email', headers: bearer(token) })).statusCode, 200);

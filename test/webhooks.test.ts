@@ -23,7 +23,8 @@ before(() => { receivers = []; });
 after(async () => { for (const r of receivers) await r.stop(); });
 
 async function withApp(opts: Parameters<typeof createTestApp>[0], fn: (t: TestApp, admin: string) => Promise<void>): Promise<void> {
-  const t = await createTestApp(opts);
+  // The receivers listen on loopback, which endpoints may name only with this setting.
+  const t = await createTestApp({ ...opts, env: { AUTH_WEBHOOK_ALLOW_PRIVATE: 'true', ...opts?.env } });
   try {
     // The first account of a fresh database is its super_admin.
     const admin = await signUp(t.app);

@@ -6,7 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { loadConfig, type Config } from '../../src/core/config/index.ts';
-import { buildDeps, type Deps } from '../../src/deps.ts';
+import { buildDeps, type Deps, type DepsOverrides } from '../../src/deps.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export const TEST_ENCRYPTION_KEY = 'test-encryption-key-0123456789-abcdefghijklmnop';
@@ -18,6 +18,8 @@ export interface TestAppOptions {
   logLevel?: string;
   /** Reuse another app's database (two instances on one database). */
   database?: TestDatabase;
+  /** Resolves webhook URLs' names (the system resolver otherwise). */
+  resolveHost?: DepsOverrides['resolveHost'];
 }
 
 export interface TestApp {
@@ -54,6 +56,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     config = loadConfig(env);
     deps = await buildDeps(config, {
       ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
       logStream: { write: (line: string) => { logs.push(line); } },
     });
     app = await buildApp(deps);
@@ -90,10 +93,11 @@ export function json(res: LightMyRequestResponse): Record<string, any> {
   return res.json() as Record<string, any>;
 }
 
-export async function register(app: FastifyInstance, creds: Credentials = uniqueCredentials()): Promise<{ creds: Credentials; user: Record<string, any> }> {
+export async function register(app: FastifyInstance, creds: Credentials = uniqueCredentials()): Promise<{ creds: Credentials; user: Record<string, any>; verificationId: string; registrant: string }> {
   const res = await app.inject({ method: 'POST', url: '/auth/register', payload: creds });
   assert.equal(res.statusCode, 201, res.body);
-  return { creds, user: json(res).user };
+  const registrant = res.cookies.find((c) => c.name === 'tessera_registrant')?.value ?? '';
+  return { creds, user: json(res).user, verificationId: json(res).verification.id, registrant };
 }
 
 export interface SignedIn {

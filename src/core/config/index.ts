@@ -45,6 +45,10 @@ function crossCheck(c: Config, problems: string[]): void {
     problems.push('AUTH_SESSION_IDLE_TIMEOUT: must be at least 60 seconds (last use is recorded once a minute), or 0 to disable');
   }
   if (c.smtpUser !== undefined && c.smtpHost === undefined) problems.push('AUTH_SMTP_USER: set AUTH_SMTP_HOST too (without it, email goes to the log)');
+  if (c.nodeEnv === 'production' && !c.smtpHost && !c.emailLogInProduction) {
+    problems.push('AUTH_SMTP_HOST: required with NODE_ENV=production, or reset links and sign-in codes would be written to the log instead of sent; '
+      + 'set AUTH_EMAIL_LOG_IN_PRODUCTION=true to run without email on purpose (the log then names only the template and the recipient\'s domain)');
+  }
   if (c.smtpPass !== undefined && c.smtpUser === undefined) problems.push('AUTH_SMTP_PASS: set AUTH_SMTP_USER too');
   if (c.passwordMaxLength < c.passwordMinLength) problems.push('AUTH_PASSWORD_MAX_LENGTH: must be at least AUTH_PASSWORD_MIN_LENGTH');
   if (c.captchaProvider && !c.captchaSecret) problems.push('AUTH_CAPTCHA_SECRET: required with AUTH_CAPTCHA_PROVIDER');
@@ -80,9 +84,14 @@ export function insecureSettings(c: Config): string[] {
   if (c.trustProxy === true) w.push('AUTH_TRUST_PROXY=true: X-Forwarded-For is believed from any peer; list your proxies instead');
   if (c.jwtSecret) w.push('AUTH_JWT_SECRET is set: tokens use HS256, so every verifier holds the signing secret');
   if (!c.sessionCheck) w.push('AUTH_SESSION_CHECK=false: revoked sessions keep working until their access tokens expire');
-  if (!c.smtpHost) w.push('AUTH_SMTP_HOST is not set: emails are written to the log, links and codes included, instead of being sent');
+  if (!c.smtpHost) {
+    w.push(c.nodeEnv === 'production'
+      ? 'AUTH_SMTP_HOST is not set (AUTH_EMAIL_LOG_IN_PRODUCTION=true): no email is sent, so no one receives a reset link or a code; the log names the template and the recipient\'s domain only'
+      : 'AUTH_SMTP_HOST is not set: emails are written to the log, links and codes included, instead of being sent');
+  }
   if (c.defaultPassword) w.push('DEFAULT_PASSWORD is set: unset it once the first administrator has signed in and changed it');
   if (c.debugMode) w.push('AUTH_DEBUG_MODE=true: every authentication decision is logged');
+  if (c.webhookAllowPrivate) w.push('AUTH_WEBHOOK_ALLOW_PRIVATE=true: webhook endpoints may reach this host and internal networks (cloud metadata, databases, admin ports)');
   for (const [name, url] of [['AUTH_HOOK_CUSTOM_CLAIMS_URL', c.hookCustomClaimsUrl], ['AUTH_HOOK_BEFORE_SIGNUP_URL', c.hookBeforeSignupUrl]] as const) {
     if (url && plainHttpElsewhere(url)) w.push(`${name} uses plain http to another host: user data in hook requests can be read on the way (they are signed, not encrypted)`);
   }

@@ -35,6 +35,7 @@ export const schema = {
   outboxRetention: v({ env: 'AUTH_OUTBOX_RETENTION', default: '7d', parse: parseDuration, doc: 'How long events stay in the outbox table: the hourly clean-up deletes older published ones (all older ones without `NATS_URL`; with it, unpublished events wait for NATS).' }),
   webhookTimeout: v({ env: 'AUTH_WEBHOOK_TIMEOUT', default: '10s', parse: parseDuration, doc: 'How long a webhook endpoint has to answer an attempt; no answer in time counts as a failed attempt.' }),
   webhookRetryWindow: v({ env: 'AUTH_WEBHOOK_RETRY_WINDOW', default: '24h', parse: parseDuration, doc: 'How long a failing webhook delivery is retried (with growing delays: 5s, 30s, 2m, 10m, 30m, 1h, 2h, then every 4h) before it is dead-lettered, to be replayed through the admin API.' }),
+  webhookAllowPrivate: v({ env: 'AUTH_WEBHOOK_ALLOW_PRIVATE', default: 'false', parse: parseBool, doc: 'Lets webhook endpoints be loopback, private (RFC 1918, RFC 4193), link-local, shared (CGNAT) and other special-purpose addresses, or names that resolve to them; refused otherwise, at registration and at every delivery attempt. For development and tests with a local receiver only.' }),
   redisUrl: v({ env: 'REDIS_URL', parse: parseUrl(['redis', 'rediss']), doc: 'Redis URL. When set, rate-limit counters are shared by every instance through Redis.', secret: true }),
   jwtSecret: v({ env: 'AUTH_JWT_SECRET', parse: (s) => {
     if (s.length < 32) throw new Error('must be at least 32 characters (use a random value, e.g. `openssl rand -base64 48`)');
@@ -69,12 +70,13 @@ export const schema = {
   uiBackgroundColor: v({ env: 'AUTH_UI_BACKGROUND_COLOR', default: '#f5f6f8', parse: parseColor, doc: 'Page background colour behind the cards.' }),
   uiTextColor: v({ env: 'AUTH_UI_TEXT_COLOR', default: '#1f2933', parse: parseColor, doc: 'Text colour.' }),
   appName: v({ env: 'AUTH_APP_NAME', default: 'Tessera', parse: (s) => s.trim().slice(0, 100), doc: 'Product name shown in emails, the hosted pages and the dashboard.' }),
-  smtpHost: v({ env: 'AUTH_SMTP_HOST', parse: (s) => s.trim(), doc: 'SMTP server. Unset: every message is written to the log in full (links and codes included) instead of being sent, for local development.' }),
+  smtpHost: v({ env: 'AUTH_SMTP_HOST', parse: (s) => s.trim(), doc: 'SMTP server. Required with `NODE_ENV=production` (unless `AUTH_EMAIL_LOG_IN_PRODUCTION=true`). Unset in development and test: every message is written to the log in full (links and codes included) instead of being sent.' }),
   smtpPort: v({ env: 'AUTH_SMTP_PORT', default: '587', parse: parseInteger(1, 65535), doc: 'SMTP port.' }),
   smtpUser: v({ env: 'AUTH_SMTP_USER', parse: (s) => s, doc: 'SMTP user name (unset: no authentication).' }),
   smtpPass: v({ env: 'AUTH_SMTP_PASS', parse: (s) => s, doc: 'SMTP password.', secret: true }),
   smtpSecure: v({ env: 'AUTH_SMTP_SECURE', default: 'false', parse: parseBool, doc: '`true`: TLS from the first byte (port 465). `false`: plain connection upgraded with STARTTLS when the server offers it.' }),
   smtpSender: v({ env: 'AUTH_SMTP_SENDER', default: 'Tessera <no-reply@localhost>', parse: parseSender, doc: 'The `From` of every message.' }),
+  emailLogInProduction: v({ env: 'AUTH_EMAIL_LOG_IN_PRODUCTION', default: 'false', parse: parseBool, doc: '`true`: `NODE_ENV=production` may start without `AUTH_SMTP_HOST`. No email is sent then; the log names each message\'s template and the recipient\'s domain only, never a link or a code.' }),
   emailTemplatesDir: v({ env: 'AUTH_EMAIL_TEMPLATES_DIR', parse: (s) => s.trim(), doc: 'Directory of templates that override the shipped ones, file by file: `<locale>/<kind>.subject`, `.txt`, `.html`, and `<locale>/layout.html` (see docs/api.md#email-templates).' }),
   emailMaxAttempts: v({ env: 'AUTH_EMAIL_MAX_ATTEMPTS', default: '8', parse: parseInteger(3, 100), doc: 'Delivery attempts per message before it is given up (logged as an error).' }),
   emailRetryDelay: v({ env: 'AUTH_EMAIL_RETRY_DELAY', default: '10s', parse: parseDuration, doc: 'Wait before the second attempt; it doubles after every failure, up to one hour.' }),
@@ -101,6 +103,8 @@ export const schema = {
     if (!/^[a-z][a-z0-9_:-]{0,49}$/.test(s.trim())) throw new Error('expected a role name (lower case letters, digits, _ : -)');
     return s.trim();
   }, doc: 'Role given to every registered user after the first (the first user ever registered becomes `admin`).' }),
+  metadataMaxDepth: v({ env: 'AUTH_METADATA_MAX_DEPTH', default: '10', parse: parseInteger(1, 32), doc: 'Deepest nesting of arrays and objects accepted in user metadata (`POST`, `PATCH /admin/users`), the metadata object itself counting as 1. Deeper: 400 `validation_failed`.' }),
+  metadataMaxBytes: v({ env: 'AUTH_METADATA_MAX_BYTES', default: '16384', parse: parseInteger(256, 16384), doc: 'Largest user metadata accepted, in bytes of UTF-8 JSON (256 to 16384). Larger: 400 `validation_failed`.' }),
   logLevel: v({ env: 'AUTH_LOG_LEVEL', default: 'info', parse: parseEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), doc: 'Log level (pino).' }),
   metricsToken: v({ env: 'AUTH_METRICS_TOKEN', parse: (s) => {
     if (s.length < 16) throw new Error('must be at least 16 characters (use a random value, e.g. `openssl rand -base64 24`)');

@@ -18,6 +18,7 @@ import * as m0012 from './migrations/0012_pruning.ts';
 import * as m0013 from './migrations/0013_keys_permissions.ts';
 import * as m0014 from './migrations/0014_fillfactor.ts';
 import * as m0015 from './migrations/0015_refresh_families.ts';
+import * as m0016 from './migrations/0016_flow_amr.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0013_keys_permissions': m0013,
   '0014_fillfactor': m0014,
   '0015_refresh_families': m0015,
+  '0016_flow_amr': m0016,
 };
 
 /** Every migration's name, in order. */

@@ -35,3 +35,18 @@ export function signedInBody(reply: FastifyReply, client: string, r: { accessTok
   setRefreshCookie(reply, r.refreshToken, s);
   return { accessToken: r.accessToken, user: r.user };
 }
+
+/**
+ * The registrant mark: set by a registration in the browser that made it, shown back when
+ * that browser proves the address (see the address claim in the sign-in module).
+ */
+export const REGISTRANT_COOKIE = 'tessera_registrant';
+
+export function setRegistrantCookie(reply: FastifyReply, mark: string, s: CookieSettings, maxAgeSeconds: number): void {
+  reply.setCookie(REGISTRANT_COOKIE, mark, { httpOnly: true, secure: s.secure, sameSite: 'lax', path: REFRESH_COOKIE_PATH, maxAge: maxAgeSeconds });
+}
+
+export function registrantCookie(req: FastifyRequest): string | undefined {
+  const v = req.cookies?.[REGISTRANT_COOKIE];
+  return v ? v : undefined;
+}

@@ -3,8 +3,8 @@
 // outcome or the error code in the query string, never in a JSON page.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { clearRefreshCookie, rateLimitHook, sessionContext, setRefreshCookie, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
-import type { AuthService } from '../auth/index.ts';
+import { clearRefreshCookie, rateLimitHook, registrantCookie, sessionContext, setRefreshCookie, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { isMultiFactor, type SignInGate } from '../sign-in/index.ts';
 import type { Templates } from '../mail/index.ts';
 import { normalizeEmail } from '../users/index.ts';
 import type { AccountService } from './account.service.ts';
@@ -14,7 +14,8 @@ import type { PasswordlessService } from './passwordless.service.ts';
 import type { RedirectPolicy } from './redirects.ts';
 
 export interface AccountRoutesOptions {
-  auth: Pick<AuthService, 'signIn'>;
+  /** The sign-in gate: the replacement of an expired password continues the flow there. */
+  gate: Pick<SignInGate, 'complete'>;
   account: AccountService;
   passwordless: PasswordlessService;
   redirects: RedirectPolicy;
@@ -61,14 +62,14 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
   const tokensFor = (reply: FastifyReply, client: string, r: { accessToken: string; refreshToken: string; user: unknown }) => signedInBody(reply, client, r, cookies);
 
   app.post<{ Body: ProofBody }>('/verify-email', { schema: schemas.verifyEmailSchema, onRequest: limit('verify-email') }, async (req) => {
-    const user = await account.verifyEmail(proofOf(req.body));
+    const user = await account.verifyEmail(proofOf(req.body), registrantCookie(req));
     return { message: 'Email verified', user };
   });
 
   app.get<{ Querystring: { token: string } }>('/verify-email', { schema: schemas.verifyEmailLinkSchema, onRequest: limit('verify-email') }, async (req, reply) =>
     land(reply, async () => {
-      await account.verifyEmail({ token: req.query.token });
-      return redirects.withParams(redirects.check(undefined), { email_verified: 'true' });
+      const verified = await account.verifyEmail({ token: req.query.token }, registrantCookie(req));
+      return redirects.withParams(redirects.check(undefined), { email_verified: 'true', ...(verified.credentialsCleared ? { credentials_cleared: 'true' } : {}) });
     }));
 
   app.post<{ Body: { email: string } }>('/verify-email/resend', { schema: schemas.resendSchema, onRequest: limit('verify-email') }, async (req) => {
@@ -88,8 +89,8 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
 
   app.post<{ Body: { token: string; newPassword: string; client?: string } }>('/password/expired', { schema: schemas.expiredPasswordSchema, onRequest: limit('password') }, async (req, reply) => {
     const client = req.body.client ?? 'web';
-    const user = await account.replaceExpiredPassword(req.body.token, req.body.newPassword);
-    return tokensFor(reply, client, await opts.auth.signIn(user, { ...sessionContext(req, client), amr: ['pwd'] }));
+    const { user, amr } = await account.replaceExpiredPassword(req.body.token, req.body.newPassword);
+    return tokensFor(reply, client, await opts.gate.complete({ user, method: 'password', amr, passwordReplaced: true, secondFactorDone: isMultiFactor(amr) }, sessionContext(req, client)));
   });
 
   app.post<{ Body: { currentPassword: string; newPassword: string } }>('/password/change', { schema: schemas.changePasswordSchema, onRequest: [limit('password'), guard] }, async (req) => {

@@ -13,7 +13,10 @@ const message = { type: 'object', required: ['message'], properties: { message: 
 const verifiedUser = {
   type: 'object',
   required: ['id', 'username', 'email', 'role', 'emailVerified'],
-  properties: { id: { type: 'string' }, username: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, emailVerified: { type: 'boolean' } },
+  properties: {
+    id: { type: 'string' }, username: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, emailVerified: { type: 'boolean' },
+    credentialsCleared: { type: 'boolean', description: 'The address was proven by someone other than its registrant: earlier sessions, the password, factors, passkeys and identities were removed (set a password with /auth/password/forgot)' },
+  },
 } as const;
 const signedIn = {
   type: 'object',

@@ -18,6 +18,9 @@ import { normalizeEmail, normalizeUsername, toPublicUser, type PublicUser, type 
 import { REQUESTED_PURPOSES, type AddressLimits, type AddressRule } from './address-limits.ts';
 import type { Notices } from './notices.ts';
 import type { OneTimeTokens, Proof } from './one-time-tokens.ts';
+import type { AddressClaim } from '../sign-in/index.ts';
+import { createKeyedHasher } from '../../core/crypto/index.ts';
+import { timingSafeEqual } from 'node:crypto';
 
 export interface AccountSettings {
   publicUrl: string;
@@ -50,6 +53,10 @@ export interface AccountServiceDeps {
   afterDelete: (trx: Db, userId: string) => Promise<void>;
   /** The before-signup hook (AUTH_HOOK_BEFORE_SIGNUP_URL): may refuse a registration. */
   beforeSignup?: BeforeSignup | undefined;
+  /** The first proof of an address settles who owns the account (the sign-in module's rule). */
+  claim: AddressClaim['claim'];
+  /** Keys the registrant mark (the browser or client that registered an account). */
+  secret: string;
 }
 
 /** Work that continues after the answer; tracked so that shutdown waits for it. */
@@ -71,6 +78,20 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; code: 'email_token_inval
 
 export function createAccountService(deps: AccountServiceDeps, background: Background) {
   const { db, users, mailer, tokens, limits, settings: s } = deps;
+  const keyed = createKeyedHasher(deps.secret, 'tessera/registrant/v1');
+
+  /**
+   * The registrant mark of an account: handed to whoever registered it (a cookie for a
+   * browser), and shown back with the address's proof, it says the proof comes from the
+   * one who set the password, so the first proof of the address keeps what they set.
+   */
+  const registrantMark = (userId: string) => keyed('registrant', userId).toString('base64url');
+  const isRegistrant = (userId: string, mark: string | undefined) => {
+    if (!mark) return false;
+    const want = Buffer.from(registrantMark(userId));
+    const got = Buffer.from(mark);
+    return got.length === want.length && timingSafeEqual(got, want);
+  };
   const everything: AddressRule = { purposes: REQUESTED_PURPOSES, max: s.addressLimit, windowSeconds: s.addressWindow };
 
   /** Runs a proof check and its effect in one transaction; a failed check still commits its attempt count. */
@@ -114,24 +135,29 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
       return sent;
     });
     mailer.flush();
-    return { user: result.user, verification: result.extra! };
+    return { user: result.user, verification: result.extra!, registrant: registrantMark(result.user.id) };
   }
 
-  async function verifyEmail(proof: Proof): Promise<PublicUser & { emailVerified: true }> {
-    const user = await withProof(async (trx) => {
+  /**
+   * Proves an address with its verification link or code. The registrant (the registration's
+   * verification id with the code, or the registrant mark) keeps what they set; anyone else
+   * proving a still unverified address ends what came before (see the address claim).
+   */
+  async function verifyEmail(proof: Proof, registrant?: string): Promise<PublicUser & { emailVerified: true; credentialsCleared?: true }> {
+    const { user, claimed } = await withProof(async (trx) => {
       const checked = await tokens.consume(trx, 'verify_email', proof);
       if (!checked.ok) return checked;
       const u = checked.row.user_id ? await users.findById(checked.row.user_id, trx) : undefined;
       // The address changed since the message was sent: the proof is for another address.
       if (!u || u.email !== checked.row.email) return { ok: false, code: 'email_token_invalid' } as const;
-      if (!u.email_verified) {
-        await users.markEmailVerified(trx, u.id);
-        await deps.audit(trx, { type: 'email.verified', subject: u.id, details: { email: u.email } });
-      }
-      return { ok: true, value: u };
+      const byRegistrant = 'id' in proof || isRegistrant(u.id, registrant);
+      const claimed = await deps.claim(trx, u, 'verification', byRegistrant);
+      if (!u.email_verified) await deps.audit(trx, { type: 'email.verified', subject: u.id, details: { email: u.email } });
+      return { ok: true, value: { user: u, claimed } };
     });
+    await claimed.after();
     await users.changed(user.id);
-    return { ...toPublicUser(user), emailVerified: true };
+    return { ...toPublicUser(user), emailVerified: true, ...(claimed.cleared ? { credentialsCleared: true } : {}) };
   }
 
   async function resendVerification(email: string): Promise<void> {
@@ -189,13 +215,15 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
       const u = checked.row.user_id ? await users.findById(checked.row.user_id, trx) : undefined;
       if (!u || u.email !== checked.row.email || u.id !== targetUser?.id) return { ok: false, code: 'email_token_invalid' } as const;
       if (!u.is_active) throw new AppError('account_disabled');
+      // The message reached this mailbox, so the address is proven too: a first proof
+      // removes what an earlier registrant set (the new password is set just after).
+      const claimed = await deps.claim(trx, u, 'password_reset', false);
       await users.setPassword(trx, u.id, hash);
-      // The message reached this mailbox, so the address is proven too.
-      await users.markEmailVerified(trx, u.id);
       await tokens.revokeForUser(trx, u.id, 'password_reset');
       await deps.notices.passwordChanged(trx, u);
       await deps.audit(trx, { type: 'password.reset', subject: u.id, actor: { type: 'user', id: u.id }, details: { via: 'reset' } });
-      const announce = await deps.sessions.revokeAllForUserIn(trx, u.id, 'password_reset');
+      const revoked = await deps.sessions.revokeAllForUserIn(trx, u.id, 'password_reset');
+      const announce = async () => { await claimed.after(); await revoked(); };
       return { ok: true, value: { user: u, announce } };
     });
     await announce();
@@ -204,13 +232,16 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
   }
 
   /** A token that only allows setting a new password, for a sign-in with an expired one. */
-  async function issuePasswordChange(user: UserRow): Promise<{ token: string; expiresAt: Date }> {
-    const t = await db.transaction().execute((trx) => tokens.issue(trx, { purpose: 'password_expired', userId: user.id, email: user.email, ttlSeconds: 15 * 60 }));
+  async function issuePasswordChange(user: UserRow, amr: string[]): Promise<{ token: string; expiresAt: Date }> {
+    const t = await db.transaction().execute((trx) => tokens.issue(trx, { purpose: 'password_expired', userId: user.id, email: user.email, ttlSeconds: 15 * 60, amr }));
     return { token: t.token, expiresAt: t.expiresAt };
   }
 
-  /** Sets a new password with the token of an expired sign-in; returns the user to sign in. */
-  async function replaceExpiredPassword(token: string, password: string): Promise<UserRow> {
+  /**
+   * Sets a new password with the token of an expired sign-in; returns the user and what
+   * the flow had proven (the sign-in gate continues from there).
+   */
+  async function replaceExpiredPassword(token: string, password: string): Promise<{ user: UserRow; amr: string[] }> {
     const target = await tokens.peekUser(db, 'password_expired', { token });
     const targetUser = target ? await users.findById(target) : undefined;
     if (targetUser) {
@@ -228,9 +259,9 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
       await users.setPassword(trx, u.id, hash);
       await deps.notices.passwordChanged(trx, u);
       await deps.audit(trx, { type: 'password.reset', subject: u.id, actor: { type: 'user', id: u.id }, details: { via: 'expired_password' } });
-      return { ok: true, value: u };
+      return { ok: true, value: { user: u, amr: checked.row.amr ? checked.row.amr.split(' ') : ['pwd'] } };
     });
-    await users.changed(user.id);
+    await users.changed(user.user.id);
     mailer.flush();
     return user;
   }

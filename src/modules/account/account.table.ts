@@ -14,6 +14,8 @@ export interface EmailTokensTable {
   redirect_to: string | null;
   /** Locale of an account a magic link may create. */
   locale: string | null;
+  /** What the sign-in flow had proven (a password-change token only; amr values, space-separated). */
+  amr: string | null;
   created_at: Date;
   expires_at: Date;
   consumed_at: Date | null;

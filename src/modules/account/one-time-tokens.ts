@@ -35,7 +35,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
   const codeHash = createKeyedHasher(deps.secret, 'tessera/email-codes/v1');
 
-  type IssueInput = { purpose: TokenPurpose; userId: string | null; email: string; ttlSeconds: number; redirectTo?: string | null; locale?: string | null };
+  type IssueInput = { purpose: TokenPurpose; userId: string | null; email: string; ttlSeconds: number; redirectTo?: string | null; locale?: string | null; amr?: string[] };
 
   /**
    * The writes of an issue: the address's earlier live tokens of the purpose are spent and
@@ -52,7 +52,7 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
       .where('purpose', '=', input.purpose).where('email', '=', input.email).where('consumed_at', 'is', null);
     const insert = on.insertInto('email_tokens').values({
       id, purpose: input.purpose, user_id: input.userId, email: input.email, token_hash: sha256(token), code_hash: codeHash(id, code),
-      redirect_to: input.redirectTo ?? null, locale: input.locale ?? null, created_at: now, expires_at: expiresAt, consumed_at: null,
+      redirect_to: input.redirectTo ?? null, locale: input.locale ?? null, amr: input.amr ? input.amr.join(' ') : null, created_at: now, expires_at: expiresAt, consumed_at: null,
     });
     return { spend, insert, issued: { id, token, code, expiresAt } };
   }

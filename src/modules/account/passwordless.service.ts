@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
-import type { AuthService } from '../auth/index.ts';
+import type { AddressClaim, SignInGate } from '../sign-in/index.ts';
 import type { BeforeSignup } from '../hooks/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionContext } from '../sessions/index.ts';
@@ -19,7 +19,10 @@ export interface PasswordlessDeps {
   db: Kysely<Database>;
   audit: AuditRecorder;
   users: UsersService;
-  auth: Pick<AuthService, 'signIn' | 'secondFactorGate'>;
+  /** The sign-in gate: a proven mailbox is a first factor. */
+  gate: Pick<SignInGate, 'complete'>;
+  /** The first proof of an address settles who owns the account. */
+  claim: AddressClaim['claim'];
   mailer: Mailer;
   tokens: OneTimeTokens;
   limits: AddressLimits;
@@ -77,11 +80,15 @@ export function createPasswordlessService(deps: PasswordlessDeps, background: Ba
         await deps.audit(trx, { type: 'user.registered', subject: user.id, details: { method: 'email_link_or_code', role: user.role } });
       }
       if (!user.is_active) throw new AppError('account_disabled');
-      // Using the message proves the address.
-      if (!user.email_verified) await users.markEmailVerified(trx, user.id);
-      return { ok: true as const, user: { ...user, email_verified: true }, redirectTo: row.redirect_to };
+      // Using the message proves the address; a first proof this way (not through the
+      // password) ends what an earlier registrant set.
+      const claimed = await deps.claim(trx, user, purpose, false);
+      const fresh = claimed.cleared ? await users.findById(user.id, trx) : undefined;
+      return { ok: true as const, user: { ...(fresh ?? user), email_verified: true }, redirectTo: row.redirect_to, after: claimed.after };
     });
     if (!outcome.ok) throw new AppError(outcome.code);
+    await outcome.after();
+    if (outcome.user.id) await users.changed(outcome.user.id);
     return outcome;
   }
 
@@ -127,15 +134,13 @@ export function createPasswordlessService(deps: PasswordlessDeps, background: Ba
   /** Signs in with a magic link's token; returns the session and where to send the browser. */
   async function verifyMagicLink(token: string, ctx: Omit<SessionContext, 'amr'>) {
     const { user, redirectTo } = await accountFor('magic_link', { token });
-    await deps.auth.secondFactorGate(user, ctx.client, 'otp', ctx.ip);
-    const signedIn = await deps.auth.signIn(user, { ...ctx, amr: ['otp'] });
+    const signedIn = await deps.gate.complete({ user, method: 'magic_link', amr: ['otp'] }, ctx);
     return { ...signedIn, redirectTo: redirectTo ?? deps.redirects.check(undefined) };
   }
 
   async function verifyEmailCode(email: string, code: string, ctx: Omit<SessionContext, 'amr'>) {
     const { user } = await accountFor('email_code', { email: normalizeEmail(email), code });
-    await deps.auth.secondFactorGate(user, ctx.client, 'otp', ctx.ip);
-    return deps.auth.signIn(user, { ...ctx, amr: ['otp'] });
+    return deps.gate.complete({ user, method: 'email_code', amr: ['otp'] }, ctx);
   }
 
   return { requestMagicLink, requestEmailCode, verifyMagicLink, verifyEmailCode };

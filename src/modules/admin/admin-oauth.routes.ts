@@ -4,12 +4,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import { OAUTH_PROVIDER_IDS } from '../../core/config/index.ts';
 import { errorResponses } from '../../core/http/index.ts';
 import type { OAuthService } from '../oauth/index.ts';
-import type { PrincipalGuard } from '../rbac/index.ts';
+import { callerOfRequest, type PrincipalGuard } from '../rbac/index.ts';
+import type { AdminService } from './admin.service.ts';
 import { idParams, message, UUID } from './admin.schemas.ts';
 
 export interface AdminOAuthRoutesOptions {
   oauth: OAuthService;
   principals: PrincipalGuard;
+  /** The rule of acting on a user (both users of a merge). */
+  admin: Pick<AdminService, 'assertMayActOn'>;
 }
 
 const str = { type: 'string' } as const;
@@ -28,7 +31,7 @@ const providerSchema = {
   },
 } as const;
 
-export const adminOAuthRoutes: FastifyPluginAsync<AdminOAuthRoutesOptions> = async (app, { oauth, principals }) => {
+export const adminOAuthRoutes: FastifyPluginAsync<AdminOAuthRoutesOptions> = async (app, { oauth, principals, admin }) => {
   const read = { onRequest: principals.require('oauth:read') };
   const manage = { onRequest: principals.require('oauth:manage') };
   const tags = ['admin'];
@@ -74,6 +77,9 @@ export const adminOAuthRoutes: FastifyPluginAsync<AdminOAuthRoutesOptions> = asy
 
   app.post<{ Params: { id: string }; Body: { fromUserId: string } }>('/users/:id/identities/merge', {
     ...manage,
+    // Moving identities onto a user signs in as that user; taking them away locks one out:
+    // the caller must hold every permission of both (permission_escalation).
+    preHandler: async (req) => admin.assertMayActOn(callerOfRequest(req), [req.params.id, req.body.fromUserId]),
     schema: {
       tags, summary: "Move every provider identity of another user to this one (audited); refused when both have one of the same provider", params: idParams,
       body: { type: 'object', required: ['fromUserId'], additionalProperties: false, properties: { fromUserId: { type: 'string', pattern: UUID } } },

@@ -47,7 +47,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
   await app.register(adminServiceAccountsRoutes, { serviceAccounts, principals });
   await app.register(adminAuditRoutes, { audit, principals });
   await app.register(adminWebhooksRoutes, { webhooks, principals });
-  await app.register(adminOAuthRoutes, { oauth, principals });
+  await app.register(adminOAuthRoutes, { oauth, principals, admin });
   await app.register(adminStatsRoutes, { stats, principals });
   await app.register(adminKeysRoutes, { keys, audit: audit.record, principals });
 };

@@ -72,4 +72,9 @@ export const auditEntrySchema = {
   },
 } as const;
 
-export const metadataSchema = { type: 'object', additionalProperties: true, description: 'Application metadata (at most 16 KiB of JSON)' } as const;
+// Free-form and stored: open on purpose, bounded by `x-free-form` (core/http/body-schema.ts),
+// whose limits (AUTH_METADATA_MAX_DEPTH, AUTH_METADATA_MAX_BYTES) are filled in per app.
+export const metadataSchema = {
+  type: 'object', additionalProperties: true, 'x-free-form': true,
+  description: 'Application metadata: any JSON object, at most AUTH_METADATA_MAX_DEPTH levels deep (10) and AUTH_METADATA_MAX_BYTES of JSON (16 KiB); no NUL characters or unpaired surrogates',
+} as const;

@@ -1,6 +1,7 @@
 // The admin API's use cases on users. Each change runs in one transaction with its audit
-// entry; the guards (no escalation, no self-disable or self-delete, a super_admin always
-// remains) are checked inside it, so that concurrent admins cannot get around them.
+// entry; the guards (no escalation, no acting on a user who holds more than the caller,
+// no self-disable or self-delete, a super_admin always remains) are checked inside it,
+// so that concurrent admins cannot get around them.
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import type { PasswordHasher } from '../../core/crypto/index.ts';
@@ -152,6 +153,7 @@ export function createAdminService(deps: AdminServiceDeps) {
     checkMetadata(input.metadata);
     if (input.role !== undefined && !allows(caller.permissions, 'roles:manage')) throw new AppError('forbidden', { details: { permission: 'roles:manage' } });
     await db.transaction().execute(async (trx) => {
+      const bypass = await actOn(trx, caller, id);
       const before = await users.update(trx, id, {
         ...(input.username !== undefined ? { username: input.username } : {}),
         ...(input.email !== undefined ? { email: input.email } : {}),
@@ -167,8 +169,8 @@ export function createAdminService(deps: AdminServiceDeps) {
       if (after.email !== before.email) changed.email = after.email;
       if (input.emailVerified !== undefined && input.emailVerified !== before.email_verified) changed.emailVerified = input.emailVerified;
       if (input.metadata !== undefined) changed.metadata = true;
-      if (Object.keys(changed).length) await audit(trx, { type: 'user.updated', subject: id, details: { changed } });
-      if (input.role !== undefined) await rbac.setDefaultRoleIn(trx, caller, id, input.role);
+      if (Object.keys(changed).length) await audit(trx, { type: 'user.updated', subject: id, details: { changed, ...bypass } });
+      if (input.role !== undefined) await rbac.setDefaultRoleIn(trx, caller, id, input.role, bypass);
     });
     await users.changed(id);
     return getUser(id);
@@ -178,16 +180,26 @@ export function createAdminService(deps: AdminServiceDeps) {
     if (caller.userId === id) throw new AppError('self_action_refused');
   }
 
+  /**
+   * The first step of every change to an existing user: lock the role graph (so that no
+   * role reaches the user meanwhile), then the rule that the caller holds every permission
+   * of the user (permission_escalation). What it answers goes into the audit entry.
+   */
+  async function actOn(trx: Db, caller: Caller, id: string): Promise<{ bypass?: 'cli_operator' }> {
+    await rbac.lockGraph(trx);
+    return rbac.assertMayActOn(caller, id, trx);
+  }
+
   async function setActive(caller: Caller, id: string, active: boolean) {
     if (!active) refuseSelf(caller, id);
     const announce = await db.transaction().execute(async (trx) => {
-      await rbac.lockGraph(trx);
+      const bypass = await actOn(trx, caller, id);
       const before = await users.update(trx, id, { is_active: active });
       if (!before) throw new AppError('not_found');
       if (before.is_active === active) return undefined;
       if (!active) await rbac.assertGuards(trx, caller, id);
       const announce = active ? undefined : await deps.sessions.revokeAllForUserIn(trx, id, 'account_disabled');
-      await audit(trx, { type: active ? 'user.enabled' : 'user.disabled', subject: id });
+      await audit(trx, { type: active ? 'user.enabled' : 'user.disabled', subject: id, details: bypass });
       return announce;
     });
     if (announce) await announce();
@@ -198,60 +210,65 @@ export function createAdminService(deps: AdminServiceDeps) {
   async function deleteUser(caller: Caller, id: string): Promise<void> {
     refuseSelf(caller, id);
     const announce = await db.transaction().execute(async (trx) => {
-      await rbac.lockGraph(trx);
+      const bypass = await actOn(trx, caller, id);
       const u = await requireUser(id, trx);
       const announce = await deps.sessions.revokeAllForUserIn(trx, id, 'account_deleted');
       await users.delete(trx, id);
       await rbac.assertGuards(trx, caller, id);
-      await audit(trx, { type: 'user.deleted', subject: id, details: { username: u.username, email: u.email } });
+      await audit(trx, { type: 'user.deleted', subject: id, details: { username: u.username, email: u.email, ...bypass } });
       return announce;
     });
     await announce();
     await users.changed(id);
   }
 
-  async function revokeSessions(_caller: Caller, id: string, sessionId?: string): Promise<number> {
+  async function revokeSessions(caller: Caller, id: string, sessionId?: string): Promise<number> {
     const { n, announce } = await db.transaction().execute(async (trx) => {
+      const bypass = await actOn(trx, caller, id);
       await requireUser(id, trx);
       if (sessionId) {
         const announce = await deps.sessions.revokeOneIn(trx, id, sessionId, 'revoked_by_admin');
         if (!announce) throw new AppError('not_found', { message: 'No such session' });
-        await audit(trx, { type: 'user.sessions_revoked', subject: id, details: { sessionIds: [sessionId] } });
+        await audit(trx, { type: 'user.sessions_revoked', subject: id, details: { sessionIds: [sessionId], ...bypass } });
         return { n: 1, announce };
       }
       // Inside the transaction only: the embedded database has one connection.
       const announce = await deps.sessions.revokeAllForUserIn(trx, id, 'revoked_by_admin');
-      await audit(trx, { type: 'user.sessions_revoked', subject: id, details: { sessionIds: announce.ids } });
+      await audit(trx, { type: 'user.sessions_revoked', subject: id, details: { sessionIds: announce.ids, ...bypass } });
       return { n: announce.ids.length, announce };
     });
     await announce();
     return n;
   }
 
-  async function resetMfa(_caller: Caller, id: string) {
+  async function resetMfa(caller: Caller, id: string) {
     const removed = await db.transaction().execute(async (trx) => {
+      const bypass = await actOn(trx, caller, id);
       await requireUser(id, trx);
       const removed = await deps.resetFactors(trx, id);
-      await audit(trx, { type: 'user.mfa_reset', subject: id, details: removed });
+      await audit(trx, { type: 'user.mfa_reset', subject: id, details: { ...removed, ...bypass } });
       return removed;
     });
     await users.changed(id);
     return removed;
   }
 
-  async function unlock(_caller: Caller, id: string): Promise<void> {
+  async function unlock(caller: Caller, id: string): Promise<void> {
+    // No transaction: the lock may live outside the database (Redis, memory).
+    const bypass = await rbac.assertMayActOn(caller, id);
     const u = await requireUser(id);
     await deps.unlock(u);
-    await audit(db, { type: 'account.unlocked', subject: id });
+    await audit(db, { type: 'account.unlocked', subject: id, details: bypass });
   }
 
   async function forcePasswordReset(caller: Caller, id: string): Promise<void> {
     refuseSelf(caller, id);
     const announce = await db.transaction().execute(async (trx) => {
+      const bypass = await actOn(trx, caller, id);
       const before = await users.update(trx, id, { password_reset_required: true });
       if (!before) throw new AppError('not_found');
       const announce = await deps.sessions.revokeAllForUserIn(trx, id, 'password_reset_forced');
-      await audit(trx, { type: 'password.reset_forced', subject: id });
+      await audit(trx, { type: 'password.reset_forced', subject: id, details: bypass });
       await deps.sendPasswordEmail(trx, before, 'password_reset');
       return announce;
     });
@@ -264,15 +281,18 @@ export function createAdminService(deps: AdminServiceDeps) {
    * Sets a user's password (the CLI's reset-password): the policy applies, history
    * included; every session ends and any required reset is cleared.
    */
-  async function setPassword(_caller: Caller, id: string, password: string): Promise<{ sessionsEnded: number }> {
+  async function setPassword(caller: Caller, id: string, password: string): Promise<{ sessionsEnded: number }> {
+    // Checked before the hash too, so that a refused caller learns nothing of the policy.
+    await rbac.assertMayActOn(caller, id);
     const u = await requireUser(id);
     await users.checkNewPassword(u, password);
     const hash = await deps.passwords.hash(password);
     const announce = await db.transaction().execute(async (trx) => {
+      const bypass = await actOn(trx, caller, id);
       await users.setPassword(trx, id, hash);
       await users.update(trx, id, { password_reset_required: false });
       const announce = await deps.sessions.revokeAllForUserIn(trx, id, 'password_reset');
-      await audit(trx, { type: 'password.reset', subject: id, details: { byAdministrator: true, sessionsEnded: announce.ids.length } });
+      await audit(trx, { type: 'password.reset', subject: id, details: { byAdministrator: true, sessionsEnded: announce.ids.length, ...bypass } });
       return announce;
     });
     await announce();
@@ -280,7 +300,11 @@ export function createAdminService(deps: AdminServiceDeps) {
     return { sessionsEnded: announce.ids.length };
   }
 
-  return { setPassword, listUsers, getUser, createUser, updateUser, setActive, deleteUser, revokeSessions, resetMfa, unlock, forcePasswordReset };
+  return {
+    setPassword, listUsers, getUser, createUser, updateUser, setActive, deleteUser, revokeSessions, resetMfa, unlock, forcePasswordReset,
+    /** The rule of acting on a user, for changes made by other modules (the merge of identities). */
+    assertMayActOn: (caller: Caller, ids: string[]) => Promise.all(ids.map((id) => rbac.assertMayActOn(caller, id))).then(() => undefined),
+  };
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;

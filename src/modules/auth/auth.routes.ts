@@ -2,13 +2,14 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import {
-  bearerToken, clearRefreshCookie, optionalBody, rateLimitHook, refreshCookie, sessionContext, setRefreshCookie,
+  bearerToken, clearRefreshCookie, optionalBody, rateLimitHook, refreshCookie, sessionContext, setRefreshCookie, setRegistrantCookie,
   type CookieSettings, type RateLimiter,
 } from '../../core/http/index.ts';
 import type { PublicUser, UserRow } from '../users/index.ts';
 import { toPublicUser } from '../users/index.ts';
-import type { Authenticated, AuthService } from './auth.service.ts';
-import type { Captcha } from './captcha.ts';
+import type { Authenticated, AuthService, LogoutScope } from './auth.service.ts';
+import type { PasswordSignIn } from '../sign-in/index.ts';
+import type { Captcha } from '../sign-in/index.ts';
 import { loginSchema, logoutSchema, meSchema, refreshSchema, registerSchema, verifySchema } from './auth.schemas.ts';
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
@@ -21,12 +22,14 @@ declare module 'fastify' {
 
 export interface AuthRoutesOptions {
   auth: AuthService;
+  /** The password as a first factor (through the sign-in gate). */
+  password: PasswordSignIn;
   limits: { login: RateLimiter; signup: RateLimiter };
   captcha?: Captcha | undefined;
   /** Origin check for requests the refresh cookie authenticates. */
   csrf: (req: FastifyRequest) => void;
   /** Registration with its verification message. */
-  register: (input: { username: string; email: string; password: string; locale: string }) => Promise<{ user: PublicUser; verification: { id: string; expiresAt: Date } }>;
+  register: (input: { username: string; email: string; password: string; locale: string }) => Promise<{ user: PublicUser; verification: { id: string; expiresAt: Date }; registrant: string }>;
   /** The language of a new account: the body's, else Accept-Language's, else `en`. */
   locale: (given: string | undefined, acceptLanguage: string | undefined) => string;
   limiter: RateLimiter;
@@ -38,8 +41,9 @@ export interface AuthRoutesOptions {
 interface RegisterBody { username: string; email: string; password: string; locale?: string; captchaToken?: string }
 interface LoginBody { email?: string; username?: string; password: string; client?: string; captchaToken?: string }
 interface TokenBody { refreshToken?: string }
+interface LogoutBody extends TokenBody { scope?: LogoutScope }
 
-export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, limiter, limits, captcha, csrf, cookies, guard, register, locale }) => {
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, password, limiter, limits, captcha, csrf, cookies, guard, register, locale }) => {
   const authed = (req: FastifyRequest): Authenticated => {
     if (!req.auth) throw new AppError('unauthorized');
     return req.auth;
@@ -48,7 +52,9 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
   app.post<{ Body: RegisterBody }>('/register', { schema: registerSchema, onRequest: rateLimitHook(limits.signup, 'register') }, async (req, reply) => {
     const { locale: given, captchaToken, ...rest } = req.body;
     if (captcha) await captcha.verify(captchaToken, req.ip);
-    const { user, verification } = await register({ ...rest, locale: locale(given, req.headers['accept-language']) });
+    const { user, verification, registrant } = await register({ ...rest, locale: locale(given, req.headers['accept-language']) });
+    // The browser that registered proves the address as the registrant (its password stays).
+    setRegistrantCookie(reply, registrant, cookies, Math.max(60, Math.ceil((verification.expiresAt.getTime() - Date.now()) / 1000)));
     return reply.status(201).send({ message: 'Account created', user, verification: { id: verification.id, expiresAt: verification.expiresAt.toISOString() } });
   });
 
@@ -58,7 +64,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
       throw new AppError('validation_failed', { details: [{ field: 'email', message: 'email or username is required' }] });
     }
     const client = body.client ?? 'web';
-    const result = await auth.login(body, sessionContext(req, client));
+    const result = await password.login(body, sessionContext(req, client));
     if (client === 'native') return { accessToken: result.accessToken, refreshToken: result.refreshToken, user: result.user };
     setRefreshCookie(reply, result.refreshToken, cookies);
     return { accessToken: result.accessToken, user: result.user };
@@ -105,12 +111,14 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
   })));
   app.get('/verify', { schema: verifySchema, onRequest: guard }, perUserBody((user) => ({ valid: true, user: toPublicUser(user) })));
 
-  app.post<{ Body: TokenBody | undefined }>('/logout', { schema: logoutSchema, preValidation: optionalBody }, async (req, reply) => {
+  app.post<{ Body: LogoutBody | undefined; Querystring: { scope?: LogoutScope } }>('/logout', { schema: logoutSchema, preValidation: optionalBody }, async (req, reply) => {
     const accessToken = bearerToken(req);
     const cookie = refreshCookie(req);
     if (!accessToken && !req.body?.refreshToken && cookie) csrf(req);
-    clearRefreshCookie(reply, cookies);
-    await auth.logout({ accessToken, refreshToken: req.body?.refreshToken ?? cookie });
+    const scope = req.body?.scope ?? req.query.scope ?? 'global';
+    // The browser's cookie goes with its session: kept only when this session stays.
+    if (scope !== 'others') clearRefreshCookie(reply, cookies);
+    await auth.logout({ accessToken, refreshToken: req.body?.refreshToken ?? cookie }, scope);
     return { message: 'Logged out' };
   });
 };

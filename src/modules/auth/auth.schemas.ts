@@ -117,10 +117,11 @@ export const verifySchema = {
 
 export const logoutSchema = {
   tags: ['auth'],
-  summary: 'Sign out on every device',
-  description: 'Identified by the bearer token, or by the refresh token (cookie or body). Revokes every session of the user and clears the cookie.',
+  summary: 'Sign out (every device by default)',
+  description: 'Identified by the bearer token, or by a live refresh token (cookie or body); a spent or unknown refresh token ends nothing and is answered 401 invalid_refresh_token. `scope` (query or body): `global` (default) revokes every session of the user, `local` only the session presented, `others` every session but it. Clears the cookie.',
   security: [{ bearerAuth: [] }, { refreshCookie: [] }],
-  body: { type: 'object', additionalProperties: false, properties: { refreshToken: refreshTokenField } },
+  querystring: { type: 'object', additionalProperties: false, properties: { scope: { type: 'string', enum: ['global', 'local', 'others'] } } },
+  body: { type: 'object', additionalProperties: false, properties: { refreshToken: refreshTokenField, scope: { type: 'string', enum: ['global', 'local', 'others'] } } },
   response: {
     200: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } },
     ...errors(400, 401, 403),

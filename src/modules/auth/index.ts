@@ -2,7 +2,6 @@
 // me, verify and logout. It composes users, sessions and tokens through their index.
 export { createAuthService, type AuthService, type Authenticated } from './auth.service.ts';
 export { authRoutes } from './auth.routes.ts';
-export { sessionsRoutes } from './sessions.routes.ts';
 export { introspectRoutes } from './introspect.routes.ts';
-export { createLockout, type Lockout } from './lockout.ts';
-export { createCaptcha, type Captcha } from './captcha.ts';
+
+

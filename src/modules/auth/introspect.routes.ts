@@ -1,7 +1,9 @@
 // POST /auth/introspect (RFC 7662) for resource servers: is this token usable now, and
 // whose is it? Callers authenticate with the shared introspection secret; failed
 // attempts count against the rate limit, successful ones do not (resource servers call
-// this at the rate of their own traffic).
+// this at the rate of their own traffic). A service account's token is answered by the
+// service-accounts module (injected as `serviceTokens`), every other by auth.introspect.
+// Errors are in RFC 6749 5.2's shape (`oauthErrors`).
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { AppError } from '../../core/errors/index.ts';
@@ -9,8 +11,12 @@ import { safeEqual } from '../../core/crypto/index.ts';
 import { errorResponses, type RateLimiter } from '../../core/http/index.ts';
 import type { AuthService } from './auth.service.ts';
 
+/** The introspection of a service account's token; undefined when the token is not one. */
+export type ServiceTokenIntrospector = (token: string) => Promise<Record<string, unknown> | undefined>;
+
 export interface IntrospectRoutesOptions {
-  auth: AuthService;
+  auth: Pick<AuthService, 'introspect'>;
+  serviceTokens?: ServiceTokenIntrospector;
   limiter: RateLimiter;
   /** AUTH_INTROSPECTION_SECRET; without it every caller is refused. */
   secret: string | undefined;
@@ -51,24 +57,27 @@ const introspectionSchema = {
     iss: { type: 'string' },
     aud: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
     client_id: { type: 'string' },
+    scope: { type: 'string' },
     username: { type: 'string' },
     role: { type: 'string' },
   },
 } as const;
 
-export const introspectRoutes: FastifyPluginAsync<IntrospectRoutesOptions> = async (app, { auth, limiter, secret }) => {
+export const introspectRoutes: FastifyPluginAsync<IntrospectRoutesOptions> = async (app, { auth, serviceTokens, limiter, secret }) => {
   // RFC 7662 requests are form-encoded; JSON is accepted too. Only in this plugin's scope.
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
 
   app.post<{ Body: { token: string; token_type_hint?: string } }>('/introspect', {
+    config: { oauthErrors: true },
     schema: {
       tags: ['auth'],
       summary: 'RFC 7662 token introspection for resource servers',
-      description: 'Authenticate with `AUTH_INTROSPECTION_SECRET` as the HTTP Basic password (any client id) or as a Bearer value. Body (form-encoded or JSON): `token`, optional `token_type_hint` (`access_token` or `refresh_token`). A token that is not usable now gives `{"active": false}`. The hint is accepted and not needed: the shape of the token tells its type.',
+      description: 'Authenticate with `AUTH_INTROSPECTION_SECRET` as the HTTP Basic password (any client id) or as a Bearer value. Body (form-encoded or JSON): `token`, optional `token_type_hint` (`access_token` or `refresh_token`). A token that is not usable now gives `{"active": false}`. The hint is accepted and not needed: the shape of the token tells its type. A service account\'s token (client credentials) gives `client_id`, `scope` (what it can do now), `sub` (the account\'s id), `iat`, `exp`, `iss`. Errors follow RFC 6749 5.2 (`error`, `error_description`) beside `code`.',
       security: [{ introspectionBasic: [] }],
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      // Open on purpose: RFC 7662 2.1 lets callers add parameters, which are ignored.
       body: {
-        type: 'object', required: ['token'], additionalProperties: false,
+        type: 'object', required: ['token'], additionalProperties: true,
         properties: { token: { type: 'string', minLength: 1, maxLength: 8192 }, token_type_hint: { type: 'string', maxLength: 64 } },
       },
       response: { 200: introspectionSchema, ...errorResponses(400, 401, 429) },
@@ -81,5 +90,5 @@ export const introspectRoutes: FastifyPluginAsync<IntrospectRoutesOptions> = asy
       await limiter.hit(`introspect:${req.ip}`);
       throw new AppError('invalid_client', { headers: { 'www-authenticate': 'Basic realm="tessera"' } });
     },
-  }, async (req) => auth.introspect(req.body.token));
+  }, async (req) => (await serviceTokens?.(req.body.token)) ?? auth.introspect(req.body.token));
 };

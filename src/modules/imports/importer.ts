@@ -61,6 +61,29 @@ export function firebaseParamsId(p: FirebaseScryptParams): string {
     .digest('base64url').slice(0, 22);
 }
 
+/**
+ * The password hasher's look-up of imported Firebase parameters (signer key sealed at
+ * rest), cached per id. Needs only the database, so the hasher can be built before the
+ * importer that stores them.
+ */
+export function createFirebaseParamsLookup(deps: { db: Kysely<Database>; encrypter: Encrypter }) {
+  const { db } = deps;
+  const paramsCache = new Map<string, FirebaseScryptParams>();
+  return async function firebaseParams(id: string): Promise<FirebaseScryptParams | undefined> {
+    const cached = paramsCache.get(id);
+    if (cached) return cached;
+    const row = await repo.findHashParams(db, id);
+    if (!row || row.algorithm !== 'firebase_scrypt' || !row.secret_encrypted) return undefined;
+    const p = row.params as { rounds: number; memCost: number; saltSeparator: string };
+    const params = {
+      signerKey: deps.encrypter.decrypt(row.secret_encrypted, `password_hash_params:${id}`), saltSeparator: Buffer.from(p.saltSeparator, 'base64'),
+      rounds: p.rounds, memCost: p.memCost,
+    };
+    paramsCache.set(id, params);
+    return params;
+  };
+}
+
 export function createImporter(deps: ImporterDeps) {
   const { db, clock } = deps;
 
@@ -74,21 +97,7 @@ export function createImporter(deps: ImporterDeps) {
     return id;
   }
 
-  const paramsCache = new Map<string, FirebaseScryptParams>();
-  /** The hasher's look-up of imported Firebase parameters. */
-  async function firebaseParams(id: string): Promise<FirebaseScryptParams | undefined> {
-    const cached = paramsCache.get(id);
-    if (cached) return cached;
-    const row = await repo.findHashParams(db, id);
-    if (!row || row.algorithm !== 'firebase_scrypt' || !row.secret_encrypted) return undefined;
-    const p = row.params as { rounds: number; memCost: number; saltSeparator: string };
-    const params = {
-      signerKey: deps.encrypter.decrypt(row.secret_encrypted, `password_hash_params:${id}`), saltSeparator: Buffer.from(p.saltSeparator, 'base64'),
-      rounds: p.rounds, memCost: p.memCost,
-    };
-    paramsCache.set(id, params);
-    return params;
-  }
+  const firebaseParams = createFirebaseParamsLookup({ db, encrypter: deps.encrypter });
 
   async function run(source: ImportSource, records: ImportRecord[], opts: {
     batchSize: number; dryRun?: boolean; events?: boolean; onProgress?: (p: ImportProgress) => void;

@@ -80,7 +80,7 @@ export function createMailOutbox(deps: MailOutboxDeps) {
       return false;
     }
     try {
-      await transport.send(mail);
+      await transport.send(mail, { kind: row.kind, id: row.id });
     } catch (err) {
       const error = describeError(err);
       if (row.attempts >= deps.maxAttempts) {

@@ -4,14 +4,15 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import { bearerToken, rateLimitHook, sessionContext, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
-import type { AuthService } from '../auth/index.ts';
+import { firstFactorOf, type SignInGate } from '../sign-in/index.ts';
 import type { UserRow, UsersService } from '../users/index.ts';
 import type { Method, MfaService } from './mfa.service.ts';
 import * as schemas from './mfa.schemas.ts';
 
 export interface MfaRoutesOptions {
   mfa: MfaService;
-  auth: Pick<AuthService, 'signIn'>;
+  /** The sign-in gate: a completed second factor or enrollment continues the flow there. */
+  gate: Pick<SignInGate, 'complete'>;
   users: UsersService;
   passwords: { verify(hash: string, pw: string): Promise<{ ok: boolean }> };
   limiter: RateLimiter;
@@ -19,7 +20,7 @@ export interface MfaRoutesOptions {
   guard: (req: FastifyRequest) => Promise<void>;
 }
 
-type Actor = { user: UserRow; sessionId?: string; enrollment?: { challengeId: string; client: string } };
+type Actor = { user: UserRow; sessionId?: string; enrollment?: { challengeId: string; client: string; amr: string[] } };
 
 export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, opts) => {
   const { mfa, guard } = opts;
@@ -35,7 +36,7 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, opts)
     const token = (req.body as { enrollmentToken?: string } | undefined)?.enrollmentToken;
     if (token !== undefined && bearerToken(req) === undefined) {
       const e = await mfa.enrollmentUser(token);
-      return { user: e.user, enrollment: { challengeId: e.challengeId, client: e.client } };
+      return { user: e.user, enrollment: { challengeId: e.challengeId, client: e.client, amr: e.amr } };
     }
     return signedIn(req);
   };
@@ -43,7 +44,7 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, opts)
   const finish = async (req: FastifyRequest, reply: FastifyReply, a: Actor, activated: object, amr: string) => {
     if (!a.enrollment) return activated;
     await mfa.spendEnrollment(a.enrollment.challengeId);
-    const r = await opts.auth.signIn(a.user, { ...sessionContext(req, a.enrollment.client), amr: ['pwd', amr] });
+    const r = await opts.gate.complete({ user: a.user, method: firstFactorOf(a.enrollment.amr), amr: [...a.enrollment.amr, amr], secondFactorDone: true }, sessionContext(req, a.enrollment.client));
     return { ...activated, ...signedInBody(reply, a.enrollment.client, r, opts.cookies) };
   };
 
@@ -85,7 +86,7 @@ export const mfaRoutes: FastifyPluginAsync<MfaRoutesOptions> = async (app, opts)
 
   app.post<{ Body: { verification_id: string; code: string; method: Method } }>('/login/mfa', { schema: schemas.loginMfaSchema, onRequest: rateLimitHook(opts.limiter, 'login-mfa') }, async (req, reply) => {
     const done = await mfa.completeLogin(req.body.verification_id, req.body.method, req.body.code);
-    const r = await opts.auth.signIn(done.user, { ...sessionContext(req, done.client), amr: done.amr });
+    const r = await opts.gate.complete({ user: done.user, method: firstFactorOf(done.amr), amr: done.amr, secondFactorDone: true }, sessionContext(req, done.client));
     return signedInBody(reply, done.client, r, opts.cookies);
   });
 

@@ -6,3 +6,4 @@ export { createVault, type Vault } from './vault.ts';
 export { createOAuthService, type OAuthService } from './oauth.service.ts';
 export { oauthRoutes, BINDING_COOKIE } from './oauth.routes.ts';
 export { ADAPTERS } from './providers/index.ts';
+export { countIdentitiesOf, deleteIdentitiesOf as removeAllIdentitiesIn } from './oauth.repo.ts';

@@ -6,9 +6,18 @@ import type { Insertable, Updateable } from 'kysely';
 
 export const insertState = (db: Db, row: OAuthStateRow) => db.insertInto('oauth_states').values(row).execute();
 
-/** Takes a state out (single use): the row, whatever its expiry, or undefined. */
+/** Takes a browser flow's state out (single use): the row, whatever its expiry, or undefined. A native start's state is never the browser callback's. */
 export const takeState = (db: Db, stateHash: Buffer, provider: string) =>
-  db.deleteFrom('oauth_states').where('state_hash', '=', stateHash).where('provider', '=', provider).returningAll().executeTakeFirst();
+  db.deleteFrom('oauth_states').where('state_hash', '=', stateHash).where('provider', '=', provider).where('client', '<>', 'native').returningAll().executeTakeFirst();
+
+/** A native sign-in's state (see native.ts), left in place. */
+export const findNativeState = (db: Db, stateHash: Buffer, provider: string) =>
+  db.selectFrom('oauth_states').selectAll().where('state_hash', '=', stateHash).where('provider', '=', provider).where('client', '=', 'native').executeTakeFirst();
+
+/** Takes a native sign-in's state out (single use), only with the binding it was started with. */
+export const takeNativeState = (db: Db, stateHash: Buffer, provider: string, binding: Buffer) =>
+  db.deleteFrom('oauth_states').where('state_hash', '=', stateHash).where('provider', '=', provider).where('client', '=', 'native')
+    .where('browser_hash', '=', binding).returningAll().executeTakeFirst();
 
 export const pruneStates = (db: Db, now: Date) => db.deleteFrom('oauth_states').where('expires_at', '<', now).execute();
 
@@ -18,8 +27,14 @@ export const findIdentity = (db: Db, provider: string, providerUserId: string) =
 export const identityOf = (db: Db, userId: string, provider: string) =>
   db.selectFrom('user_identities').selectAll().where('user_id', '=', userId).where('provider', '=', provider).executeTakeFirst();
 
+/** How many provider identities a user has. */
+export const countIdentitiesOf = async (db: Db, userId: string) => Number((await db.selectFrom('user_identities').select((eb) => eb.fn.countAll<string>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow()).n);
+
 export const identitiesOf = (db: Db, userId: string) =>
   db.selectFrom('user_identities').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
+
+/** Removes every identity of a user; returns how many. */
+export const deleteIdentitiesOf = async (db: Db, userId: string) => Number((await db.deleteFrom('user_identities').where('user_id', '=', userId).executeTakeFirst()).numDeletedRows);
 
 export const insertIdentity = (db: Db, row: Insertable<UserIdentitiesTable>) => db.insertInto('user_identities').values(row).returningAll().executeTakeFirstOrThrow();
 

@@ -12,6 +12,8 @@ import type { OAuthService, Outcome } from './oauth.service.ts';
 export interface OAuthRoutesOptions {
   oauth: OAuthService;
   limiter: RateLimiter;
+  /** The sign-in limiter of /auth/login (AUTH_RATE_LIMIT_LOGIN_*), for the native code exchange. */
+  loginLimiter: RateLimiter;
   cookies: CookieSettings;
   guard: (req: FastifyRequest) => Promise<void>;
   redirects: { check(redirectTo: string | undefined): string; withParams(url: string, params: Record<string, string>): string };
@@ -40,6 +42,7 @@ const wantsJson = (req: FastifyRequest) => /application\/json/.test(req.headers.
 export const oauthRoutes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, opts) => {
   const { oauth, cookies, guard, redirects } = opts;
   const limit = rateLimitHook(opts.limiter, 'oauth');
+  const signInLimit = rateLimitHook(opts.loginLimiter, 'oauth-token');
   // Apple answers with a form POST.
   await app.register(fastifyFormbody);
 
@@ -122,21 +125,47 @@ export const oauthRoutes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, o
     },
   }, async (req, reply) => land(req, reply, () => oauth.callback(req.params.provider, req.body ?? {}, req.cookies?.[BINDING_COOKIE], sessionContext(req, 'web'))));
 
-  app.post<{ Params: { provider: string }; Body: { code: string; codeVerifier: string; redirectUri: string; nonce?: string; client?: 'web' | 'native' } }>('/oauth/:provider/token', {
+  const redirectUri = { type: 'string', minLength: 1, maxLength: 2000, description: "The app's own redirect (an app link), listed in AUTH_REDIRECT_ALLOWLIST; never Tessera's /auth/oauth/:provider/callback" } as const;
+
+  app.post<{ Params: { provider: string }; Body: { redirectUri: string; codeChallenge: string; codeChallengeMethod?: 'S256' } }>('/oauth/:provider/authorize', {
     onRequest: limit,
     schema: {
-      tags, summary: 'Native apps that ran the authorization with PKCE themselves: exchange their code and verifier for Tessera tokens (answered like /auth/login)',
+      tags, summary: "Native apps, step 1: the provider's authorization URL for the app's redirect, and a state (10 minutes, single use) bound to the app's PKCE code challenge",
       params: providerParams,
       body: {
-        type: 'object', required: ['code', 'codeVerifier', 'redirectUri'], additionalProperties: false,
+        type: 'object', required: ['redirectUri', 'codeChallenge'], additionalProperties: false,
         properties: {
-          code: { type: 'string', minLength: 1, maxLength: 4096 }, codeVerifier: { type: 'string', minLength: 43, maxLength: 128 },
-          redirectUri: { type: 'string', minLength: 1, maxLength: 2000, description: "The redirect the app used: Tessera's callback URL or an AUTH_REDIRECT_ALLOWLIST entry" },
-          nonce: { type: 'string', maxLength: 200, description: 'When the app sent one: the ID token must carry it' },
+          redirectUri,
+          codeChallenge: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'BASE64URL(SHA-256(codeVerifier)), RFC 7636 S256' },
+          codeChallengeMethod: { type: 'string', enum: ['S256'], default: 'S256' },
+        },
+      },
+      response: {
+        200: { type: 'object', required: ['url', 'state', 'expiresAt'], properties: { url: { type: 'string' }, state: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } },
+        ...errorResponses(400, 404, 429, 502),
+      },
+    },
+  }, async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    return oauth.nativeStart(req.params.provider, req.body);
+  });
+
+  app.post<{ Params: { provider: string }; Body: { code: string; state: string; codeVerifier: string; redirectUri: string; client?: 'web' | 'native' } }>('/oauth/:provider/token', {
+    onRequest: signInLimit,
+    schema: {
+      tags, summary: 'Native apps, step 2: exchange the code their redirect received, with the state of step 1 and the PKCE verifier of its challenge, for Tessera tokens (answered like /auth/login; rate limited like it)',
+      params: providerParams,
+      body: {
+        type: 'object', required: ['code', 'state', 'codeVerifier', 'redirectUri'], additionalProperties: false,
+        properties: {
+          code: { type: 'string', minLength: 1, maxLength: 4096 },
+          state: { type: 'string', minLength: 1, maxLength: 200, description: 'The state of POST /auth/oauth/:provider/authorize' },
+          codeVerifier: { type: 'string', pattern: '^[A-Za-z0-9._~-]{43,128}$', description: 'RFC 7636: 43 to 128 characters of A-Z a-z 0-9 - . _ ~' },
+          redirectUri,
           client: { type: 'string', enum: ['web', 'native'], default: 'native' },
         },
       },
-      response: { ...errorResponses(400, 401, 403, 404, 409, 502) },
+      response: { ...errorResponses(400, 401, 403, 404, 409, 429, 502) },
     },
   }, async (req, reply) => {
     const client = req.body.client ?? 'native';

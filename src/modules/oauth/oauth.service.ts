@@ -1,7 +1,8 @@
 // Social sign-in: the redirect to the provider (state, PKCE, nonce), the callback (the
 // state taken once and checked against the browser, the code exchanged, the ID token
 // validated, the profile read), the account it signs in to (an identity, a link, or a
-// new user), native apps' own code exchange, and the identities of a user.
+// new user), native apps' start and code exchange (bound to their PKCE challenge), and the
+// identities of a user.
 import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
 import type { Kysely } from 'kysely';
@@ -10,12 +11,13 @@ import type { Clock } from '../../core/clock.ts';
 import type { OAuthProviderSettings } from '../../core/config/index.ts';
 import { randomToken, safeEqual, sha256, type Encrypter } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
-import type { Database } from '../../database.ts';
+import type { Database, Db } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
-import type { AuthService } from '../auth/index.ts';
+import type { SignInGate } from '../sign-in/index.ts';
 import type { BeforeSignup } from '../hooks/index.ts';
 import type { SessionContext } from '../sessions/index.ts';
 import { normalizeEmail, toPublicUser, type UserRow, type UsersService } from '../users/index.ts';
+import { bindingOfChallenge, bindingOfVerifier, bindsNativeCodes, checkNativeRedirect, CODE_VERIFIER, S256_CHALLENGE } from './native.ts';
 import type { Profile } from './providers/index.ts';
 import * as repo from './oauth.repo.ts';
 import type { IdentityRow } from './oauth.table.ts';
@@ -32,7 +34,8 @@ export interface OAuthServiceDeps {
   registry: ProviderRegistry;
   vault: Vault;
   users: UsersService;
-  auth: Pick<AuthService, 'signIn' | 'secondFactorGate'>;
+  /** The sign-in gate: a provider's identity is a first factor. */
+  gate: Pick<SignInGate, 'complete'>;
   audit: AuditRecorder;
   redirects: { check(redirectTo: string | undefined): string };
   beforeSignup?: BeforeSignup | undefined;
@@ -185,13 +188,14 @@ export function createOAuthService(deps: OAuthServiceDeps) {
   /** Signs the account in (a second factor first when due), or reports the link. */
   async function finish(user: UserRow, linked: boolean, p: ResolvedProvider, ctx: Omit<SessionContext, 'amr'>, redirectTo: string): Promise<Outcome> {
     if (linked) return { kind: 'linked', redirectTo, provider: p.name };
-    await deps.auth.secondFactorGate(user, ctx.client, 'oauth', ctx.ip);
-    const signedIn = await deps.auth.signIn(user, { ...ctx, amr: ['oauth'] });
+    const signedIn = await deps.gate.complete({ user, method: 'oauth', amr: ['oauth'] }, ctx);
     return { kind: 'signed_in', signedIn: { ...signedIn, user: toPublicUser(user) }, redirectTo, provider: p.name };
   }
 
   return {
     registry,
+    /** Removes every provider identity of a user in the caller's transaction (an address claimed by its owner). */
+    removeAllIdentitiesIn: (trx: Db, userId: string) => repo.deleteIdentitiesOf(trx, userId),
     /**
      * The provider's authorization URL for a browser. The state is stored hashed for 10
      * minutes with the PKCE verifier (sealed), the nonce, where to go afterwards, and the
@@ -261,20 +265,73 @@ export function createOAuthService(deps: OAuthServiceDeps) {
       }
     },
 
-    /** Native apps that ran PKCE themselves: their code and verifier, exchanged here. */
-    async exchange(name: string, input: { code: string; codeVerifier: string; redirectUri: string; nonce?: string | undefined }, ctx: Omit<SessionContext, 'amr'>): Promise<Outcome> {
+    /**
+     * Native apps, first step: the provider's authorization URL for the app's own redirect,
+     * and a state (single use, 10 minutes) bound to the app's S256 code challenge. The
+     * nonce (OIDC) is Tessera's; the challenge goes to the provider too when it does PKCE.
+     */
+    async nativeStart(name: string, input: { redirectUri: string; codeChallenge: string; codeChallengeMethod?: string | undefined }): Promise<{ url: string; state: string; expiresAt: string }> {
       const p = await registry.get(name);
-      // The app's own redirect (an app link) must be one Tessera allows.
-      if (input.redirectUri !== p.callbackUrl) deps.redirects.check(input.redirectUri);
+      // 1. The provider can tie a code to the request that asked for it (native.ts).
+      if (!bindsNativeCodes(p.adapter)) throw new AppError('oauth_native_unsupported');
+      // 2. The app's own redirect, never Tessera's web callback.
+      const redirectUri = checkNativeRedirect(input.redirectUri, p, deps.redirects);
+      // 3. An S256 challenge.
+      if ((input.codeChallengeMethod ?? 'S256') !== 'S256' || !S256_CHALLENGE.test(input.codeChallenge)) {
+        throw new AppError('validation_failed', { message: 'codeChallenge: an S256 challenge (43 characters of base64url), codeChallengeMethod S256' });
+      }
+      const state = randomToken(32);
+      const nonce = p.adapter.oidc ? client.randomNonce() : null;
+      const now = clock.now();
+      const expiresAt = new Date(now + STATE_TTL_S * 1000);
+      await repo.pruneStates(db, new Date(now));
+      await repo.insertState(db, {
+        state_hash: sha256(state), provider: p.name, browser_hash: bindingOfChallenge(input.codeChallenge), code_verifier_encrypted: null,
+        nonce, redirect_to: redirectUri, link_user_id: null, client: 'native', created_at: new Date(now), expires_at: expiresAt,
+      });
+      const params: Record<string, string> = { redirect_uri: redirectUri, scope: p.scopes.join(' '), state, ...(p.adapter.authParams ?? {}) };
+      if (nonce) params.nonce = nonce;
+      if (p.adapter.pkce) Object.assign(params, { code_challenge: input.codeChallenge, code_challenge_method: 'S256' });
+      if (p.adapter.responseMode) params.response_mode = p.adapter.responseMode;
+      return { url: client.buildAuthorizationUrl(p.config, params).href, state, expiresAt: expiresAt.toISOString() };
+    },
+
+    /**
+     * Native apps, second step: the code their redirect received, with the state of the
+     * first step and the verifier of its challenge, exchanged here. A code the provider
+     * issued for another request (the browser flow's, another app's) is refused.
+     */
+    async exchange(name: string, input: { code: string; state: string; codeVerifier: string; redirectUri: string }, ctx: Omit<SessionContext, 'amr'>): Promise<Outcome> {
+      const p = await registry.get(name);
+      // 1. The provider can tie a code to the request that asked for it.
+      if (!bindsNativeCodes(p.adapter)) throw new AppError('oauth_native_unsupported');
+      // 2. The app's own redirect, never Tessera's web callback.
+      const redirectUri = checkNativeRedirect(input.redirectUri, p, deps.redirects);
+      // 3. A verifier of RFC 7636 form.
+      if (!CODE_VERIFIER.test(input.codeVerifier)) throw new AppError('validation_failed', { message: 'codeVerifier: 43 to 128 characters of A-Z a-z 0-9 - . _ ~' });
+      // 4. The state: a native one of this provider, unexpired, started for this redirect;
+      //    taken out (once) only with the verifier of its challenge, so that a wrong guess spends nothing.
+      const stateHash = sha256(input.state);
+      const row = await repo.findNativeState(db, stateHash, p.name);
+      if (!row) throw new AppError('oauth_state_invalid', { message: 'The sign-in is unknown or was already completed; start again' });
+      if (row.expires_at.getTime() < clock.now()) throw new AppError('oauth_state_invalid', { message: 'The sign-in took more than 10 minutes; start again' });
+      if (row.redirect_to !== redirectUri) throw new AppError('oauth_state_invalid', { message: 'The sign-in was started for another redirectUri' });
+      const binding = bindingOfVerifier(input.codeVerifier);
+      if (!row.browser_hash || !safeEqual(binding, row.browser_hash)) throw new AppError('oauth_code_invalid', { message: 'The code verifier does not match the code challenge of the sign-in' });
+      if (!(await repo.takeNativeState(db, stateHash, p.name, binding))) throw new AppError('oauth_state_invalid', { message: 'The sign-in was already completed; start again' });
+      // 5. The code, exchanged (with the verifier when the provider checks it).
       let tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
       try {
-        tokens = await client.genericGrantRequest(p.config, 'authorization_code', { code: input.code, code_verifier: input.codeVerifier, redirect_uri: input.redirectUri });
+        tokens = await client.genericGrantRequest(p.config, 'authorization_code', { code: input.code, redirect_uri: redirectUri, ...(p.adapter.pkce ? { code_verifier: input.codeVerifier } : {}) });
       } catch (err) {
         throw providerFailure(err, p.name);
       }
+      // 6. The answer belongs to this sign-in: its ID token carries the state's nonce.
       const claims = tokens.claims();
       if (p.adapter.oidc && !claims) throw new AppError('oauth_provider_error', { message: 'The provider returned no ID token' });
-      if (input.nonce !== undefined && claims?.nonce !== input.nonce) throw new AppError('oauth_provider_error', { message: 'The ID token\'s nonce is not the one sent' });
+      if (row.nonce !== null && !(typeof claims?.nonce === 'string' && safeEqual(claims.nonce, row.nonce))) {
+        throw new AppError('oauth_code_invalid', { message: 'The code was issued for another sign-in (its ID token carries another nonce)' });
+      }
       const profile = await profileOf(p, tokens, {});
       const { user } = await resolveAccount(p, profile, tokens, null);
       return finish(user, false, p, ctx, '');

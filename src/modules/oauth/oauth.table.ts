@@ -38,10 +38,15 @@ export interface OAuthStatesTable {
   /** SHA-256 of the state sent to the provider. */
   state_hash: Buffer;
   provider: string;
-  /** SHA-256 of the browser-binding cookie set with the redirect (null for native starts). */
+  /**
+   * SHA-256 of the secret the state is bound to: the browser-binding cookie set with the
+   * redirect (browser starts), or the app's PKCE code verifier, i.e. its S256 challenge
+   * decoded (native starts, `client` = `native`; see native.ts).
+   */
   browser_hash: Buffer | null;
   code_verifier_encrypted: string | null;
   nonce: string | null;
+  /** Where the browser goes afterwards (browser starts), or the app's redirect URI sent to the provider (native starts). */
   redirect_to: string;
   /** Set when a signed-in user links the provider. */
   link_user_id: string | null;

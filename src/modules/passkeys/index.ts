@@ -2,3 +2,4 @@
 // second factor, and their management (list, rename, remove).
 export { createPasskeysService, type PasskeysService } from './passkeys.service.ts';
 export { passkeysRoutes } from './passkeys.routes.ts';
+export { hasPasskeys, removeAllOf as removeAllPasskeysIn } from './passkeys.repo.ts';

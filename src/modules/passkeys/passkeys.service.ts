@@ -16,7 +16,8 @@ const webauthn = () => (webauthnModule ??= import('@simplewebauthn/server'));
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
-import type { AuthService } from '../auth/index.ts';
+import * as repo from './passkeys.repo.ts';
+import { firstFactorOf, type SignInGate } from '../sign-in/index.ts';
 import type { MfaService } from '../mfa/index.ts';
 import type { SessionContext } from '../sessions/index.ts';
 import { normalizeEmail, normalizeUsername, type UserRow, type UsersService } from '../users/index.ts';
@@ -37,7 +38,8 @@ export interface PasskeysDeps {
   log: Logger;
   secret: string;
   users: UsersService;
-  auth: Pick<AuthService, 'signIn' | 'secondFactorGate'>;
+  /** The sign-in gate: a passkey is a first factor (two with user verification), or a second. */
+  gate: Pick<SignInGate, 'complete'>;
   mfa: Pick<MfaService, 'completeWithPasskey' | 'challengeUser'>;
   settings: PasskeySettings;
   /** Provider identities of a user (social sign-in), which count as ways to sign in. */
@@ -178,12 +180,11 @@ export function createPasskeysService(deps: PasskeysDeps) {
 
     if (ch.purpose === 'factor') {
       const done = await deps.mfa.completeWithPasskey(ch.mfa_challenge_id ?? '', user.id);
-      return { client: done.client, signedIn: await deps.auth.signIn(done.user, { ...ctx, client: done.client, amr: done.amr }) };
+      return { client: done.client, signedIn: await deps.gate.complete({ user: done.user, method: firstFactorOf(done.amr), amr: done.amr, secondFactorDone: true }, { ...ctx, client: done.client }) };
     }
     // With user verification a passkey is two factors at once (something held, something known or are).
     const amr = info.userVerified ? ['hwk', 'user'] : ['hwk'];
-    if (!info.userVerified) await deps.auth.secondFactorGate(user, ctx.client, 'hwk', ctx.ip);
-    return { client: ctx.client, signedIn: await deps.auth.signIn(user, { ...ctx, amr }) };
+    return { client: ctx.client, signedIn: await deps.gate.complete({ user, method: 'passkey', amr, secondFactorDone: info.userVerified }, ctx) };
   }
 
   const present = (p: PasskeyRow) => ({
@@ -195,7 +196,7 @@ export function createPasskeysService(deps: PasskeysDeps) {
     registrationOptions, verifyRegistration, loginOptions, verifyLogin,
     /** Deletes ceremony challenges that ended more than a day ago. */
     prune: async () => { await db.deleteFrom('passkey_challenges').where('expires_at', '<', new Date(clock.now() - 86_400_000)).execute(); },
-    hasPasskeys: async (userId: string) => (await db.selectFrom('passkeys').select('id').where('user_id', '=', userId).limit(1).execute()).length > 0,
+    hasPasskeys: (userId: string) => repo.hasPasskeys(db, userId),
     list: async (userId: string) => (await ofUser(userId)).map(present),
     async rename(userId: string, id: string, name: string) {
       const row = await db.updateTable('passkeys').set({ name: name.trim().slice(0, 100) }).where('id', '=', id).where('user_id', '=', userId).returningAll().executeTakeFirst();
@@ -214,11 +215,7 @@ export function createPasskeysService(deps: PasskeysDeps) {
       });
     },
     /** Removes every passkey of a user (admin MFA reset); returns how many. */
-    async removeAllIn(trx: Db, userId: string): Promise<number> {
-      const r = await trx.deleteFrom('passkeys').where('user_id', '=', userId).executeTakeFirst();
-      await trx.deleteFrom('passkey_challenges').where('user_id', '=', userId).execute();
-      return Number(r.numDeletedRows);
-    },
+    removeAllIn: (trx: Db, userId: string): Promise<number> => repo.removeAllOf(trx, userId),
   };
 }
 

@@ -1,7 +1,8 @@
 // Roles and permissions: the graph (roles grant permissions and include other roles),
 // the roles of users, and every change to them. Rules that keep an installation safe:
 //   - no cycles between roles;
-//   - nobody grants what they do not hold (a role, a permission, an included role);
+//   - nobody grants what they do not hold (a role, a permission, an included role),
+//     nor acts on a user who holds what they do not (assertMayActOn);
 //   - built-in permissions and roles stay, and super_admin keeps every permission;
 //   - an admin cannot take away their own last admin role, and the last active
 //     super_admin cannot be removed, disabled or deleted.
@@ -126,6 +127,22 @@ export function createRbacService(deps: RbacServiceDeps) {
     for (const p of needed) {
       if (!allows(caller.permissions, p)) throw new AppError('permission_escalation', { details: { permission: p } });
     }
+  }
+
+  /**
+   * The rule of acting on a user (change their email or password, reset their factors,
+   * end their sessions, disable, delete, change their roles...): the caller holds every
+   * effective permission of that user, `*` included, so that nobody takes over an account
+   * that can do more than they can. Acting on oneself passes. The operator at the command
+   * line skips the rule; the answer says so, to be spread into the audit entry's details.
+   * Inside a change, call it on the transaction after lockGraph, so that a role granted
+   * meanwhile is seen.
+   */
+  async function assertMayActOn(caller: Caller, userId: string, on: Db = db): Promise<{ bypass?: 'cli_operator' }> {
+    if (caller.operator) return { bypass: 'cli_operator' };
+    if (caller.userId === userId) return {};
+    assertHolds(caller, permissionsOf(await loadGraph(on), await repo.rolesOfUser(on, userId)));
+    return {};
   }
 
   async function requireRole(on: Db, name: string): Promise<RoleRow> {
@@ -327,17 +344,17 @@ export function createRbacService(deps: RbacServiceDeps) {
   }
 
   /** Assigns an extra role inside the caller's transaction (graph locked by the caller). */
-  async function assignIn(trx: Db, caller: Caller, userId: string, role: string): Promise<boolean> {
+  async function assignIn(trx: Db, caller: Caller, userId: string, role: string, extra: Record<string, unknown> = {}): Promise<boolean> {
     await requireRole(trx, role);
     assertHolds(caller, permissionsOf(await loadGraph(trx), [role]));
     const added = await trx.insertInto('user_roles').values({ user_id: userId, role, granted_by: caller.userId ?? null, granted_at: new Date(deps.clock.now()) })
       .onConflict((oc) => oc.columns(['user_id', 'role']).doNothing()).returning('role').executeTakeFirst();
-    if (added) await audit(trx, { type: 'user.role_assigned', subject: userId, details: { role } });
+    if (added) await audit(trx, { type: 'user.role_assigned', subject: userId, details: { role, ...extra } });
     return Boolean(added);
   }
 
   async function assignRole(caller: Caller, userId: string, role: string): Promise<boolean> {
-    return userChange(userId, (trx) => assignIn(trx, caller, userId, role));
+    return userChange(userId, async (trx) => assignIn(trx, caller, userId, role, await assertMayActOn(caller, userId, trx)));
   }
 
   /** Effective permissions of roles as the transaction sees them; role_not_found for an unknown one. */
@@ -349,18 +366,19 @@ export function createRbacService(deps: RbacServiceDeps) {
 
   async function removeRole(caller: Caller, userId: string, role: string): Promise<boolean> {
     return userChange(userId, async (trx) => {
+      const bypass = await assertMayActOn(caller, userId, trx);
       const user = await trx.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirstOrThrow();
       if (user.role === role) throw new AppError('default_role');
       const gone = await trx.deleteFrom('user_roles').where('user_id', '=', userId).where('role', '=', role).returning('role').executeTakeFirst();
       if (!gone) return false;
       await assertGuards(trx, caller, userId);
-      await audit(trx, { type: 'user.role_removed', subject: userId, details: { role } });
+      await audit(trx, { type: 'user.role_removed', subject: userId, details: { role, ...bypass } });
       return true;
     });
   }
 
   /** Changes a user's default role inside the caller's transaction (the user row is locked by the caller). */
-  async function setDefaultRoleIn(trx: Db, caller: Caller, userId: string, role: string): Promise<boolean> {
+  async function setDefaultRoleIn(trx: Db, caller: Caller, userId: string, role: string, extra: Record<string, unknown> = {}): Promise<boolean> {
     await repo.lockGraph(trx);
     await requireRole(trx, role);
     const user = await trx.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst();
@@ -369,7 +387,7 @@ export function createRbacService(deps: RbacServiceDeps) {
     assertHolds(caller, permissionsOf(await loadGraph(trx), [role]));
     await trx.updateTable('users').set({ role, updated_at: new Date(deps.clock.now()) }).where('id', '=', userId).execute();
     await assertGuards(trx, caller, userId);
-    await audit(trx, { type: 'user.default_role_changed', subject: userId, details: { from: user.role, to: role } });
+    await audit(trx, { type: 'user.default_role_changed', subject: userId, details: { from: user.role, to: role, ...extra } });
     return true;
   }
 
@@ -384,7 +402,7 @@ export function createRbacService(deps: RbacServiceDeps) {
     permissionsOfRoles: async (roles: string[]) => [...permissionsOf(await loadGraph(), roles)].sort(),
     listRoles, getRole, createRole, updateRole, deleteRole, grantPermission, revokePermission, addInclude, removeInclude,
     listPermissions, createPermission, deletePermission,
-    assignRole, assignIn, removeRole, setDefaultRoleIn, assertGuards, assertHolds, requirePermissions, permissionsOfRolesIn,
+    assignRole, assignIn, removeRole, setDefaultRoleIn, assertGuards, assertHolds, assertMayActOn, requirePermissions, permissionsOfRolesIn,
     userRoleGrants: (userId: string) => repo.userRoleGrants(db, userId),
     lockGraph: (trx: Db) => repo.lockGraph(trx),
     /** Users who hold `role` through any role (active or not): for the last super_admin guard in tests. */

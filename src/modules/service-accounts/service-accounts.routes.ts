@@ -1,8 +1,8 @@
 // POST /auth/token: the client-credentials grant (RFC 6749 section 4.4) for service
 // accounts. Form-encoded (as the RFC says) or JSON; the client authenticates with HTTP
-// Basic or with client_id and client_secret in the body, never both. Errors carry the
-// RFC's `error` values (`invalid_client`, `invalid_scope`, `unsupported_grant_type`,
-// `invalid_request`) beside our `code`.
+// Basic or with client_id and client_secret in the body, never both. Errors are in RFC
+// 6749 5.2's shape (`error` is the RFC's value, with `error_description`) beside our
+// `code`: the error handler does that for routes marked `oauthErrors`.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { AppError } from '../../core/errors/index.ts';
@@ -35,26 +35,28 @@ function clientCredentials(req: FastifyRequest<{ Body: TokenBody }>): { id: stri
     }
   }
   if (!body.client_id || !body.client_secret) {
-    throw new AppError('invalid_client', { headers: { 'www-authenticate': 'Basic realm="tessera"' }, fields: { error: 'invalid_client', error_description: 'client authentication is required' } });
+    throw new AppError('invalid_client', { headers: { 'www-authenticate': 'Basic realm="tessera"' }, message: 'client authentication is required' });
   }
   return { id: body.client_id, secret: body.client_secret, basic: false };
 }
 
 function invalidRequest(description: string): AppError {
-  return new AppError('invalid_request', { fields: { error: 'invalid_request', error_description: description } });
+  return new AppError('invalid_request', { message: description });
 }
 
 export const serviceTokenRoutes: FastifyPluginAsync<ServiceTokenRoutesOptions> = async (app, { serviceAccounts, limiter }) => {
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
 
   app.post<{ Body: TokenBody }>('/token', {
+    config: { oauthErrors: true },
     schema: {
       tags: ['auth'],
       summary: 'Client-credentials grant for service accounts (RFC 6749 4.4)',
       description: 'Form-encoded or JSON. `grant_type=client_credentials`; optional `scope` (space-separated permissions, all granted ones when absent). Client authentication by HTTP Basic (`client_id:client_secret`) or `client_id` and `client_secret` in the body. Returns a JWT valid `expires_in` seconds whose `permissions` are the granted scope.',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      // Open on purpose: RFC 6749 3.2 says the server MUST ignore unrecognized parameters.
       body: {
-        type: 'object', required: ['grant_type'], additionalProperties: false,
+        type: 'object', required: ['grant_type'], additionalProperties: true,
         properties: {
           grant_type: { type: 'string', maxLength: 100 }, scope: { type: 'string', maxLength: 4096 },
           client_id: { type: 'string', minLength: 1, maxLength: 200 }, client_secret: { type: 'string', minLength: 1, maxLength: 512 },
@@ -69,9 +71,10 @@ export const serviceTokenRoutes: FastifyPluginAsync<ServiceTokenRoutesOptions> =
       },
     },
   }, async (req, reply) => {
-    reply.header('cache-control', 'no-store');
+    // RFC 6749 5.1 (app.ts sets both for all of /auth, errors included; said here too).
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     if (req.body.grant_type !== 'client_credentials') {
-      throw new AppError('unsupported_grant_type', { fields: { error: 'unsupported_grant_type', error_description: 'only client_credentials is supported here' } });
+      throw new AppError('unsupported_grant_type', { message: 'only client_credentials is supported here' });
     }
     const client = clientCredentials(req);
     try {

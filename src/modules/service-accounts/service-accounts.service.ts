@@ -162,7 +162,7 @@ export function createServiceAccountsService(deps: ServiceAccountsDeps) {
     const secretOk = safeEqual(sha256(clientSecret), row?.secret_hash ?? NO_SECRET) && row !== undefined;
     const deny = async (reason: string, subject: ServiceAccountRow | undefined) => {
       await audit(db, { type: 'service_account.token_denied', success: false, reason, actor: subject ? { type: 'service_account', id: subject.id } : { type: 'anonymous' }, details: { clientId: clientId.slice(0, 200) } });
-      return new AppError('invalid_client', { headers: { 'www-authenticate': 'Basic realm="tessera"' }, fields: { error: 'invalid_client', error_description: 'Client authentication failed' } });
+      return new AppError('invalid_client', { headers: { 'www-authenticate': 'Basic realm="tessera"' } });
     };
     if (!row) throw await deny('unknown_client', undefined);
     if (!secretOk) throw await deny('wrong_secret', row);
@@ -173,7 +173,7 @@ export function createServiceAccountsService(deps: ServiceAccountsDeps) {
     const outside = requested.filter((p) => !granted.includes(p));
     if (outside.length) {
       await audit(db, { type: 'service_account.token_denied', success: false, reason: 'invalid_scope', actor: { type: 'service_account', id: row.id }, details: { clientId, scope: requested } });
-      throw new AppError('invalid_scope', { fields: { error: 'invalid_scope', error_description: `not granted: ${outside.join(' ')}` } });
+      throw new AppError('invalid_scope', { message: `not granted: ${outside.join(' ')}` });
     }
     const issued = await deps.tokens.issueClientToken({ id: row.id, clientId: row.client_id }, requested, deps.tokenExpiry);
     await db.transaction().execute(async (trx) => {

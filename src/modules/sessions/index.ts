@@ -8,3 +8,4 @@ export { openGeoLocator, noGeoLocator, type GeoLocator, type GeoLocation } from 
 export { parseUserAgent, type Device } from './device.ts';
 export { createRefreshTokenCodec, type RefreshTokenCodec } from './refresh-token.ts';
 export type { SessionRow } from './sessions.table.ts';
+export { sessionsRoutes } from './sessions.routes.ts';

@@ -96,6 +96,12 @@ export async function previousHashes(db: Db, id: string, n: number): Promise<str
   return [current?.password_hash, ...history.map((h) => h.password_hash)].filter((h): h is string => !!h);
 }
 
+/** Removes the password (the account then signs in by other means until a new one is set). */
+export async function clearPassword(db: Db, id: string, at: Date): Promise<void> {
+  await db.updateTable('users').set({ password_hash: null, password_reset_required: false, password_changed_at: at, updated_at: at }).where('id', '=', id).execute();
+  await db.deleteFrom('password_history').where('user_id', '=', id).execute();
+}
+
 export async function markEmailVerified(db: Db, id: string, at: Date): Promise<void> {
   await db.updateTable('users').set({ email_verified: true, updated_at: at }).where('id', '=', id).where('email_verified', '=', false).execute();
 }

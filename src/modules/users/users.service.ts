@@ -179,6 +179,8 @@ export function createUsersService(deps: UsersServiceDeps) {
       username: user.username, email: user.email, previousHashes: () => repo.previousHashes(db, user.id, deps.policy.settings.historyCount),
     }),
     markEmailVerified: (on: Db, id: string) => repo.markEmailVerified(on, id, new Date(deps.clock.now())),
+    /** Removes the password and its history (an address claimed by someone who did not set it). */
+    clearPassword: (on: Db, id: string) => repo.clearPassword(on, id, new Date(deps.clock.now())),
     /** Sets a confirmed new address (which counts as verified); email_taken if another account has it. */
     async updateEmail(on: Db, id: string, email: string): Promise<void> {
       try {

@@ -4,13 +4,16 @@
 // with a growing delay until the retry window (24 hours by default) has passed since the
 // delivery was created; then the delivery is dead-lettered, to be replayed by hand.
 // Claims carry a lease, so several instances can share the table and a crash mid-attempt
-// only delays the delivery.
+// only delays the delivery. Every attempt resolves the endpoint's name again, checks each
+// address against the outbound policy (no loopback, private, link-local ... addresses
+// unless AUTH_WEBHOOK_ALLOW_PRIVATE) and connects only to the addresses it checked.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { createWorker } from '../../core/worker.ts';
 import type { PruneLimits } from '../../core/db/index.ts';
 import { signedHeaders, signMessage, type Encrypter } from '../../core/crypto/index.ts';
+import { pinnedPost, resolveTarget, TargetRefused, type OutboundPolicy } from '../../core/net/index.ts';
 import type { Database } from '../../database.ts';
 import * as repo from './webhooks.repo.ts';
 import type { WebhookDeliveryRow, WebhookEndpointRow } from './webhooks.table.ts';
@@ -36,6 +39,8 @@ export interface DeliveryWorkerDeps {
   /** Seconds finished deliveries are kept (AUTH_OUTBOX_RETENTION). */
   retention: number;
   userAgent: string;
+  /** Which URLs and addresses may be sent to, and the resolver that names go through. */
+  outbound: OutboundPolicy;
 }
 
 /** The delay before the attempt after `attempts` failures: exponential, capped, with up to 10% jitter. */
@@ -44,11 +49,18 @@ export function backoffMs(attempts: number): number {
   return Math.round(base * 1000 * (1 + Math.random() * 0.1));
 }
 
-/** A failed attempt as stored and logged: no response body, no URL. */
-function describeError(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+/**
+ * A failed attempt as stored and logged: no response body, no URL, no address. A refused
+ * destination is `address_not_allowed` (or `https_required`) whatever lies behind it, so
+ * the attempt log cannot tell an open port from a closed one there.
+ */
+function describeError(err: unknown, timedOut: boolean): string {
+  if (timedOut) return 'timeout';
+  if (err instanceof TargetRefused) return err.reason;
+  const e = err as { name?: string; code?: unknown; message?: string; cause?: { code?: unknown; message?: string } };
   if (e.name === 'TimeoutError') return 'timeout';
-  if (e.cause?.code) return e.cause.code;
+  if (typeof e.code === 'string') return e.code;
+  if (typeof e.cause?.code === 'string') return e.cause.code;
   return (e.cause?.message ?? e.message ?? String(err)).slice(0, 200);
 }
 
@@ -71,26 +83,27 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     let error: string | null = null;
     const sentAt = clock.now();
     const started = performance.now();
+    const timeout = AbortSignal.timeout(deps.timeoutMs);
     try {
       // The webhook id is the event id: the same for every delivery of an event, so a
       // receiver deduplicates retries and replays with it.
       const [secret, ...older] = secretsOf(e);
       const headers = signedHeaders(secret!, d.event_id, sentAt, body);
       for (const s of older) headers['webhook-signature'] += ' ' + signMessage(s, d.event_id, Number(headers['webhook-timestamp']), body);
-      const res = await fetch(e.url, {
-        method: 'POST', body, redirect: 'manual',
-        headers: { ...headers, 'content-type': 'application/json', 'user-agent': deps.userAgent },
-        signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), stopping.signal]),
+      const signal = AbortSignal.any([timeout, stopping.signal]);
+      const url = new URL(e.url);
+      // Resolved and checked at every attempt: what was public at registration may not be now.
+      const addresses = await resolveTarget(url, deps.outbound, signal);
+      statusCode = await pinnedPost(url, addresses, {
+        body, signal, headers: { ...headers, 'content-type': 'application/json', 'user-agent': deps.userAgent },
       });
-      statusCode = res.status;
-      await res.body?.cancel().catch(() => undefined);
-      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+      if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
     } catch (err) {
       if (stopping.signal.aborted) {
         await repo.release(db, d.id, d.locked_until!);
         return;
       }
-      error = describeError(err);
+      error = describeError(err, timeout.aborted);
     }
     const durationMs = Math.round(performance.now() - started);
     const at = new Date(clock.now());

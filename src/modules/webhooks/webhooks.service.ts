@@ -2,11 +2,15 @@
 // URL, an event-type filter and a signing secret (shown when created or rotated, sealed
 // at rest); every event that passes the filter becomes a delivery in the event's own
 // transaction (`fanOut`), which the delivery worker sends, retries and dead-letters.
+// A URL must lead to a public address (https in production): loopback, private,
+// link-local and other special-purpose addresses are refused here and again, after a
+// fresh resolution, at every delivery attempt.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import { generateSigningSecret, type Encrypter } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
+import { resolveTarget, TargetRefused, type OutboundPolicy } from '../../core/net/index.ts';
 import type { Database, Db } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import { EVENT_TYPES } from '../events/index.ts';
@@ -23,7 +27,12 @@ export interface WebhooksDeps {
   audit: AuditRecorder;
   /** Wakes the delivery worker (after a commit that added deliveries). */
   kick: () => void;
+  /** Which URLs and addresses endpoints may have (the delivery worker's policy too). */
+  outbound: OutboundPolicy;
 }
+
+/** How long registration waits for a name to resolve before leaving the check to delivery. */
+const RESOLVE_TIMEOUT_MS = 5_000;
 
 export interface PresentedEndpoint {
   id: string;
@@ -73,7 +82,7 @@ function checkEventTypes(types: string[]): string[] {
   return [...new Set(types)].sort();
 }
 
-function checkUrl(url: string): string {
+function parseUrl(url: string): URL {
   let u: URL;
   try {
     u = new URL(url);
@@ -82,6 +91,25 @@ function checkUrl(url: string): string {
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new AppError('validation_failed', { details: [{ field: 'url', message: 'must be an absolute http or https URL' }] });
   if (u.hash) throw new AppError('validation_failed', { details: [{ field: 'url', message: 'must not have a #fragment' }] });
+  return u;
+}
+
+const REFUSALS = {
+  https_required: 'must use https',
+  address_not_allowed: 'must lead to a public address, not a loopback, private, link-local or other special-purpose one',
+} as const;
+
+/**
+ * A well-formed URL that leads to an allowed address. A name that cannot be resolved now
+ * is accepted: delivery resolves and checks it again at every attempt anyway.
+ */
+async function checkUrl(url: string, policy: OutboundPolicy): Promise<string> {
+  const u = parseUrl(url);
+  try {
+    await resolveTarget(u, policy, AbortSignal.timeout(RESOLVE_TIMEOUT_MS));
+  } catch (err) {
+    if (err instanceof TargetRefused) throw new AppError('webhook_url_not_allowed', { details: [{ field: 'url', message: REFUSALS[err.reason] }] });
+  }
   return u.toString();
 }
 
@@ -133,7 +161,7 @@ export function createWebhooksService(deps: WebhooksDeps) {
   }
 
   async function create(input: EndpointInput & { url: string }): Promise<{ endpoint: PresentedEndpoint; secret: string }> {
-    const url = checkUrl(input.url);
+    const url = await checkUrl(input.url, deps.outbound);
     const eventTypes = checkEventTypes(input.eventTypes ?? []);
     const id = randomUUID();
     const secret = input.secret ?? generateSigningSecret();
@@ -152,7 +180,7 @@ export function createWebhooksService(deps: WebhooksDeps) {
   async function update(id: string, input: EndpointInput): Promise<PresentedEndpoint> {
     const set: Parameters<typeof repo.updateEndpoint>[2] = { updated_at: now() };
     const changed: Record<string, unknown> = {};
-    if (input.url !== undefined) changed.url = safeUrl((set.url = checkUrl(input.url)));
+    if (input.url !== undefined) changed.url = safeUrl((set.url = await checkUrl(input.url, deps.outbound)));
     if (input.eventTypes !== undefined) changed.eventTypes = set.event_types = checkEventTypes(input.eventTypes);
     if (input.description !== undefined) changed.description = set.description = input.description;
     if (input.active !== undefined) changed.active = set.active = input.active;

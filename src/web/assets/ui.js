@@ -111,9 +111,13 @@ export async function api(path, { method = 'GET', body: payload, auth = false, h
 
 // ---- navigation --------------------------------------------------------------------------
 
-/** Where to go after signing in: the page's checked redirectTo. */
+/**
+ * Where to go after signing in: the page's checked redirectTo (`data-next`: the service's
+ * own pages as a path, so that the browser stays on this origin). API calls that take a
+ * redirectTo send the absolute `pageData.target`.
+ */
 export function target() {
-  return pageData.target || '/ui/account';
+  return pageData.next || pageData.target || '/ui/account';
 }
 
 /** A hosted page's URL keeping redirectTo and lang. */

@@ -13,7 +13,7 @@ export interface Flow {
   redirectTo: string;
   /** `?redirectTo=...` or ''. */
   keep: string;
-  /** The body data-* attributes the page scripts read (`target()`, `hosted()`). */
+  /** The body data-* attributes the page scripts read (`target()`, `hosted()`); `next` is where the browser goes. */
   data: Record<string, string>;
 }
 
@@ -26,7 +26,20 @@ export function flowOf(ctx: WebContext, req: FastifyRequest, reply: FastifyReply
     throw err;
   }
   const redirectTo = typeof given === 'string' ? given : '';
-  return { target, redirectTo, keep: redirectTo ? `?redirectTo=${encodeURIComponent(redirectTo)}` : '', data: { target, 'redirect-to': redirectTo } };
+  return { target, redirectTo, keep: redirectTo ? `?redirectTo=${encodeURIComponent(redirectTo)}` : '', data: { target, 'redirect-to': redirectTo, next: nextOf(ctx, target) } };
+}
+
+const OWN_PAGE = /^\/(?:ui|admin\/ui)(?:\/|$)/;
+
+/**
+ * Where the browser goes at the end of the flow: one of the service's own pages as a path,
+ * so that the browser stays on the origin it opened the flow on (http://127.0.0.1:4000
+ * beside the default AUTH_PUBLIC_URL http://localhost:4000), which its refresh cookie
+ * belongs to; any other target as it is. `target` stays absolute for the API calls.
+ */
+function nextOf(ctx: WebContext, target: string): string {
+  const u = new URL(target);
+  return u.origin === new URL(ctx.publicUrl).origin && OWN_PAGE.test(u.pathname) ? `${u.pathname}${u.search}${u.hash}` : target;
 }
 
 /** A new-password field (with its confirmation when `confirm` is given), described by the policy hint. */

@@ -6,8 +6,15 @@ export interface OutgoingMail {
   html: string;
 }
 
+/** What the outbox knows of a message besides its content. */
+export interface MailMeta {
+  /** The template (`password_reset`, `email_code`, ...). */
+  kind: string;
+  id?: string | undefined;
+}
+
 export interface MailTransport {
   readonly name: 'smtp' | 'log';
-  send(mail: OutgoingMail): Promise<void>;
+  send(mail: OutgoingMail, meta?: MailMeta): Promise<void>;
   close(): void;
 }

@@ -1,5 +1,5 @@
 // /ui/sign-in: password, passkey, magic link and email code.
-import { $, api, bindForm, errorMessage, say, signIn, t, target, ApiError } from '../ui.js';
+import { $, api, bindForm, errorMessage, pageData, say, signIn, t, ApiError } from '../ui.js';
 import { getAssertion, supported } from '../webauthn.js';
 
 const params = new URLSearchParams(location.search);
@@ -21,7 +21,7 @@ bindForm($('#email-form'), async ({ email }, form, submitter) => {
     say($('#notice'), t('signIn.codeSent', { email }), 'info');
     $('#email-code').focus();
   } else {
-    await api('/auth/magic-link', { method: 'POST', body: { email, redirectTo: target() } });
+    await api('/auth/magic-link', { method: 'POST', body: { email, redirectTo: pageData.target } });
     say(status, '', 'error');
     say($('#notice'), t('signIn.linkSent', { email }), 'info');
   }

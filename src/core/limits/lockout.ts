@@ -1,11 +1,13 @@
-// Lockout of sign-in per identifier: failed attempts are counted per normalised email or
-// username (hashed, whether or not an account has it) and per account, in memory or in
-// Redis. After `attempts` failures within `duration` the identifier is locked for
-// `duration`: even the right password gets the rate-limit answer. Success clears it.
+// Lockout of sign-in per identifier and per account: failed attempts are counted per
+// normalised email or username (hashed, whether or not an account has it) and per account,
+// in memory or in Redis. After `attempts` failures within `duration` the key is locked for
+// `duration`: even the right password or code gets the rate-limit answer. Wrong passwords,
+// wrong second-factor codes and failed re-authentications all count on the account's key;
+// only a completed sign-in (a session issued) clears it.
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { sha256 } from '../../core/crypto/index.ts';
-import { AppError } from '../../core/errors/index.ts';
+import { sha256 } from '../crypto/index.ts';
+import { AppError } from '../errors/index.ts';
 
 export interface LockoutOptions {
   enabled: boolean;
@@ -16,6 +18,21 @@ export interface LockoutOptions {
   onRefused?: () => void;
 }
 
+/** The key of an account's own failures (shared by every factor and every client address). */
+export const accountKey = (userId: string) => `user:${userId}`;
+
+/**
+ * Failures of an account's factors after the first one (second-factor codes, passkeys in
+ * a second step, re-authentication): counted on the same key as wrong passwords, so that
+ * a known password does not buy a fresh set of tries at the second factor.
+ */
+export interface AccountFailures {
+  /** Throws the rate-limit answer while the account is locked. */
+  assertOpen(userId: string): Promise<void>;
+  /** Counts one failure of the account (and tells its owner when this one locks it). */
+  fail(userId: string, reason: string): Promise<void>;
+}
+
 export function createLockout(opts: LockoutOptions) {
   const base = { points: opts.attempts, duration: opts.durationSeconds, keyPrefix: 'tessera:lockout' };
   const limiter: RateLimiterAbstract = opts.redis
@@ -23,7 +40,7 @@ export function createLockout(opts: LockoutOptions) {
     : new RateLimiterMemory(base);
 
   /** Keys of an attempt: the identifier as typed (normalised), and the account when one exists. */
-  const keysOf = (identifier: string, userId?: string) => [`id:${sha256(identifier).toString('base64url')}`, ...(userId ? [`user:${userId}`] : [])];
+  const keysOf = (identifier: string, userId?: string) => [`id:${sha256(identifier).toString('base64url')}`, ...(userId ? [accountKey(userId)] : [])];
 
   async function failures(keys: string[]): Promise<{ count: number; msLeft: number }> {
     let count = 0;

@@ -4,8 +4,8 @@ import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } f
 import { AppError } from '../../core/errors/index.ts';
 import { clearRefreshCookie, errorResponses as errors, type CookieSettings } from '../../core/http/index.ts';
 import type { AuditRecorder } from '../audit/index.ts';
-import type { SessionRow, SessionsService } from '../sessions/index.ts';
-import type { Authenticated } from './auth.service.ts';
+import type { SessionRow } from './sessions.table.ts';
+import type { SessionsService } from './sessions.service.ts';
 
 export interface SessionsRoutesOptions {
   sessions: SessionsService;
@@ -46,7 +46,7 @@ const bearer = [{ bearerAuth: [] }];
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 
 export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (app, { sessions, audit, guard, cookies }) => {
-  const caller = (req: FastifyRequest): Authenticated => {
+  const caller = (req: FastifyRequest): NonNullable<FastifyRequest["auth"]> => {
     if (!req.auth) throw new AppError('unauthorized');
     return req.auth;
   };
