@@ -22,6 +22,7 @@ import { createServiceTokenIntrospection, serviceTokenRoutes } from './modules/s
 import { passwordPolicyRoutes } from './modules/passwords/index.ts';
 import { accountRoutes } from './modules/account/index.ts';
 import { authRoutes, introspectRoutes } from './modules/auth/index.ts';
+import { compatRoutes } from './modules/compat/index.ts';
 import { sessionsRoutes } from './modules/sessions/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
 import { metricsRoutes } from './modules/metrics/index.ts';
@@ -247,6 +248,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'tokens', description: 'Signing keys' },
         { name: 'admin', description: 'Administration: users, roles, permissions, service accounts, audit log. Each route needs the permission it names.' },
         { name: 'health', description: 'Probes' },
+        ...(config.compatProfiles.length ? [{ name: 'compat', description: `Compatibility profiles of replaced services (AUTH_COMPAT_PROFILES: ${config.compatProfiles.join(', ')}), see docs/compat.md` }] : []),
       ],
     },
   });
@@ -307,12 +309,19 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks, degraded: deps.degradedChecks });
   if (config.uiEnabled) {
     await app.register(webRoutes, {
-      publicUrl: publicUrl(config), appName: config.appName, logoUrl: config.uiLogoUrl, redirects: deps.redirects, sms: config.mfaSmsEnabled,
+      publicUrl: publicUrl(config), appName: config.appName, logoUrl: config.uiLogoUrl, redirects: deps.redirects, sms: config.mfaSmsEnabled, emailRequired: config.emailRequired,
       theme: { primary: config.uiPrimaryColor, background: config.uiBackgroundColor, text: config.uiTextColor },
       providers: async () => (await deps.oauth.registry.list()).filter((p) => p.enabled).map((p) => ({ name: p.name, displayName: p.displayName })),
     });
   }
   await app.register(async (scope) => metricsRoutes(scope, { metrics: deps.metrics, token: config.metricsToken }));
+  if (config.compatProfiles.length) {
+    await app.register(compatRoutes, {
+      profiles: config.compatProfiles, prefixes: { mstack: config.compatPrefixMstack },
+      auth: deps.auth, passwordSignIn: deps.passwordSignIn, account: deps.account, limiter: deps.limiter, limits: deps.limits, guard,
+      locale: (acceptLanguage) => templates.resolveLocale(templates.fromAcceptLanguage(acceptLanguage)),
+    });
+  }
 
   return app;
 }

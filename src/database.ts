@@ -8,7 +8,7 @@ import type { EmailTokensTable, MailRequestsTable } from './modules/account/acco
 import type { JobLeasesTable } from './modules/housekeeping/housekeeping.table.ts';
 import type { PasswordHashParamsTable } from './modules/imports/imports.table.ts';
 import type { MailOutboxTable } from './modules/mail/mail.table.ts';
-import type { OAuthProvidersTable, OAuthStatesTable, UserIdentitiesTable } from './modules/oauth/oauth.table.ts';
+import type { OAuthProvidersTable, OAuthRefreshRunsTable, OAuthStatesTable, UserIdentitiesTable } from './modules/oauth/oauth.table.ts';
 import type { MfaChallengesTable, MfaFactorsTable, MfaRecoveryCodesTable } from './modules/mfa/mfa.table.ts';
 import type { PasskeyChallengesTable, PasskeysTable } from './modules/passkeys/passkeys.table.ts';
 import type { RefreshTokensTable, SessionsTable } from './modules/sessions/sessions.table.ts';
@@ -47,6 +47,7 @@ export interface Database {
   user_identities: UserIdentitiesTable;
   oauth_states: OAuthStatesTable;
   oauth_providers: OAuthProvidersTable;
+  oauth_refresh_runs: OAuthRefreshRunsTable;
   password_hash_params: PasswordHashParamsTable;
   job_leases: JobLeasesTable;
 }

@@ -264,10 +264,11 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const bus0 = bus;
     const rbac = createRbacService({ db, bus, clock, audit: audit.record, userChanged: (id) => bus0.publish({ kind: 'user', id }) });
     if (!overrides.skipMigrations) await rbac.ensureRole(config.defaultRole);
-    const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, bus, clock, policy, onFirstAdmin: (trx, id) => rbac.grantSuperAdminIn(trx, id) });
+    const users = createUsersService({ db, passwords, defaultRole: config.defaultRole, emailRequired: config.emailRequired, bus, clock, policy, onFirstAdmin: (trx, id) => rbac.grantSuperAdminIn(trx, id) });
     const sessions = createSessionsService({
       db, query: handle.query, refreshTokens: createRefreshTokenCodec(encryptionKey), clock, bus, geo, refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
       idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions, retention: config.sessionRetention,
+      rotation: config.refreshTokenRotation,
       ended: async (on, ids, reason) => { for (const id of ids) await ev.emit(on, 'session.invalidated', id, { reason }); },
     });
     const transport = config.smtpHost
@@ -392,7 +393,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         rbac.assertHolds(caller, permissions);
       },
     });
-    const checkPassword = (password: string, who: { username: string; email: string }) => policy.check(password, who);
+    const checkPassword = (password: string, who: { username: string; email?: string }) => policy.check(password, who);
     const admin = createAdminService({
       db, clock, users, rbac, sessions, passwords, audit: audit.record, checkPassword, defaultRole: config.defaultRole,
       sendPasswordEmail: (trx, user, kind) => account.sendPasswordEmail(trx, user, kind),
@@ -403,7 +404,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       unlock: (user) => auth.unlock(user),
     });
     const importer = createImporter({
-      db, clock, encrypter, audit: audit.record, defaultRole: config.defaultRole, claimFirstUser: (trx) => users.claimFirstUser(trx),
+      db, clock, encrypter, audit: audit.record, defaultRole: config.defaultRole, emailRequired: config.emailRequired, claimFirstUser: (trx) => users.claimFirstUser(trx),
       emitCreated: async (trx, u, source) => {
         await ev.emit(trx, 'user.created', u.id, {
           user: { id: u.id, username: u.username, email: u.email, emailVerified: u.email_verified, role: u.role, active: u.is_active, locale: 'en', createdAt: u.created_at.toISOString() },

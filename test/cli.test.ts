@@ -52,15 +52,16 @@ describe('tessera: help, usage errors and exit codes', () => {
   });
 
   test('config check prints the effective configuration with secrets masked; an invalid one exits 5', async () => {
-    const ok = await expectCli(db, ['config', 'check', '--json'], 0, { env: { AUTH_JWT_SECRET: 'a-very-secret-value-that-is-long-enough-0123', AUTH_ACCESS_TOKEN_EXPIRY: '5m', AUTH_MISSPELT_SETTING: '1' } });
-    const body = JSON.parse(ok.out) as { valid: boolean; config: Record<string, unknown>; warnings: string[]; unknownVariables: string[] };
+    const ok = await expectCli(db, ['config', 'check', '--json'], 0, { env: { AUTH_JWT_SECRET: 'a-very-secret-value-that-is-long-enough-0123', AUTH_ACCESS_TOKEN_EXPIRY: '5m' } });
+    const body = JSON.parse(ok.out) as { valid: boolean; config: Record<string, unknown>; warnings: string[] };
     assert.equal(body.valid, true);
     assert.equal(body.config.AUTH_ACCESS_TOKEN_EXPIRY, 300);
     assert.equal(body.config.AUTH_JWT_SECRET, '********');
     assert.equal(body.config.AUTH_ENCRYPTION_KEY, '********');
     assert.ok(!ok.out.includes('a-very-secret-value') && !ok.out.includes(TEST_ENCRYPTION_KEY), 'no secret in the output');
     assert.ok(body.warnings.some((w) => w.includes('AUTH_JWT_SECRET')));
-    assert.deepEqual(body.unknownVariables, ['AUTH_MISSPELT_SETTING']);
+    // A variable Tessera does not know is no longer a warning: it stops the start.
+    assert.match((await expectCli(db, ['config', 'check'], 5, { env: { AUTH_REFRESH_TOKEN_EXPIRES: '30d' } })).err, /AUTH_REFRESH_TOKEN_EXPIRES: not a Tessera setting; did you mean AUTH_REFRESH_TOKEN_EXPIRY\?/);
     const text = await expectCli(db, ['config', 'check']);
     assert.match(text.out, /configuration is valid/);
     assert.match(text.out, /AUTH_ENCRYPTION_KEY\s+\*{8}/);
@@ -70,6 +71,34 @@ describe('tessera: help, usage errors and exit codes', () => {
     assert.match(bad.err, /PORT:/);
     // Any command refuses to run on an invalid configuration, with the same code.
     assert.equal((await tessera(db, ['users', 'list'], { env: { AUTH_ACCESS_TOKEN_EXPIRY: 'soon' } })).code, 5);
+  });
+});
+
+describe('tessera config check NAME', () => {
+  let db: TestDatabase;
+  before(async () => { db = await fresh(); });
+  after(async () => { await db.drop(); });
+
+  test('explains a variable: meaning, default, value, aliases; secrets stay masked', async () => {
+    const text = (await expectCli(db, ['config', 'check', 'AUTH_REFRESH_TOKEN_EXPIRY'], 0, { env: { AUTH_REFRESH_TOKEN_EXPIRES_IN: '30d' } })).out;
+    assert.match(text, /^AUTH_REFRESH_TOKEN_EXPIRY: Absolute lifetime of a session/m);
+    assert.match(text, /default:\s+7d/);
+    assert.match(text, /value:\s+2592000 \(set as AUTH_REFRESH_TOKEN_EXPIRES_IN\)/);
+    assert.match(text, /aliases:.*AUTH_REFRESH_TOKEN_EXPIRES_IN/);
+    const secret = JSON.parse((await expectCli(db, ['config', 'check', 'JWT_SECRET', '--json'], 0, { env: { JWT_SECRET: 'a-very-secret-value-that-is-long-enough-0123' } })).out) as Record<string, any>;
+    assert.equal(secret.canonical, 'AUTH_JWT_SECRET');
+    assert.equal(secret.alias.name, 'JWT_SECRET');
+    assert.equal(secret.value, '********');
+    assert.equal(secret.setBy, 'JWT_SECRET');
+    assert.ok(!JSON.stringify(secret).includes('a-very-secret-value'));
+  });
+
+  test('explains an on/off switch, and names the closest known name for an unknown one', async () => {
+    const sw = JSON.parse((await expectCli(db, ['config', 'check', 'AUTH_MFA_ENABLED', '--json'], 0, { env: { AUTH_MFA_ENABLED: 'false' } })).out) as Record<string, any>;
+    assert.equal(sw.alias.kind, 'switch');
+    assert.match(sw.problem, /cannot turn second factors off/);
+    const unknown = await expectCli(db, ['config', 'check', 'AUTH_REFRESH_TOKEN_EXPIRES'], 3);
+    assert.match(unknown.err, /AUTH_REFRESH_TOKEN_EXPIRES is not a Tessera setting; did you mean AUTH_REFRESH_TOKEN_EXPIRY\?/);
   });
 });
 

@@ -26,8 +26,6 @@ describe('the origin a request was addressed to is same-origin', () => {
         { host: 'localhost:4000', origin: 'http://localhost:4000' },
         { host: '[::1]:4000', origin: 'http://[::1]:4000' },
         { host: 'LOCALHOST:4000', origin: 'http://localhost:4000' },
-        { host: 'auth.example.test', origin: 'http://auth.example.test' },
-        { host: 'auth.example.test:80', origin: 'http://auth.example.test' },
         // AUTH_PUBLIC_URL's default, whatever the Host.
         { host: '127.0.0.1:4000', origin: 'http://localhost:4000' },
       ];
@@ -45,6 +43,10 @@ describe('the origin a request was addressed to is same-origin', () => {
         { host: '127.0.0.1:4000', origin: 'http://127.0.0.1:4000.evil.example' },
         { host: '127.0.0.1:4000', origin: 'null' },
         { host: 'evil.example@127.0.0.1:4000', origin: 'http://127.0.0.1:4000' }, // not a host
+        // A name as addressed is not enough (DNS rebinding: an attacker's name pointed at
+        // this server would be same-origin to its own pages); names are configured.
+        { host: 'auth.example.test', origin: 'http://auth.example.test' },
+        { host: 'rebind.evil.example:4000', origin: 'http://rebind.evil.example:4000' },
         // Forwarded headers count only from a trusted proxy (AUTH_TRUST_PROXY is off).
         { host: '127.0.0.1:4000', 'x-forwarded-host': 'auth.example.test', 'x-forwarded-proto': 'https', origin: 'https://auth.example.test' },
         { host: '127.0.0.1:4000', 'x-forwarded-proto': 'https', origin: 'https://127.0.0.1:4000' },

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { schema, type VarSpec } from '../src/core/config/schema.ts';
 import { oauthEnvNames, OAUTH_PROVIDER_IDS } from '../src/core/config/oauth.ts';
+import { activeAliases } from '../src/core/config/aliases.ts';
 import { errorCatalogue } from '../src/core/errors/catalogue.ts';
 import { AUDIT_EVENTS } from '../src/modules/audit/audit.catalogue.ts';
 import { EVENT_TYPES, subjectOf } from '../src/modules/events/events.catalogue.ts';
@@ -214,8 +215,23 @@ describe('no doc names a variable that does not exist', () => {
     test(file, () => {
       // Social sign-in settings are read per provider (core/config/oauth.ts), outside the schema.
       const providerSetting = (v: string) => oauthEnvNames().includes(v) || /^AUTH_OIDC_[A-Z0-9_]+_(ISSUER|CLIENT_ID|CLIENT_SECRET|SCOPES|DISPLAY_NAME)$/.test(v);
-      const unknown = [...new Set(read(file).match(VAR_LIKE) ?? [])].filter((v) => !defaults.has(v) && !providerSetting(v));
+      const alias = (v: string) => activeAliases(new Set(schemaEnv)).some((a) => a.name === v);
+      const unknown = [...new Set(read(file).match(VAR_LIKE) ?? [])].filter((v) => !defaults.has(v) && !providerSetting(v) && !alias(v));
       assert.deepEqual(unknown, [], `${file} names variables the schema does not have`);
+    });
+  }
+});
+
+describe('the alias tables and the alias catalogue (core/config/aliases.ts)', () => {
+  const aliases = activeAliases(new Set(schemaEnv));
+  for (const [file, where] of [['docs/configuration.md', /^unknown variables and aliases\b/i], ['README.md', /^configuration\b/i]] as const) {
+    test(`${file} lists exactly the aliases, each with its Tessera variable`, () => {
+      const { col, rows } = tableWith(section(read(file), where), ['Alias', 'Tessera variable', 'From'], file);
+      assert.deepEqual(rows.map((r) => plain(r[col('alias')] ?? '')).sort(), aliases.map((a) => a.name).sort());
+      for (const r of rows) {
+        const a = aliases.find((x) => x.name === plain(r[col('alias')] ?? ''))!;
+        assert.equal(plain(r[col('tessera variable')] ?? ''), a.canonical, `Tessera variable of ${a.name}`);
+      }
     });
   }
 });

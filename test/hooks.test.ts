@@ -205,7 +205,7 @@ describe('hooks failing closed (the defaults)', () => {
     assert.equal(call.body.type, 'custom_claims');
     assert.equal(call.body.trigger, 'sign_in');
     assert.deepEqual([call.body.userId, call.body.sessionId], [user.id, c.sid]);
-    assert.deepEqual(call.body.user, { id: user.id, email: creds.email, username: creds.username, role: 'viewer' });
+    assert.deepEqual(call.body.user, { id: user.id, email: creds.email, username: creds.username, role: 'viewer', metadata: {} });
     assert.deepEqual(call.body.amr, ['pwd']);
     // What the hook saw is exactly what was signed, apart from what it added.
     const { tenant, plan, ...signed } = c;

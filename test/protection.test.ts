@@ -75,7 +75,7 @@ describe('lockout per identifier', () => {
       const row = await t.deps.db.selectFrom('users').select(['id', 'email']).where('role', '=', 'admin').executeTakeFirstOrThrow();
       await t.deps.db.updateTable('users').set({ password_hash: await t.deps.passwords.hash('admin-Pass-123') }).where('id', '=', row.id).execute();
       await t.deps.users.changed(row.id);
-      return login(t.app, { email: row.email, password: 'admin-Pass-123' }, 'native');
+      return login(t.app, { email: row.email!, password: 'admin-Pass-123' }, 'native');
     })();
     const { creds, user } = await register(t.app);
     for (let i = 0; i < 3; i++) await loginAs(t, { email: creds.email, password: 'nope-nope-1' });

@@ -246,6 +246,27 @@ describe('pre-account hijacking: the first proof of an address ends what a squat
     }
   });
 
+  test('the registration id shown with the address and the code keeps everything after a resend; another account\'s id does not', async () => {
+    const { victim: mine, reg, session } = await squat();
+    clock.advance(120_000);
+    const first = await sink.latest(mine.email, /Verify your email/);
+    const before = sink.messages.indexOf(first) + 1;
+    const resent = await t.app.inject({ method: 'POST', url: '/auth/verify-email/resend', payload: { email: mine.email } });
+    assert.equal(resent.statusCode, 200, resent.body);
+    await t.deps.settle();
+    const code = codeOf(await sink.latest(mine.email, /Verify your email/, before));
+    const res = await t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { email: mine.email, code, registrationId: reg.verificationId } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(json(res).user.credentialsCleared, undefined);
+    assert.equal((await me(t, session.accessToken)).statusCode, 200);
+
+    const other = await squat();
+    const code2 = codeOf(await sink.latest(other.victim.email, /Verify your email/));
+    const stolenId = await t.app.inject({ method: 'POST', url: '/auth/verify-email', payload: { email: other.victim.email, code: code2, registrationId: reg.verificationId } });
+    assert.equal(json(stolenId).user.credentialsCleared, true);
+    await assertSquatterOut(other.victim, other.session);
+  });
+
   test('a forged registrant cookie is worth nothing', async () => {
     const { victim, session, reg } = await squat();
     const other = await register(t.app);

@@ -13,7 +13,7 @@ export interface WebContext {
   publicUrl: string;
   appName: string;
   redirects: RedirectPolicy;
-  features: { sms: boolean };
+  features: { sms: boolean; emailRequired: boolean };
   /** Enabled social sign-in providers. */
   providers(): Promise<Array<{ name: string; displayName: string }>>;
 }

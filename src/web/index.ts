@@ -18,13 +18,15 @@ export interface WebOptions {
   theme: Theme;
   redirects: RedirectPolicy;
   sms: boolean;
+  /** Every account needs an address (AUTH_EMAIL_REQUIRED); false makes the email fields optional. */
+  emailRequired?: boolean;
   providers(): Promise<Array<{ name: string; displayName: string }>>;
 }
 
 export const webRoutes: FastifyPluginAsync<WebOptions> = async (app, o) => {
   const dict = loadDictionary();
   const page = createLayout(dict, { appName: o.appName, logoUrl: o.logoUrl ?? '/ui/assets/logo.svg' });
-  const ctx: WebContext = { dict, page, publicUrl: o.publicUrl, appName: o.appName, redirects: o.redirects, features: { sms: o.sms }, providers: o.providers };
+  const ctx: WebContext = { dict, page, publicUrl: o.publicUrl, appName: o.appName, redirects: o.redirects, features: { sms: o.sms, emailRequired: o.emailRequired !== false }, providers: o.providers };
   registerAssets(app, o.theme);
   await hostedPages(app, ctx);
   await adminPages(app, ctx);

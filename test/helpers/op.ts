@@ -33,7 +33,7 @@ export interface TestOP {
   close(): Promise<void>;
 }
 
-/** oidc-provider on a free loopback port; refresh tokens for every client that has the grant, rotated at each use. */
+/** oidc-provider on a free loopback port; refresh tokens for every client that has the grant, rotated at each use; token revocation. */
 export async function startOP(clients: OpClient[], opts: { accessTokenTtl?: number } = {}): Promise<TestOP> {
   const accounts = new Map<string, OpAccount>();
   const grants: Record<string, number> = {};
@@ -49,7 +49,8 @@ export async function startOP(clients: OpClient[], opts: { accessTokenTtl?: numb
     pkce: { required: () => false },
     ttl: { AccessToken: opts.accessTokenTtl ?? 3600, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 86400, Interaction: 600, Session: 3600, Grant: 86400 },
     cookies: { keys: ['tessera-test-op-cookie-key'] },
-    features: { devInteractions: { enabled: true } },
+    // Revocation (RFC 7009): an unlinked identity's tokens are revoked here.
+    features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
   });
   const op: TestOP = { issuer, accounts, grants, failRefresh: false, close: () => close(server) };
   provider.on('grant.success', (ctx) => {

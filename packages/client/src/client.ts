@@ -10,10 +10,23 @@ import { TabCoordinator, type SharedSession, type TabMessage } from './tabs.ts';
 
 export interface User {
   id: string;
-  email: string;
+  /** null for an account without an address (a server with AUTH_EMAIL_REQUIRED=false). */
+  email: string | null;
   username: string;
   role: string;
   [key: string]: unknown;
+}
+
+/** What POST /auth/register takes. */
+export interface SignUpInput {
+  username: string;
+  password: string;
+  /** Required unless the server runs with AUTH_EMAIL_REQUIRED=false. */
+  email?: string;
+  locale?: string;
+  /** Any JSON object (bounded by the server's AUTH_METADATA_MAX_DEPTH and _MAX_BYTES). */
+  metadata?: Record<string, unknown>;
+  captchaToken?: string;
 }
 
 export type AuthEvent = 'INITIAL_SESSION' | 'SIGNED_IN' | 'SIGNED_OUT' | 'TOKEN_REFRESHED' | 'USER_UPDATED';
@@ -74,6 +87,8 @@ export function createClient(options: ClientOptions) {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   const listeners = new Set<(event: AuthEvent, session: Session | null) => void>();
   let session: Session | null = null;
+  /** Verification ids of the accounts this client registered, by address (proof of being the registrant). */
+  const registered = new Map<string, string>();
   /** When this tab last received a session (its own sign-in or refresh, or another tab's). */
   let obtainedAt = 0;
   let inflight: Promise<Session | null> | undefined;
@@ -312,8 +327,20 @@ export function createClient(options: ClientOptions) {
       return () => { listeners.delete(listener); };
     },
     /** Creates an account. The server does not sign it in; call signIn (or verify the email first). */
-    async signUp(input: { email: string; password: string; username?: string; locale?: string; metadata?: Record<string, unknown>; captchaToken?: string }): Promise<{ user: User; [key: string]: unknown }> {
-      return (await call('POST', '/auth/register', input)).body as { user: User };
+    /**
+     * Creates an account (it does not sign in). `username` is always needed; `email` too,
+     * unless the server runs with AUTH_EMAIL_REQUIRED=false. `metadata` is stored on the
+     * user (returned by getUser() as `metadata`, given to the custom-claims hook).
+     * @example await auth.signUp({ username: 'ada', email: 'ada@example.com', password, metadata: { plan: 'pro' } })
+     */
+    async signUp(input: SignUpInput): Promise<{ user: User; verification: { id: string; expiresAt: string } | null; [key: string]: unknown }> {
+      const body: Record<string, unknown> = { username: input.username, password: input.password };
+      for (const k of ['email', 'locale', 'metadata', 'captchaToken'] as const) if (input[k] !== undefined) body[k] = input[k];
+      const out = (await call('POST', '/auth/register', body)).body as { user: User; verification: { id: string; expiresAt: string } | null };
+      // The verification's id proves, with the emailed code, that the one verifying is the
+      // one who registered (the server then keeps the password; see docs/security.md).
+      if (out.verification && typeof input.email === 'string') registered.set(input.email.trim().toLowerCase(), out.verification.id);
+      return out;
     },
     /** Password sign-in by email or username. A second factor is a result, not an error. */
     async signIn(input: { email?: string; username?: string; password: string; captchaToken?: string }): Promise<SignInResult> {
@@ -370,7 +397,13 @@ export function createClient(options: ClientOptions) {
     },
     email: {
       /** Confirms the address with the emailed link's token or code. */
-      verify: async (proof: EmailProof) => (await call('POST', '/auth/verify-email', proof)).body as { message: string; user: User },
+      verify: async (proof: EmailProof) => {
+        // A code for an address this client registered goes with the registration's id
+        // (still valid after a resend).
+        const p = proof as { email?: string; code?: string };
+        const id = p.email !== undefined && p.code !== undefined ? registered.get(p.email.trim().toLowerCase()) : undefined;
+        return (await call('POST', '/auth/verify-email', id ? { ...proof, registrationId: id } : proof)).body as { message: string; user: User & { credentialsCleared?: true } };
+      },
       /** Sends the verification message again (the same answer for every address). */
       resendVerification: async (email: string) => { await call('POST', '/auth/verify-email/resend', { email }); },
       /** Asks to move the account to a new address; nothing changes until it is confirmed. */

@@ -3,7 +3,7 @@
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { createClient, type ClientOptions, type Session, type TesseraClient, type User } from '@tessera/client';
 
-export type { Session, SignInResult, TesseraClient, User } from '@tessera/client';
+export type { Session, SignInResult, SignUpInput, TesseraClient, User } from '@tessera/client';
 export { TesseraError } from '@tessera/client';
 
 export interface AuthState {
@@ -22,6 +22,20 @@ export interface AuthState {
   signOut: TesseraClient['signOut'];
   verifyMfa: TesseraClient['verifyMfa'];
   getAccessToken: TesseraClient['getAccessToken'];
+  /** The current access token (it changes with each refresh), or null when signed out. */
+  token: string | null;
+  /** A new access token now (client.refreshSession); resolves to the session, or null. */
+  refresh: TesseraClient['refreshSession'];
+  /** Browsers: goes to the provider to sign in (client.oauth.redirect; the page unloads). */
+  signInWithProvider: (provider: string, opts?: { redirectTo?: string }) => void;
+  /** Starts a TOTP enrollment: secret, URI and QR code (client.mfa.setupTotp). */
+  enableTotp: TesseraClient['mfa']['setupTotp'];
+  /** Confirms the TOTP enrollment with a code from the app (client.mfa.verifyTotp). */
+  verifyTotp: TesseraClient['mfa']['verifyTotp'];
+  /** Sends a code to a phone number to enroll it (client.mfa.enrollSms). */
+  enableSmsMfa: TesseraClient['mfa']['enrollSms'];
+  /** Confirms the phone number with the code sent to it (client.mfa.verifySms). */
+  verifySmsMfa: TesseraClient['mfa']['verifySms'];
   /** `fetch` with the access token attached and kept fresh. */
   fetch: TesseraClient['fetch'];
   /** Reads the user again from the server. */
@@ -66,6 +80,7 @@ export function AuthProvider(props: AuthProviderProps): ReactNode {
   }, [client, owned]);
 
   const refreshUser = useCallback(() => client.getUser(), [client]);
+  const signInWithProvider = useCallback((provider: string, opts?: { redirectTo?: string }) => client.oauth.redirect(provider, opts), [client]);
   const value = useMemo<AuthState>(() => ({
     user: snap.session?.user ?? null,
     session: snap.session,
@@ -77,9 +92,16 @@ export function AuthProvider(props: AuthProviderProps): ReactNode {
     signOut: client.signOut,
     verifyMfa: client.verifyMfa,
     getAccessToken: client.getAccessToken,
+    token: snap.session?.accessToken ?? null,
+    refresh: client.refreshSession,
+    signInWithProvider,
+    enableTotp: client.mfa.setupTotp,
+    verifyTotp: client.mfa.verifyTotp,
+    enableSmsMfa: client.mfa.enrollSms,
+    verifySmsMfa: client.mfa.verifySms,
     fetch: client.fetch,
     refreshUser,
-  }), [snap, client, refreshUser]);
+  }), [snap, client, refreshUser, signInWithProvider]);
 
   return createElement(AuthContext.Provider, { value }, children);
 }

@@ -212,12 +212,16 @@ Examples:
         });
       });
   }
-  refresh.command('status').description('Whether the worker runs, and the tokens due, failing and needing re-consent, by provider.').option('--json', 'JSON output')
+  refresh.command('status').description('Whether the worker runs, its last run (tokens refreshed, errors), and the tokens due, failing and needing re-consent, by provider.').option('--json', 'JSON output')
     .action(async (o: { json?: boolean }) => {
       await withDeps(async (deps) => {
         const s = await deps.oauthVault.status();
         if (o.json) return print(true, s);
         say(`token refresh: ${s.paused ? 'stopped' : 'running'} (refreshes ${s.marginSeconds}s before expiry)`);
+        // The last run that had work, on any instance (recorded in the database).
+        const run = s.lastRun;
+        say(run ? `last run: ${run.finishedAt}: ${run.refreshed} refreshed, ${run.failed} failed` : 'last run: none yet');
+        for (const e of run?.errors ?? []) say(`  error: ${e.provider} identity ${e.identityId}: ${e.error}`);
         print(false, null, { rows: s.providers, columns: ['provider', 'identities', 'withTokens', 'due', 'failing', 'needsReconsent', 'nextDue', 'lastRefreshed'], empty: 'no linked identities' });
       });
     });

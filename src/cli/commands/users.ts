@@ -18,7 +18,7 @@ Examples:
 
   users.command('create')
     .description('Create a user (with a password, or without one and a set-password email).')
-    .requiredOption('--email <email>', 'email address')
+    .option('--email <email>', 'email address (required unless AUTH_EMAIL_REQUIRED=false)')
     .requiredOption('--username <username>', 'username')
     .option('--password <password>', 'password (visible in the shell history; prefer --password-stdin)')
     .option('--password-stdin', 'read the password from standard input')
@@ -30,16 +30,17 @@ Examples:
     .addHelpText('after', `
 Examples:
   $ echo "$PASSWORD" | tessera users create --email ada@example.com --username ada --password-stdin --verified
-  $ tessera users create --email bob@example.com --username bob --send-setup-email --role moderator`)
-    .action(async (o: { email: string; username: string; password?: string; passwordStdin?: boolean; role?: string; roles: string[]; verified?: boolean; sendSetupEmail?: boolean; json?: boolean }) => {
+  $ tessera users create --email bob@example.com --username bob --send-setup-email --role moderator
+  $ echo "$PASSWORD" | tessera users create --username kiosk-7 --password-stdin   (AUTH_EMAIL_REQUIRED=false)`)
+    .action(async (o: { email?: string; username: string; password?: string; passwordStdin?: boolean; role?: string; roles: string[]; verified?: boolean; sendSetupEmail?: boolean; json?: boolean }) => {
       const password = await passwordFrom(o);
       await withDeps(async (deps) => {
         const { user } = await deps.admin.createUser(operator, {
-          email: o.email, username: o.username, ...(password !== undefined ? { password } : {}), ...(o.role ? { role: o.role } : {}),
+          ...(o.email !== undefined ? { email: o.email } : {}), username: o.username, ...(password !== undefined ? { password } : {}), ...(o.role ? { role: o.role } : {}),
           roles: o.roles, emailVerified: Boolean(o.verified), sendPasswordSetup: Boolean(o.sendSetupEmail),
         });
         if (o.json) print(true, { user });
-        else say(`created user ${user.id} (${user.username}, ${user.email}, role ${user.role})`);
+        else say(`created user ${user.id} (${[user.username, user.email ?? 'no email'].join(', ')}, role ${user.role})`);
       });
     });
 
@@ -124,7 +125,7 @@ Examples:
     .action(async (ref: string, o: { yes?: boolean }) => {
       await withDeps(async (deps) => {
         const u = await findUser(deps, ref);
-        await confirm(o.yes, `Delete ${u.username} (${u.email})`);
+        await confirm(o.yes, `Delete ${u.username} (${u.email ?? 'no email'})`);
         await deps.admin.deleteUser(operator, u.id);
         say(`${u.username}: deleted`);
       });

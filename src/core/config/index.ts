@@ -1,11 +1,13 @@
 // Configuration: the environment is read once, validated against `schema`, and frozen.
 // A bad value stops the start with the variable's name and what is allowed.
 import { schema, type Config, type VarSpec } from './schema.ts';
-import { readOAuthProviders } from './oauth.ts';
+import { oauthEnvNames, OIDC_SETTING_NAMES, readOAuthProviders } from './oauth.ts';
+import { checkSwitches, resolveAliases, unknownVariables } from './aliases.ts';
 
 export { schema, type Config } from './schema.ts';
 export { parseDuration } from './parsers.ts';
 export { OAUTH_PROVIDER_IDS, oauthEnvNames, type OAuthProviderId, type OAuthProviderSettings } from './oauth.ts';
+export { ALIASES, activeAliases, aliasNamed, closestName, OWNED_PREFIXES, REPLACED_SERVICES, type Alias } from './aliases.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -15,9 +17,13 @@ export class ConfigError extends Error {
 }
 
 /** Reads and validates configuration from an environment object (process.env by default). */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(given: Record<string, string | undefined> = process.env): Config {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
+  const known = knownNames();
+  unknownVariables(given, known, (name) => readOutsideSchema(name, given), problems);
+  const origins = new Map<string, string>();
+  const env = resolveAliases(given, known, (name) => specByEnv().get(name)?.parse, problems, origins);
   for (const [key, spec] of Object.entries(schema) as [string, VarSpec<unknown>][]) {
     const raw = env[spec.env];
     const value = raw === undefined || (raw === '' && spec.default === undefined) ? spec.default : raw;
@@ -25,13 +31,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     try {
       out[key] = spec.parse(value);
     } catch (err) {
-      problems.push(`${spec.env}: ${(err as Error).message}${spec.secret ? '' : ` (got "${String(raw).slice(0, 80)}")`}`);
+      const via = origins.has(spec.env) ? ` (set as ${origins.get(spec.env)})` : '';
+      problems.push(`${spec.env}${via}: ${(err as Error).message}${spec.secret ? '' : ` (got "${String(raw).slice(0, 80)}")`}`);
     }
   }
   out.oauthProviders = Object.freeze(readOAuthProviders(env, problems));
   if (problems.length === 0) crossCheck(out as Config, problems);
+  if (problems.length === 0) checkSwitches(given, out as Config, known, problems);
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(out) as Config;
+}
+
+let specs: Map<string, VarSpec<unknown>> | undefined;
+const specByEnv = (): Map<string, VarSpec<unknown>> => (specs ??= new Map((Object.values(schema) as VarSpec<unknown>[]).map((s) => [s.env, s])));
+
+/** The variables of the schema (aliases and social sign-in settings apart). */
+export function knownNames(): ReadonlySet<string> {
+  return new Set(specByEnv().keys());
+}
+
+/** The schema entry of a canonical variable, for `config check NAME`. */
+export function specOf(name: string): VarSpec<unknown> | undefined {
+  return specByEnv().get(name);
+}
+
+/** Social sign-in settings, read per provider outside the schema (core/config/oauth.ts). */
+function readOutsideSchema(name: string, env: Record<string, string | undefined>): boolean {
+  if (oauthEnvNames().includes(name)) return true;
+  const listed = (env.AUTH_OIDC_PROVIDERS ?? '').split(',').map((s) => s.trim().toUpperCase().replace(/-/g, '_')).filter(Boolean);
+  return listed.some((n) => OIDC_SETTING_NAMES.some((s) => name === `AUTH_OIDC_${n}_${s}`));
 }
 
 function crossCheck(c: Config, problems: string[]): void {
@@ -64,6 +92,12 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.defaultPassword !== undefined && !(c.defaultUsername || c.adminUsername)) problems.push('DEFAULT_PASSWORD: set DEFAULT_USERNAME (or ADMIN_USERNAME) too');
   if (c.defaultUsername !== undefined && c.defaultPassword === undefined) problems.push('DEFAULT_USERNAME: set DEFAULT_PASSWORD too');
   if (c.adminEmail !== undefined && !/^[^\s@]+@[^\s@]+$/.test(c.adminEmail)) problems.push('ADMIN_EMAIL: expected an email address');
+  if (c.compatProfiles.includes('mstack')) {
+    // mstack clients have username-only accounts and keep their one refresh token.
+    if (c.emailRequired) problems.push('AUTH_COMPAT_PROFILES=mstack: requires AUTH_EMAIL_REQUIRED=false (mstack signs up with a username and a password, no email)');
+    if (c.refreshTokenRotation) problems.push('AUTH_COMPAT_PROFILES=mstack: requires AUTH_REFRESH_TOKEN_ROTATION=false (mstack clients keep the refresh token of their login; a rotated one would be spent, then seen as reused)');
+    if (c.compatPrefixMstack === '') problems.push('AUTH_COMPAT_PREFIX_MSTACK: `/` is refused: /auth/login, /auth/verify, /auth/refresh and /auth/logout are Tessera\'s own routes; choose a prefix such as /mstack');
+  }
   if (c.refreshReuseInterval >= c.refreshTokenExpiry) {
     problems.push('AUTH_REFRESH_TOKEN_REUSE_INTERVAL: must be shorter than AUTH_REFRESH_TOKEN_EXPIRY');
   }

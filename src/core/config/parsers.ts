@@ -149,3 +149,11 @@ export function parseLogoUrl(value: string): string {
   if (url.protocol !== 'https:' || url.username || url.password) throw new Error('expected an https:// URL without user name or password');
   return url.toString();
 }
+
+/** A URL path prefix: `/` (none) or `/segment[/segment...]`, without a trailing slash. */
+export function parsePathPrefix(value: string): string {
+  const v = value.trim().replace(/\/+$/, '');
+  if (v === '') return '';
+  if (!/^(\/[a-z0-9._-]+)+$/i.test(v)) throw new Error('expected `/` or a path such as `/mstack` (letters, digits, `.`, `_`, `-` between slashes)');
+  return v;
+}

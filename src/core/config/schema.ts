@@ -3,7 +3,7 @@
 // this list by test/docs.test.ts.
 import {
   parseBaseUrl, parseBool, parseDuration, parseEnum, parseInteger, parseList, parseOptionalDuration, parseSender, parseTrustProxy, parseUrl,
-  parseUrlList, parseEndpointUrl, parseSigningSecret, parseColor, parseLogoUrl,
+  parseUrlList, parseEndpointUrl, parseSigningSecret, parseColor, parseLogoUrl, parsePathPrefix,
 } from './parsers.ts';
 import type { OAuthProviderSettings } from './oauth.ts';
 
@@ -52,6 +52,7 @@ export const schema = {
   accessTokenExpiry: v({ env: 'AUTH_ACCESS_TOKEN_EXPIRY', default: '15m', parse: parseDuration, doc: 'Lifetime of access tokens (`2s`, `5m`, `1h`, `7d`).' }),
   refreshTokenExpiry: v({ env: 'AUTH_REFRESH_TOKEN_EXPIRY', default: '7d', parse: parseDuration, doc: 'Absolute lifetime of a session and its refresh tokens.' }),
   refreshReuseInterval: v({ env: 'AUTH_REFRESH_TOKEN_REUSE_INTERVAL', default: '10', parse: parseInteger(0, 3600), doc: 'Seconds after its rotation during which a spent refresh token still yields a token for the same session (parallel tabs, lost responses). Later use revokes the session.' }),
+  refreshTokenRotation: v({ env: 'AUTH_REFRESH_TOKEN_ROTATION', default: 'true', parse: parseBool, doc: '`true`: every refresh replaces the refresh token, and a replaced token presented after `AUTH_REFRESH_TOKEN_REUSE_INTERVAL` revokes the session (reuse detection). `false`: a refresh answers a new access token and the same refresh token, which stays valid until the session ends (logout, revocation, `AUTH_REFRESH_TOKEN_EXPIRY`, or `AUTH_SESSION_IDLE_TIMEOUT` counted from its last use); no reuse detection then, since the token never changes.' }),
   sessionIdleTimeout: v({ env: 'AUTH_SESSION_IDLE_TIMEOUT', default: '0', parse: parseOptionalDuration, doc: 'A session unused for this long can no longer refresh or authenticate (`30m`, `8h`, `7d`). `0`: no idle timeout, only the absolute `AUTH_REFRESH_TOKEN_EXPIRY`.' }),
   sessionRetention: v({ env: 'AUTH_SESSION_RETENTION', default: '30d', parse: parseDuration, doc: 'How long a session\'s record stays after its absolute expiry (device history for the new-sign-in notice, session ids named in the audit log) before the hourly housekeeping deletes it. Its refresh tokens go at its expiry.' }),
   maxActiveSessions: v({ env: 'AUTH_MAX_ACTIVE_SESSIONS', default: '0', parse: parseInteger(0, 100000), doc: 'Most active sessions per user; a sign-in beyond it revokes the least recently used session. `0`: unlimited.' }),
@@ -83,6 +84,7 @@ export const schema = {
   emailPollInterval: v({ env: 'AUTH_EMAIL_POLL_INTERVAL', default: '5s', parse: parseDuration, doc: 'How often the delivery worker looks for due messages (new messages are also sent at once).' }),
   emailAddressLimit: v({ env: 'AUTH_EMAIL_ADDRESS_LIMIT', default: '10', parse: parseInteger(1, 100000), doc: 'Most messages requested for one address per `AUTH_EMAIL_ADDRESS_WINDOW` (verification, reset, magic link, code, email change), whether or not it has an account.' }),
   emailAddressWindow: v({ env: 'AUTH_EMAIL_ADDRESS_WINDOW', default: '1h', parse: parseDuration, doc: 'Window of `AUTH_EMAIL_ADDRESS_LIMIT`.' }),
+  emailRequired: v({ env: 'AUTH_EMAIL_REQUIRED', default: 'true', parse: parseBool, doc: '`true`: every account has an email address. `false`: `POST /auth/register`, the admin API, the CLI and imports also take accounts with a username and no address; flows that need an address (password reset, magic link, email code, verification, email second factor, new-sign-in and password notices) are then unavailable to those accounts (`email_required` where the caller is signed in).' }),
   emailVerificationRequired: v({ env: 'AUTH_EMAIL_VERIFICATION_REQUIRED', default: 'false', parse: parseBool, doc: 'Sign-in with a password is refused (`email_not_verified`) until the email is verified.' }),
   emailVerificationExpiresIn: v({ env: 'AUTH_EMAIL_VERIFICATION_EXPIRES_IN', default: '24h', parse: parseDuration, doc: 'Lifetime of the verification link and code.' }),
   emailVerificationResendLimit: v({ env: 'AUTH_EMAIL_VERIFICATION_RESEND_LIMIT', default: '3', parse: parseInteger(0, 1000), doc: 'Resends of the verification message per address within `AUTH_EMAIL_VERIFICATION_EXPIRES_IN`.' }),
@@ -180,6 +182,16 @@ export const schema = {
   oidcProviders: v({ env: 'AUTH_OIDC_PROVIDERS', default: '', parse: parseList, doc: 'Comma list of names of generic OpenID Connect providers (Keycloak, Okta, Auth0, Authentik, ...). Each reads `AUTH_OIDC_<NAME>_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`, `_SCOPES` and `_DISPLAY_NAME`; its endpoints come from the issuer\'s discovery document.' }),
   oauthAutoLink: v({ env: 'AUTH_OAUTH_AUTO_LINK', default: 'true', parse: parseBool, doc: 'A first social sign-in whose email belongs to an existing account links to it, but only when the provider says the email is verified and the account\'s email is verified too. `false`: such sign-ins are refused with `account_exists_link_required` (the user signs in and links the provider).' }),
   oauthRefreshMargin: v({ env: 'AUTH_OAUTH_TOKEN_REFRESH_MARGIN', default: '5m', parse: parseDuration, doc: 'How long before a stored provider access token expires the background worker refreshes it (with the provider refresh token).' }),
+  compatProfiles: v({ env: 'AUTH_COMPAT_PROFILES', default: '', parse: (s) => {
+    const list = parseList(s);
+    const built = ['mstack'];
+    for (const p of list) {
+      if (['myauth', 'edd'].includes(p)) throw new Error(`the ${p} profile is not available in this version (available: ${built.join(', ')})`);
+      if (!built.includes(p)) throw new Error(`expected a comma list of ${built.join(', ')}`);
+    }
+    return [...new Set(list)] as 'mstack'[];
+  }, doc: 'Comma list of API profiles that serve the request and response shapes of a replaced service over the same services and sign-in gate (docs/compat.md): `mstack`. Empty: none.' }),
+  compatPrefixMstack: v({ env: 'AUTH_COMPAT_PREFIX_MSTACK', default: '/mstack', parse: parsePathPrefix, doc: 'Path prefix of the `mstack` profile: its routes are `<prefix>/auth/signup`, `/auth/login`, `/auth/verify`, `/auth/refresh`, `/auth/logout`. `/` is refused: those paths are Tessera\'s own.' }),
   shutdownTimeout: v({ env: 'AUTH_SHUTDOWN_TIMEOUT', default: '10s', parse: parseDuration, doc: 'How long SIGTERM waits for in-flight requests before closing anyway.' }),
 } as const;
 

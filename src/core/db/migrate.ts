@@ -19,6 +19,8 @@ import * as m0013 from './migrations/0013_keys_permissions.ts';
 import * as m0014 from './migrations/0014_fillfactor.ts';
 import * as m0015 from './migrations/0015_refresh_families.ts';
 import * as m0016 from './migrations/0016_flow_amr.ts';
+import * as m0017 from './migrations/0017_optional_email.ts';
+import * as m0018 from './migrations/0018_oauth_refresh_runs.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
@@ -37,6 +39,8 @@ const migrations: Record<string, Migration> = {
   '0014_fillfactor': m0014,
   '0015_refresh_families': m0015,
   '0016_flow_amr': m0016,
+  '0017_optional_email': m0017,
+  '0018_oauth_refresh_runs': m0018,
 };
 
 /** Every migration's name, in order. */

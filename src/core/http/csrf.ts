@@ -10,9 +10,16 @@
 // browser's own same-origin rule. It is what lets http://127.0.0.1:4000/ui work beside
 // AUTH_PUBLIC_URL=http://localhost:4000.
 //
+// Only for hosts that DNS rebinding cannot name: an IP literal or `localhost` (a name the
+// browser resolves itself), or names a trusted proxy forwarded. An attacker's own name pointed at this server's address would
+// otherwise be "the service itself" to its own pages, which could then drive sign-ins and
+// read the answers of a server the attacker cannot reach. Other names must be configured
+// (AUTH_PUBLIC_URL, AUTH_CORS_ORIGINS).
+//
 // Both checks decide by the route that matched, never by the raw URL: /%61uth/login and
 // an absolute-form request line reach the same handler as /auth/login and get the same
 // checks.
+import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors/index.ts';
 
@@ -28,10 +35,28 @@ export function requestOrigin(req: FastifyRequest): string | undefined {
   const host = req.host;
   if ((proto !== 'http' && proto !== 'https') || typeof host !== 'string' || !HOST.test(host)) return undefined;
   try {
-    return new URL(`${proto}://${host}`).origin;
+    const url = new URL(`${proto}://${host}`);
+    return rebindingProof(url.hostname) || viaTrustedProxy(req) ? url.origin : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** An IP literal or localhost: names an attacker's DNS cannot point here. */
+function rebindingProof(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost') || isIP(h.replace(/^\[|\]$/g, '')) !== 0;
+}
+
+/**
+ * The scheme or host came from a trusted proxy's forwarded headers (fastify uses them only
+ * then): the proxy, configured by the operator, decides which names reach this service.
+ */
+function viaTrustedProxy(req: FastifyRequest): boolean {
+  const fwdHost = req.headers['x-forwarded-host'];
+  const fwdProto = req.headers['x-forwarded-proto'];
+  return (typeof fwdHost === 'string' && req.host === fwdHost.split(',')[0]!.trim())
+    || (typeof fwdProto === 'string' && fwdProto !== 'http' && req.protocol === fwdProto.split(',')[0]!.trim());
 }
 
 function originSet(allowedOrigins: string[]): Set<string> {

@@ -27,7 +27,7 @@ export interface AccountRoutesOptions {
   stepUp: (sessionId: string) => Promise<void>;
 }
 
-interface ProofBody { token?: string; id?: string; email?: string; code?: string }
+interface ProofBody { token?: string; id?: string; email?: string; code?: string; registrationId?: string }
 
 /** The proof a body carries: a token, or a code with an id or an address. */
 function proofOf(body: ProofBody): Proof {
@@ -62,7 +62,7 @@ export const accountRoutes: FastifyPluginAsync<AccountRoutesOptions> = async (ap
   const tokensFor = (reply: FastifyReply, client: string, r: { accessToken: string; refreshToken: string; user: unknown }) => signedInBody(reply, client, r, cookies);
 
   app.post<{ Body: ProofBody }>('/verify-email', { schema: schemas.verifyEmailSchema, onRequest: limit('verify-email') }, async (req) => {
-    const user = await account.verifyEmail(proofOf(req.body), registrantCookie(req));
+    const user = await account.verifyEmail(proofOf(req.body), registrantCookie(req), req.body.registrationId);
     return { message: 'Email verified', user };
   });
 

@@ -33,8 +33,8 @@ const tags = ['email'];
 
 export const verifyEmailSchema = {
   tags, summary: 'Verify an email address',
-  description: `${proofDoc} A code gives up after 5 wrong tries (\`too_many_attempts\`).`,
-  body: { type: 'object', additionalProperties: false, properties: { token, id, email, code } },
+  description: `${proofDoc} A code gives up after 5 wrong tries (\`too_many_attempts\`). \`registrationId\`: the \`verification.id\` the registration returned, which shows the registrant is the one verifying (what they set stays; see docs/security.md), also after a resend.`,
+  body: { type: 'object', additionalProperties: false, properties: { token, id, email, code, registrationId: { type: 'string', maxLength: 64 } } },
   response: { 200: { type: 'object', required: ['message', 'user'], properties: { message: { type: 'string' }, user: verifiedUser } }, ...errors(400, 413, 415, 429) },
 } as const;
 

@@ -14,7 +14,7 @@ import { writeBatch, type WriteBatch } from '../../core/db/index.ts';
 import type { BeforeSignup } from '../hooks/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionsService } from '../sessions/index.ts';
-import { normalizeEmail, normalizeUsername, toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
+import { normalizeEmail, normalizeUsername, optionalEmail, toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
 import { REQUESTED_PURPOSES, type AddressLimits, type AddressRule } from './address-limits.ts';
 import type { Notices } from './notices.ts';
 import type { OneTimeTokens, Proof } from './one-time-tokens.ts';
@@ -102,7 +102,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
   }
 
   /** Queues the verification message for a user (inside the caller's transaction). */
-  async function sendVerification(trx: Db, user: UserRow): Promise<{ id: string; expiresAt: Date }> {
+  async function sendVerification(trx: Db, user: UserRow & { email: string }): Promise<{ id: string; expiresAt: Date }> {
     const batch = writeBatch();
     const sent = sendVerificationIn(batch, trx, user);
     await batch.run(trx);
@@ -110,7 +110,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
   }
 
   /** sendVerification as writes of a batch: the token, and the message that carries it. */
-  function sendVerificationIn(batch: WriteBatch, on: Db, user: UserRow): { id: string; expiresAt: Date } {
+  function sendVerificationIn(batch: WriteBatch, on: Db, user: UserRow & { email: string }): { id: string; expiresAt: Date } {
     const issued = tokens.issueIn(batch, on, { purpose: 'verify_email', userId: user.id, email: user.email, ttlSeconds: s.verificationExpiresIn });
     mailer.sendIn(batch, 'verify_email', user.email, user.locale, {
       username: user.username, email: user.email, code: issued.code,
@@ -120,22 +120,32 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
     return { id: issued.id, expiresAt: issued.expiresAt };
   }
 
-  /** Registration with its verification message, queued in the same transaction. */
-  async function register(input: { username: string; email: string; password: string; locale: string }) {
+  /**
+   * Registration with its verification message, queued in the same transaction. An
+   * account without an address (AUTH_EMAIL_REQUIRED=false) has nothing to verify:
+   * `verification` is null.
+   */
+  async function register(input: { username: string; email?: string | undefined; password: string; locale: string; metadata?: Record<string, unknown> | undefined }) {
+    // Refused before the hook when an address is needed and missing (a plain 400).
+    const email = optionalEmail(input.email);
+    if (email === null && users.emailRequired) throw new AppError('validation_failed', { details: [{ field: 'email', message: 'email is required' }] });
     // The hook is asked first, for every attempt, before the address or the username is
     // looked up: its answer then says nothing about which accounts exist.
-    await deps.beforeSignup?.({ method: 'password', email: normalizeEmail(input.email), username: normalizeUsername(input.username), locale: input.locale });
+    await deps.beforeSignup?.({ method: 'password', email, username: normalizeUsername(input.username), locale: input.locale });
     // After the account's row, everything else is one statement in its transaction.
     const result = await users.register(input, async (trx, user) => {
       const batch = writeBatch();
-      limits.recordIn(batch, trx, user.email, 'verify_email');
       deps.auditIn(batch, { type: 'user.registered', subject: user.id, details: { method: 'password', role: user.role } }, { user });
-      const sent = sendVerificationIn(batch, trx, user);
+      let sent: { id: string; expiresAt: Date } | null = null;
+      if (user.email !== null) {
+        limits.recordIn(batch, trx, user.email, 'verify_email');
+        sent = sendVerificationIn(batch, trx, { ...user, email: user.email });
+      }
       await batch.run(trx);
       return sent;
     });
     mailer.flush();
-    return { user: result.user, verification: result.extra!, registrant: registrantMark(result.user.id) };
+    return { user: result.user, verification: result.extra ?? null, registrant: registrantMark(result.user.id) };
   }
 
   /**
@@ -143,14 +153,14 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
    * verification id with the code, or the registrant mark) keeps what they set; anyone else
    * proving a still unverified address ends what came before (see the address claim).
    */
-  async function verifyEmail(proof: Proof, registrant?: string): Promise<PublicUser & { emailVerified: true; credentialsCleared?: true }> {
+  async function verifyEmail(proof: Proof, registrant?: string, registrationId?: string): Promise<PublicUser & { emailVerified: true; credentialsCleared?: true }> {
     const { user, claimed } = await withProof(async (trx) => {
       const checked = await tokens.consume(trx, 'verify_email', proof);
       if (!checked.ok) return checked;
       const u = checked.row.user_id ? await users.findById(checked.row.user_id, trx) : undefined;
       // The address changed since the message was sent: the proof is for another address.
       if (!u || u.email !== checked.row.email) return { ok: false, code: 'email_token_invalid' } as const;
-      const byRegistrant = 'id' in proof || isRegistrant(u.id, registrant);
+      const byRegistrant = 'id' in proof || isRegistrant(u.id, registrant) || (registrationId !== undefined && (await tokens.wasIssuedTo(trx, registrationId, 'verify_email', u.id)));
       const claimed = await deps.claim(trx, u, 'verification', byRegistrant);
       if (!u.email_verified) await deps.audit(trx, { type: 'email.verified', subject: u.id, details: { email: u.email } });
       return { ok: true, value: { user: u, claimed } };
@@ -169,8 +179,9 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
     ]));
     background.run('verification resend', async () => {
       const user = await users.findByEmail(address);
-      if (!user || user.email_verified || !user.is_active) return;
-      await db.transaction().execute((trx) => sendVerification(trx, user));
+      if (!user?.email || user.email_verified || !user.is_active) return;
+      const withAddress = { ...user, email: user.email };
+      await db.transaction().execute((trx) => sendVerification(trx, withAddress));
       mailer.flush();
     });
   }
@@ -192,6 +203,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
    * for at least three days). Both are spent by POST /auth/reset-password.
    */
   async function sendPasswordEmail(trx: Db, user: UserRow, kind: 'password_reset' | 'password_setup'): Promise<void> {
+    if (user.email === null) throw new AppError('email_required');
     const ttl = kind === 'password_setup' ? Math.max(s.resetExpiresIn, 3 * 86_400) : s.resetExpiresIn;
     const issued = await tokens.issue(trx, { purpose: 'password_reset', userId: user.id, email: user.email, ttlSeconds: ttl });
     await mailer.send(trx, kind, user.email, user.locale, {
@@ -233,7 +245,8 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
 
   /** A token that only allows setting a new password, for a sign-in with an expired one. */
   async function issuePasswordChange(user: UserRow, amr: string[]): Promise<{ token: string; expiresAt: Date }> {
-    const t = await db.transaction().execute((trx) => tokens.issue(trx, { purpose: 'password_expired', userId: user.id, email: user.email, ttlSeconds: 15 * 60, amr }));
+    // Never mailed: the address is only recorded (none for an account without one).
+    const t = await db.transaction().execute((trx) => tokens.issue(trx, { purpose: 'password_expired', userId: user.id, email: user.email ?? '', ttlSeconds: 15 * 60, amr }));
     return { token: t.token, expiresAt: t.expiresAt };
   }
 
@@ -304,7 +317,8 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
         link: `${s.publicUrl}/auth/email/change/confirm?token=${t.token}`,
         expiresIn: mailer.duration(user.locale, s.emailChangeExpiresIn),
       });
-      await mailer.send(trx, 'email_change_notice', user.email, user.locale, { username: user.username, email: user.email, newEmail: address });
+      // An account without an address is adding one: there is no current address to warn.
+      if (user.email !== null) await mailer.send(trx, 'email_change_notice', user.email, user.locale, { username: user.username, email: user.email, newEmail: address });
       return t;
     });
     mailer.flush();

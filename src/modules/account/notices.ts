@@ -34,7 +34,8 @@ export function createNotices(deps: NoticesDeps) {
 
   /** The notice's values when the session's browser and OS are new for this user; undefined otherwise. */
   async function newSignInValues(on: Db, user: UserRow, session: StartedSession): Promise<Record<string, unknown> | undefined> {
-    if (!deps.newSignIn) return undefined;
+    // No address, no notice (AUTH_EMAIL_REQUIRED=false).
+    if (!deps.newSignIn || user.email === null) return undefined;
     // No earlier session at all is the account's first sign-in only when it never signed
     // in before: sessions are deleted AUTH_SESSION_RETENTION after they expire, and a
     // sign-in after a long absence, on a device nothing vouches for, deserves the notice.
@@ -49,16 +50,19 @@ export function createNotices(deps: NoticesDeps) {
   }
 
   return {
+    // Notices go to the account's address; an account without one gets none.
     async passwordChanged(trx: Db, user: UserRow): Promise<void> {
+      if (user.email === null) return;
       await mailer.send(trx, 'password_changed', user.email, user.locale, { username: user.username, email: user.email, time: formatTime(user.locale, deps.clock.now()) });
     },
     async accountLocked(trx: Db, user: UserRow, until: Date): Promise<void> {
+      if (user.email === null) return;
       await mailer.send(trx, 'account_locked', user.email, user.locale, { username: user.username, email: user.email, until: formatTime(user.locale, until.getTime()) });
     },
     /** Queues a notice when the session's browser and OS are new for this user; true when it did. */
     async newSignIn(trx: Db, user: UserRow, session: StartedSession): Promise<boolean> {
       const values = await newSignInValues(trx, user, session);
-      if (values) await mailer.send(trx, 'new_sign_in', user.email, user.locale, values);
+      if (values && user.email !== null) await mailer.send(trx, 'new_sign_in', user.email, user.locale, values);
       return Boolean(values);
     },
     /**
@@ -67,7 +71,7 @@ export function createNotices(deps: NoticesDeps) {
      */
     async newSignInIn(batch: WriteBatch, user: UserRow, session: StartedSession): Promise<boolean> {
       const values = await newSignInValues(deps.db, user, session);
-      if (values) mailer.sendIn(batch, 'new_sign_in', user.email, user.locale, values);
+      if (values && user.email !== null) mailer.sendIn(batch, 'new_sign_in', user.email, user.locale, values);
       return Boolean(values);
     },
   };

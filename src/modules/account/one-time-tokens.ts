@@ -57,6 +57,13 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
     return { spend, insert, issued: { id, token, code, expiresAt } };
   }
 
+  /** Whether `id` is a token of this purpose that was issued to the user (spent, replaced or not). */
+  async function wasIssuedTo(on: Db, id: string, purpose: TokenPurpose, userId: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const row = await on.selectFrom('email_tokens').select('id').where('id', '=', id).where('purpose', '=', purpose).where('user_id', '=', userId).executeTakeFirst();
+    return row !== undefined;
+  }
+
   async function issue(trx: Db, input: IssueInput): Promise<Issued> {
     const { spend, insert, issued } = issueWrites(trx, input);
     await spend.execute();
@@ -129,7 +136,7 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
     await db.deleteFrom('email_tokens').where(sql<boolean>`coalesce(consumed_at, expires_at) < ${new Date(deps.clock.now() - 7 * 86_400_000)}`).execute();
   }
 
-  return { issue, issueIn, consume, peekUser, revokeForUser, prune };
+  return { issue, issueIn, consume, peekUser, revokeForUser, prune, wasIssuedTo };
 }
 
 export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;

@@ -39,13 +39,13 @@ export const adminUsersRoutes: FastifyPluginAsync<AdminUsersRoutesOptions> = asy
     },
   }, async (req) => admin.listUsers(req.query));
 
-  app.post<{ Body: { username: string; email: string; password?: string; role?: string; roles?: string[]; emailVerified?: boolean; metadata?: Record<string, unknown>; locale?: string; sendPasswordSetup?: boolean } }>('/users', {
+  app.post<{ Body: { username: string; email?: string; password?: string; role?: string; roles?: string[]; emailVerified?: boolean; metadata?: Record<string, unknown>; locale?: string; sendPasswordSetup?: boolean } }>('/users', {
     ...need('users:write'),
     schema: {
       tags, summary: 'Create a user, with or without a password',
-      description: 'Without `password`, `sendPasswordSetup: true` emails a link and code to choose one. `role` (default role) and `roles` need `roles:manage` too, and only roles whose permissions the caller holds.',
+      description: 'Without `password`, `sendPasswordSetup: true` emails a link and code to choose one. `email` is required unless AUTH_EMAIL_REQUIRED=false (`sendPasswordSetup` then needs an address: 400 `email_required`). `role` (default role) and `roles` need `roles:manage` too, and only roles whose permissions the caller holds.',
       body: {
-        type: 'object', required: ['username', 'email'], additionalProperties: false,
+        type: 'object', required: ['username'], additionalProperties: false,
         properties: {
           username: usernameField, email: emailField, password: { type: 'string', minLength: 1, maxLength: 1024 },
           role: roleParam, roles: { type: 'array', maxItems: 50, items: roleParam }, emailVerified: { type: 'boolean' },

@@ -26,9 +26,11 @@ export async function listUsers(db: Db, f: UserListQuery): Promise<(UserRow & { 
   const hasMfa = sql<boolean>`(exists (select 1 from mfa_factors f where f.user_id = users.id and f.verified_at is not null)
     or exists (select 1 from passkeys p where p.user_id = users.id))`;
   // The sort value as exact text (microseconds for times), so that the cursor is exact.
+  // An account without an address sorts as the empty string (a cursor needs a value).
+  const byText = f.sort === 'email' ? sql`coalesce(lower(email), '')` : sql`lower(${sql.ref(f.sort)})`;
   const sortValue = f.sort === 'created_at'
     ? sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
-    : sql<string>`lower(${sql.ref(f.sort)})`;
+    : sql<string>`${byText}`;
   let q = db.selectFrom('users').selectAll().select([sortValue.as('sort_value'), hasMfa.as('has_mfa')]);
   if (f.q) {
     const pattern = `%${likeEscape(f.q.toLowerCase())}%`;
@@ -41,7 +43,7 @@ export async function listUsers(db: Db, f: UserListQuery): Promise<(UserRow & { 
   if (f.active !== undefined) q = q.where('is_active', '=', f.active);
   if (f.verified !== undefined) q = q.where('email_verified', '=', f.verified);
   if (f.mfa !== undefined) q = q.where(f.mfa ? hasMfa : sql<boolean>`not ${hasMfa}`);
-  const col = f.sort === 'created_at' ? sql`created_at` : sql`lower(${sql.ref(f.sort)})`;
+  const col = f.sort === 'created_at' ? sql`created_at` : byText;
   if (f.after) {
     const v = f.sort === 'created_at' ? sql`${f.after.v}::timestamptz` : sql`${f.after.v}`;
     q = q.where(f.desc ? sql<boolean>`(${col}, id) < (${v}, ${f.after.id}::uuid)` : sql<boolean>`(${col}, id) > (${v}, ${f.after.id}::uuid)`);

@@ -15,7 +15,7 @@ export const userSchema = {
   type: 'object',
   required: ['id', 'username', 'email', 'role', 'roles', 'active', 'emailVerified', 'createdAt'],
   properties: {
-    id: str, username: str, email: str, role: { ...str, description: 'Default role' }, roles: { ...strings, description: 'Every role, the default first' },
+    id: str, username: str, email: { ...nullableStr, description: 'null: an account without an address (AUTH_EMAIL_REQUIRED=false)' }, role: { ...str, description: 'Default role' }, roles: { ...strings, description: 'Every role, the default first' },
     active: { type: 'boolean' }, emailVerified: { type: 'boolean' }, locale: str,
     metadata: { type: 'object', additionalProperties: true }, hasPassword: { type: 'boolean' }, passwordResetRequired: { type: 'boolean' },
     hasMfa: { type: 'boolean', description: 'An active factor or a passkey (lists only)' },

@@ -22,7 +22,7 @@ export interface AdminServiceDeps {
   passwords: Pick<PasswordHasher, 'hash'>;
   audit: AuditRecorder;
   /** The password policy for a new account's password. */
-  checkPassword: (password: string, who: { username: string; email: string }) => Promise<void>;
+  checkPassword: (password: string, who: { username: string; email?: string }) => Promise<void>;
   /** Queues the set-password (new account) or reset (forced reset) message. */
   sendPasswordEmail: (trx: Db, user: UserRow, kind: 'password_setup' | 'password_reset') => Promise<void>;
   /** Sends what was queued. */
@@ -124,11 +124,11 @@ export function createAdminService(deps: AdminServiceDeps) {
   }
 
   async function createUser(caller: Caller, input: {
-    username: string; email: string; password?: string; role?: string; roles?: string[]; emailVerified?: boolean; metadata?: Record<string, unknown>;
+    username: string; email?: string | undefined; password?: string; role?: string; roles?: string[]; emailVerified?: boolean; metadata?: Record<string, unknown>;
     locale?: string; sendPasswordSetup?: boolean;
   }) {
     checkMetadata(input.metadata);
-    if (input.password !== undefined) await deps.checkPassword(input.password, { username: input.username, email: input.email });
+    if (input.password !== undefined) await deps.checkPassword(input.password, { username: input.username, ...(input.email !== undefined ? { email: input.email } : {}) });
     const hash = input.password !== undefined ? await deps.passwords.hash(input.password) : null;
     const extra = [...new Set(input.roles ?? [])];
     if ((input.role !== undefined || extra.length) && !allows(caller.permissions, 'roles:manage')) throw new AppError('forbidden', { details: { permission: 'roles:manage' } });

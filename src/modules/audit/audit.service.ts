@@ -116,7 +116,7 @@ export type AuditService = ReturnType<typeof createAuditService>;
 export type AuditRecorder = AuditService['record'];
 /** Rows the caller holds that an entry's events would otherwise read (a new account's). */
 export interface KnownRows {
-  user?: { id: string; username: string; email: string; email_verified: boolean; role: string; is_active: boolean; locale: string; created_at: Date };
+  user?: { id: string; username: string; email: string | null; email_verified: boolean; role: string; is_active: boolean; locale: string; created_at: Date };
 }
 /** The same as a write of a batch; only for entries whose events need no read (eventsOfAuditNow). */
 export type AuditBatchRecorder = (batch: WriteBatch, entry: AuditEntry, known?: KnownRows) => void;

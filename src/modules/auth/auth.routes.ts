@@ -29,7 +29,7 @@ export interface AuthRoutesOptions {
   /** Origin check for requests the refresh cookie authenticates. */
   csrf: (req: FastifyRequest) => void;
   /** Registration with its verification message. */
-  register: (input: { username: string; email: string; password: string; locale: string }) => Promise<{ user: PublicUser; verification: { id: string; expiresAt: Date }; registrant: string }>;
+  register: (input: { username: string; email?: string | undefined; password: string; locale: string; metadata?: Record<string, unknown> | undefined }) => Promise<{ user: PublicUser; verification: { id: string; expiresAt: Date } | null; registrant: string }>;
   /** The language of a new account: the body's, else Accept-Language's, else `en`. */
   locale: (given: string | undefined, acceptLanguage: string | undefined) => string;
   limiter: RateLimiter;
@@ -38,7 +38,7 @@ export interface AuthRoutesOptions {
   guard: (req: FastifyRequest) => Promise<void>;
 }
 
-interface RegisterBody { username: string; email: string; password: string; locale?: string; captchaToken?: string }
+interface RegisterBody { username: string; email?: string; password: string; locale?: string; captchaToken?: string; metadata?: Record<string, unknown> }
 interface LoginBody { email?: string; username?: string; password: string; client?: string; captchaToken?: string }
 interface TokenBody { refreshToken?: string }
 interface LogoutBody extends TokenBody { scope?: LogoutScope }
@@ -53,6 +53,8 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     const { locale: given, captchaToken, ...rest } = req.body;
     if (captcha) await captcha.verify(captchaToken, req.ip);
     const { user, verification, registrant } = await register({ ...rest, locale: locale(given, req.headers['accept-language']) });
+    // Without an address there is nothing to verify, so no registrant to remember.
+    if (!verification) return reply.status(201).send({ message: 'Account created', user, verification: null });
     // The browser that registered proves the address as the registrant (its password stays).
     setRegistrantCookie(reply, registrant, cookies, Math.max(60, Math.ceil((verification.expiresAt.getTime() - Date.now()) / 1000)));
     return reply.status(201).send({ message: 'Account created', user, verification: { id: verification.id, expiresAt: verification.expiresAt.toISOString() } });
@@ -106,7 +108,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
     };
   };
   app.get('/me', { schema: meSchema, onRequest: guard }, perUserBody((user) => ({
-    ...toPublicUser(user), emailVerified: user.email_verified, locale: user.locale,
+    ...toPublicUser(user), emailVerified: user.email_verified, locale: user.locale, metadata: user.metadata ?? {},
     lastLogin: user.last_login ? user.last_login.toISOString() : null, createdAt: user.created_at.toISOString(),
   })));
   app.get('/verify', { schema: verifySchema, onRequest: guard }, perUserBody((user) => ({ valid: true, user: toPublicUser(user) })));

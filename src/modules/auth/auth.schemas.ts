@@ -8,7 +8,7 @@ export const publicUser = {
   properties: {
     id: { type: 'string', format: 'uuid' },
     username: { type: 'string' },
-    email: { type: 'string', format: 'email' },
+    email: { type: ['string', 'null'], format: 'email', description: 'null for an account without an address (AUTH_EMAIL_REQUIRED=false)' },
     role: { type: 'string' },
   },
 } as const;
@@ -16,19 +16,26 @@ export const publicUser = {
 const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254 } as const;
 const clientKind = { type: 'string', pattern: '^[a-z0-9_-]{1,32}$', description: '`web` (default: refresh token in an HttpOnly cookie) or `native` (refresh token in the body)' } as const;
 const refreshTokenField = { type: 'string', minLength: 1, maxLength: 512 } as const;
+// Free-form and stored: bounded by `x-free-form` (core/http/body-schema.ts) with the
+// limits AUTH_METADATA_MAX_DEPTH and AUTH_METADATA_MAX_BYTES, as the admin API's metadata.
+const metadata = {
+  type: 'object', additionalProperties: true, 'x-free-form': true,
+  description: "The user's application metadata: any JSON object, at most AUTH_METADATA_MAX_DEPTH levels deep (10) and AUTH_METADATA_MAX_BYTES of JSON (16 KiB). Returned by GET /auth/me and given to the custom-claims hook; administrators may change it later",
+} as const;
 
 
 export const registerSchema = {
   tags: ['auth'],
   summary: 'Create an account',
-  description: 'The first account ever registered gets role `admin`; later ones `AUTH_DEFAULT_ROLE`. Unknown fields (such as `role`) are ignored. A verification message (link and 6-digit code) is sent to the address. With `AUTH_HOOK_BEFORE_SIGNUP_URL`, the hook may refuse the registration (403 `signup_rejected` with its message; docs/hooks.md).',
+  description: 'The first account ever registered gets role `admin`; later ones `AUTH_DEFAULT_ROLE`. Unknown fields (such as `role`) are refused. `email` is required unless AUTH_EMAIL_REQUIRED=false. A verification message (link and 6-digit code) is sent to the address (`verification` is null without one). With `AUTH_HOOK_BEFORE_SIGNUP_URL`, the hook may refuse the registration (403 `signup_rejected` with its message; docs/hooks.md).',
   body: {
     type: 'object',
-    required: ['username', 'email', 'password'],
+    required: ['username', 'password'],
     additionalProperties: false,
     properties: {
       username: { type: 'string', minLength: 3, maxLength: 50, pattern: '^[\\p{L}\\p{N}][\\p{L}\\p{N}._-]*$', description: 'Letters, digits, `.`, `_`, `-`; starts with a letter or digit; unique regardless of case' },
-      email,
+      email: { ...email, description: 'Required unless AUTH_EMAIL_REQUIRED=false' },
+      metadata,
       password: { type: 'string', minLength: 1, maxLength: 1024, description: 'Checked against the password policy (GET /auth/password-policy); each broken rule has its own code' },
       captchaToken: { type: 'string', maxLength: 4096, description: 'The CAPTCHA widget token, when AUTH_CAPTCHA_PROVIDER is set' },
       locale: { type: 'string', pattern: '^[a-z]{2,3}(-[A-Za-z]{2})?$', description: 'Language of the emails (`en`, `fr`, ...); default from Accept-Language, else `en`' },
@@ -42,7 +49,7 @@ export const registerSchema = {
         message: { type: 'string' },
         user: publicUser,
         verification: {
-          type: 'object', required: ['id', 'expiresAt'],
+          type: ['object', 'null'], required: ['id', 'expiresAt'],
           description: 'The verification message just queued: pass `id` with the emailed code to POST /auth/verify-email',
           properties: { id: { type: 'string', format: 'uuid' }, expiresAt: { type: 'string', format: 'date-time' } },
         },
@@ -98,8 +105,11 @@ export const meSchema = {
   response: {
     200: {
       type: 'object',
-      required: ['id', 'username', 'email', 'role', 'emailVerified', 'locale', 'lastLogin', 'createdAt'],
-      properties: { ...publicUser.properties, emailVerified: { type: 'boolean' }, locale: { type: 'string' }, lastLogin: { type: ['string', 'null'], format: 'date-time' }, createdAt: { type: 'string', format: 'date-time', description: 'When the account was created' } },
+      required: ['id', 'username', 'email', 'role', 'emailVerified', 'locale', 'metadata', 'lastLogin', 'createdAt'],
+      properties: {
+        ...publicUser.properties, emailVerified: { type: 'boolean' }, locale: { type: 'string' },
+        metadata: { type: 'object', additionalProperties: true, description: "The user's application metadata (set at registration or by administrators)" }, lastLogin: { type: ['string', 'null'], format: 'date-time' }, createdAt: { type: 'string', format: 'date-time', description: 'When the account was created' },
+      },
     },
     ...errors(401, 403),
   },

@@ -168,8 +168,8 @@ export function createAuthService(deps: AuthServiceDeps) {
   /** Lifts a sign-in lock of a user (both identifiers); an admin action. */
   async function unlock(user: UserRow): Promise<void> {
     await deps.lockout.reset([
-      ...deps.lockout.keysOf(`email:${normalizeEmail(user.email)}`, user.id),
-      ...deps.lockout.keysOf(`username:${normalizeUsername(user.username).toLowerCase()}`),
+      ...deps.lockout.keysOf(`username:${normalizeUsername(user.username).toLowerCase()}`, user.id),
+      ...(user.email !== null ? deps.lockout.keysOf(`email:${normalizeEmail(user.email)}`) : []),
     ]);
   }
 

@@ -14,8 +14,8 @@ export interface SignupAttempt {
   method: 'password' | 'magic_link' | 'email_code' | 'oauth';
   /** Social sign-up: the provider's name. */
   provider?: string;
-  /** Normalised (lower-case) address. */
-  email: string;
+  /** Normalised (lower-case) address; null for a registration without one (AUTH_EMAIL_REQUIRED=false). */
+  email: string | null;
   /** Null when Tessera chooses it (passwordless sign-up). */
   username: string | null;
   locale: string | null;

@@ -37,7 +37,7 @@ export function createCustomClaimsHook(deps: CustomClaimsDeps): CustomClaims {
       trigger: ctx.trigger,
       userId: ctx.user.id,
       sessionId: claims.sid,
-      user: { id: ctx.user.id, email: ctx.user.email, username: ctx.user.username, role: ctx.user.role },
+      user: { id: ctx.user.id, email: ctx.user.email, username: ctx.user.username, role: ctx.user.role, metadata: ctx.user.metadata ?? {} },
       amr: claims.amr ?? [],
       claims,
     });

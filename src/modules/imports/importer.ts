@@ -39,10 +39,12 @@ export interface ImporterDeps {
   encrypter: Encrypter;
   audit: AuditRecorder;
   defaultRole: string;
+  /** Records without an address are refused (`no_email`) unless this is false (AUTH_EMAIL_REQUIRED). */
+  emailRequired?: boolean;
   /** Marks that users exist, so that the next registration does not become the first admin. */
   claimFirstUser: (trx: Db) => Promise<void>;
   /** Writes the `user.created` event of an imported user (with --events). */
-  emitCreated?: (trx: Db, user: { id: string; username: string; email: string; email_verified: boolean; role: string; is_active: boolean; created_at: Date }, source: ImportSource) => Promise<void>;
+  emitCreated?: (trx: Db, user: { id: string; username: string; email: string | null; email_verified: boolean; role: string; is_active: boolean; created_at: Date }, source: ImportSource) => Promise<void>;
 }
 
 const METADATA_MAX = 16 * 1024;
@@ -115,15 +117,18 @@ export function createImporter(deps: ImporterDeps) {
       const write = async (trx: Db) => {
         const candidates: ImportRecord[] = [];
         for (const r of batch) {
-          if (r.rejected) summary.rejected.push(issue(r, r.rejected));
+          // With AUTH_EMAIL_REQUIRED=false a record without an address is imported (a username only).
+          if (r.rejected && !(r.rejected === 'no_email' && deps.emailRequired === false)) summary.rejected.push(issue(r, r.rejected));
           else candidates.push(r);
         }
-        const emails = candidates.map((r) => normalizeEmail(r.email));
-        const existing = await repo.existingUsers(trx, emails, candidates.flatMap((r) => (r.id ? [r.id] : [])));
+        const emails = candidates.map((r) => (r.email ? normalizeEmail(r.email) : null));
+        const existing = await repo.existingUsers(trx, emails.filter((e): e is string => e !== null), candidates.flatMap((r) => (r.id ? [r.id] : [])));
+        // Without an address, a record already imported is known by its source id.
+        const importedBefore = await repo.importedFrom(trx, source, candidates.filter((r, k) => emails[k] === null).map((r) => r.sourceId));
         const byEmail = new Map(existing.map((u) => [u.email, u]));
         const byId = new Map(existing.map((u) => [u.id, u]));
         const taken = await repo.takenIdentities(trx, candidates.flatMap((r) => r.identities));
-        const wanted = candidates.map((r) => (r.username && USERNAME.test(normalizeUsername(r.username)) ? normalizeUsername(r.username) : usernameFrom(r.email)));
+        const wanted = candidates.map((r) => (r.username && USERNAME.test(normalizeUsername(r.username)) ? normalizeUsername(r.username) : usernameFrom(r.email || r.sourceId)));
         const usernamesTaken = await repo.takenUsernames(trx, wanted.map((u) => u.toLowerCase()));
         const now = new Date(clock.now());
         const rows: repo.NewImportedUser[] = [];
@@ -131,13 +136,14 @@ export function createImporter(deps: ImporterDeps) {
 
         candidates.forEach((r, k) => {
           const email = emails[k]!;
-          if (seenEmails.has(email)) return void summary.conflicts.push(issue(r, 'duplicate_email_in_file'));
-          const found = byEmail.get(email);
+          if (email === null && importedBefore.has(r.sourceId)) return void summary.skipped++;
+          if (email !== null && seenEmails.has(email)) return void summary.conflicts.push(issue(r, 'duplicate_email_in_file'));
+          const found = email !== null ? byEmail.get(email) : undefined;
           if (found) {
             const o = found.origin;
             if (o && o.source === source && o.id === r.sourceId) {
               summary.skipped++;
-              seenEmails.add(email);
+              seenEmails.add(email!);
             } else summary.conflicts.push(issue(r, 'email_taken'));
             return;
           }
@@ -152,12 +158,12 @@ export function createImporter(deps: ImporterDeps) {
           }
           const metadata = { ...r.metadata, import: { source, id: r.sourceId, at: now.toISOString() } };
           if (JSON.stringify(metadata).length > METADATA_MAX) return void summary.rejected.push(issue(r, 'metadata_too_large'));
-          seenEmails.add(email);
+          if (email !== null) seenEmails.add(email);
           seenUsernames.add(username.toLowerCase());
           for (const p of pairs) seenIdentities.add(p);
           const row: repo.NewImportedUser = {
             id: r.id ?? randomUUID(), username, email, password_hash: r.passwordHash, role: deps.defaultRole, is_active: !r.disabled,
-            email_verified: r.emailVerified, last_login: r.lastLogin ?? null, password_changed_at: r.passwordHash ? r.createdAt ?? now : null,
+            email_verified: email !== null && r.emailVerified, last_login: r.lastLogin ?? null, password_changed_at: r.passwordHash ? r.createdAt ?? now : null,
             metadata, created_at: r.createdAt ?? now, updated_at: now,
           };
           rows.push(row);

@@ -41,8 +41,16 @@ export async function takenIdentities(db: Db, pairs: { provider: string; provide
 }
 
 export interface NewImportedUser {
-  id: string; username: string; email: string; password_hash: string | null; role: string; is_active: boolean; email_verified: boolean;
+  id: string; username: string; email: string | null; password_hash: string | null; role: string; is_active: boolean; email_verified: boolean;
   last_login: Date | null; password_changed_at: Date | null; metadata: Record<string, unknown>; created_at: Date; updated_at: Date;
+}
+
+/** The users an earlier run imported from these records of `source` (records without an address). */
+export async function importedFrom(db: Db, source: string, sourceIds: string[]): Promise<Set<string>> {
+  if (!sourceIds.length) return new Set();
+  const rows = await db.selectFrom('users').select(sql<string>`metadata -> 'import' ->> 'id'`.as('sid'))
+    .where(sql`metadata -> 'import' ->> 'source'`, '=', source).where(sql`metadata -> 'import' ->> 'id'`, 'in', sourceIds).execute();
+  return new Set(rows.map((r) => r.sid));
 }
 
 /** Inserts what no unique index refuses; returns the ids that went in. */

@@ -1,5 +1,4 @@
-// A user's factors as a whole: the active ones (the query every method and step shares),
-// listing them, removing one, the admin reset, and pruning what has ended.
+// A user's factors as a whole: listing them, removing one, the admin reset, and pruning what has ended.
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors/index.ts';
@@ -7,11 +6,7 @@ import type { Database, Db } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import type { MethodRegistry } from './methods/method.ts';
 import type { RecoveryCodes } from './methods/recovery-codes.ts';
-import type { MfaFactorRow } from './mfa.table.ts';
-
-/** The user's proven factors, oldest first. */
-export const activeFactors = (on: Db, userId: string): Promise<MfaFactorRow[]> =>
-  on.selectFrom('mfa_factors').selectAll().where('user_id', '=', userId).where('verified_at', 'is not', null).orderBy('created_at').execute();
+import { activeFactors } from './mfa.repo.ts';
 
 export interface FactorsDeps {
   db: Kysely<Database>;

@@ -11,7 +11,7 @@ import type { AuditRecorder } from '../audit/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { UserRow, UsersService } from '../users/index.ts';
 import { flowAmr, isChallengeId, type Challenges } from './challenges.ts';
-import { activeFactors } from './factors.ts';
+import { activeFactors } from './mfa.repo.ts';
 import { AMR, type Method, type MethodRegistry } from './methods/method.ts';
 import type { MfaChallengeRow } from './mfa.table.ts';
 

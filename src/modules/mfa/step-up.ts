@@ -12,7 +12,7 @@ import type { Mailer } from '../mail/index.ts';
 import type { SessionsService } from '../sessions/index.ts';
 import type { UserRow } from '../users/index.ts';
 import type { Challenges } from './challenges.ts';
-import { activeFactors } from './factors.ts';
+import { activeFactors } from './mfa.repo.ts';
 import { AMR, type Method, type MethodRegistry } from './methods/method.ts';
 import type { MfaChallengeRow } from './mfa.table.ts';
 

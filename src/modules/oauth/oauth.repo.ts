@@ -1,7 +1,7 @@
 // Kysely queries of social sign-in: identities, states in flight, stored providers.
 import { sql } from 'kysely';
 import type { Db } from '../../database.ts';
-import type { IdentityRow, OAuthStateRow, UserIdentitiesTable } from './oauth.table.ts';
+import type { IdentityRow, OAuthStateRow, RefreshRunError, UserIdentitiesTable } from './oauth.table.ts';
 import type { Insertable, Updateable } from 'kysely';
 
 export const insertState = (db: Db, row: OAuthStateRow) => db.insertInto('oauth_states').values(row).execute();
@@ -113,3 +113,13 @@ export async function refreshCounts(db: Db, now: Date) {
 export async function setProviderEnabled(db: Db, name: string, enabled: boolean, at: Date): Promise<boolean> {
   return Boolean(await db.updateTable('oauth_providers').set({ enabled, updated_at: at }).where('name', '=', name).returning('name').executeTakeFirst());
 }
+
+/** Replaces the record of the refresh worker's last run. */
+export async function saveRefreshRun(db: Db, run: { startedAt: Date; finishedAt: Date; refreshed: number; failed: number; errors: RefreshRunError[] }): Promise<void> {
+  const row = { id: 1, started_at: run.startedAt, finished_at: run.finishedAt, refreshed: run.refreshed, failed: run.failed, errors: JSON.stringify(run.errors) };
+  await db.insertInto('oauth_refresh_runs').values(row)
+    .onConflict((oc) => oc.column('id').doUpdateSet({ started_at: row.started_at, finished_at: row.finished_at, refreshed: row.refreshed, failed: row.failed, errors: row.errors })).execute();
+}
+
+/** The refresh worker's last run that had work, if any. */
+export const lastRefreshRun = (db: Db) => db.selectFrom('oauth_refresh_runs').select(['started_at', 'finished_at', 'refreshed', 'failed', 'errors']).executeTakeFirst();

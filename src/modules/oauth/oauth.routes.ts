@@ -87,14 +87,26 @@ export const oauthRoutes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, o
     },
   }, async () => ({ providers: (await oauth.registry.list()).filter((p) => p.enabled).map((p) => ({ name: p.name, displayName: p.displayName, kind: p.kind })) }));
 
-  app.get<{ Params: { provider: string }; Querystring: { redirectTo?: string; link?: boolean } }>('/oauth/:provider', {
+  app.get<{ Params: { provider: string }; Querystring: { redirectTo?: string; link?: boolean; link_to?: string; linkTo?: string } }>('/oauth/:provider', {
     onRequest: limit,
-    preHandler: async (req) => { if (req.query.link) await guard(req); },
+    preHandler: async (req) => {
+      // Naming the account to link in the URL is refused, not read as a sign-in: linking
+      // is for the signed-in user only (link=true with their bearer token).
+      if (req.query.link_to !== undefined || req.query.linkTo !== undefined) throw new AppError('oauth_link_to_unsupported');
+      if (req.query.link) await guard(req);
+    },
     schema: {
       tags,
       summary: 'Start a social sign-in: a redirect to the provider (state, PKCE, nonce). With link=true and a bearer token, links the provider to the signed-in user; asked with Accept: application/json it answers {url} instead of redirecting',
       params: providerParams,
-      querystring: { type: 'object', additionalProperties: false, properties: { redirectTo: { type: 'string', maxLength: 2000 }, link: { type: 'boolean', default: false } } },
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          redirectTo: { type: 'string', maxLength: 2000 }, link: { type: 'boolean', default: false },
+          link_to: { type: 'string', maxLength: 2000, description: 'Not supported: answered 400 `oauth_link_to_unsupported` (link with `link=true` and a bearer token)' },
+          linkTo: { type: 'string', maxLength: 2000, description: 'As `link_to`' },
+        },
+      },
       response: { 200: { type: 'object', required: ['url'], properties: { url: { type: 'string' } } }, 302: { type: 'null', description: 'To the provider' }, ...errorResponses(400, 401, 404, 429, 502) },
     },
   }, async (req, reply) => {

@@ -67,6 +67,17 @@ export function presentIdentity(i: IdentityRow) {
 export function createOAuthService(deps: OAuthServiceDeps) {
   const { db, clock, encrypter, registry, vault, users, audit } = deps;
 
+  /**
+   * Before an identity is unlinked: its stored provider tokens are revoked at the provider
+   * when it offers revocation (best effort); the entry to record, or undefined when the
+   * vault held none for it.
+   */
+  async function forgetTokens(identity: IdentityRow): Promise<Record<string, unknown> | undefined> {
+    if (!identity.access_token_encrypted && !identity.refresh_token_encrypted) return undefined;
+    const atProvider = await vault.revokeAtProvider(identity);
+    return { provider: identity.provider, identityId: identity.id, atProvider };
+  }
+
   /** Maps openid-client failures to codes; never passes the provider's secrets along. */
   function providerFailure(err: unknown, provider: string): AppError {
     if (err instanceof AppError) return err;
@@ -348,9 +359,11 @@ export function createOAuthService(deps: OAuthServiceDeps) {
       const all = await repo.identitiesOf(db, userId);
       if (!all.some((i) => i.provider === provider)) throw new AppError('identity_not_found');
       if (!user.password_hash && all.length === 1 && (await deps.passkeyCount(userId)) === 0) throw new AppError('last_sign_in_method');
+      const revoked = await forgetTokens(all.find((i) => i.provider === provider)!);
       await db.transaction().execute(async (trx) => {
         await repo.deleteIdentity(trx, userId, provider);
         await audit(trx, { type: 'oauth.identity_unlinked', subject: userId, details: { provider } });
+        if (revoked) await audit(trx, { type: 'oauth.provider_tokens_revoked', subject: userId, details: revoked });
       });
     },
 
@@ -504,9 +517,11 @@ export function createOAuthService(deps: OAuthServiceDeps) {
       const all = await repo.identitiesOf(db, userId);
       if (!all.some((i) => i.provider === provider)) throw new AppError('identity_not_found');
       if (!force && !user.password_hash && all.length === 1 && (await deps.passkeyCount(userId)) === 0) throw new AppError('last_sign_in_method');
+      const revoked = await forgetTokens(all.find((i) => i.provider === provider)!);
       await db.transaction().execute(async (trx) => {
         await repo.deleteIdentity(trx, userId, provider);
         await audit(trx, { type: 'oauth.identity_unlinked', subject: userId, details: { provider, byAdministrator: true } });
+        if (revoked) await audit(trx, { type: 'oauth.provider_tokens_revoked', subject: userId, details: { ...revoked, byAdministrator: true } });
       });
     },
 

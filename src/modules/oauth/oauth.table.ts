@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 export interface UserIdentitiesTable {
   id: string;
@@ -71,3 +71,16 @@ export interface OAuthProvidersTable {
 export type IdentityRow = Selectable<UserIdentitiesTable>;
 export type OAuthStateRow = Selectable<OAuthStatesTable>;
 export type OAuthProviderRow = Selectable<OAuthProvidersTable>;
+
+/** One error of a refresh run, as `tessera oauth refresh status` shows it. */
+export interface RefreshRunError { provider: string; identityId: string; error: string }
+
+/** The refresh worker's last run that had work (one row, any instance's). */
+export interface OAuthRefreshRunsTable {
+  id: Generated<number>;
+  started_at: Date;
+  finished_at: Date;
+  refreshed: number;
+  failed: number;
+  errors: ColumnType<RefreshRunError[], string, string>;
+}

@@ -17,7 +17,7 @@ import { createWorker, type Worker } from '../../core/worker.ts';
 import type { Database, Db } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import * as repo from './oauth.repo.ts';
-import type { IdentityRow } from './oauth.table.ts';
+import type { IdentityRow, RefreshRunError } from './oauth.table.ts';
 import type { ProviderRegistry } from './registry.ts';
 
 /** Delays before the 1st, 2nd and 3rd retry of a failed refresh. */
@@ -25,6 +25,11 @@ export const RETRY_DELAYS_S = [60, 300, 900];
 export const MAX_ATTEMPTS = RETRY_DELAYS_S.length + 1;
 const LEASE_S = 60;
 const BATCH = 20;
+/** Errors a run keeps for `tessera oauth refresh status`. */
+const RUN_ERRORS = 10;
+
+/** What one refresh pass did. */
+interface Tally { refreshed: number; failed: number; errors: RefreshRunError[] }
 /** While this system flag exists, the background refresh passes do nothing (`tessera oauth refresh stop`). */
 export const REFRESH_PAUSED_FLAG = 'oauth_refresh_paused';
 
@@ -100,18 +105,27 @@ export function createVault(deps: {
     return `${((err as Error).message ?? 'refresh failed').slice(0, 200)}${status}`;
   }
 
-  /** Refreshes one claimed identity and records the outcome; returns the row after it. */
-  async function refreshClaimed(row: IdentityRow, heldUntil: Date): Promise<IdentityRow | undefined> {
+  /**
+   * Refreshes one claimed identity and records the outcome (audited, and counted in
+   * `tally` for a pass); returns the row after it.
+   */
+  async function refreshClaimed(row: IdentityRow, heldUntil: Date, tally?: Tally): Promise<IdentityRow | undefined> {
     const now = new Date(clock.now());
     try {
       if (!row.refresh_token_encrypted) throw new Error('no refresh token');
       const provider = await registry.get(row.provider);
       const t = await client.refreshTokenGrant(provider.config, open(row.id, 'refresh_token', row.refresh_token_encrypted));
       const cols = tokenColumns(row.id, t, row.scopes);
-      const done = await repo.finishRefresh(db, row.id, heldUntil, {
-        ...cols, last_refreshed_at: now, updated_at: now,
-        refresh_due_at: dueAt(cols.access_token_expires_at, true),
+      const rotated = Boolean(t.refresh_token);
+      const done = await db.transaction().execute(async (trx) => {
+        const r = await repo.finishRefresh(trx, row.id, heldUntil, {
+          ...cols, last_refreshed_at: now, updated_at: now,
+          refresh_due_at: dueAt(cols.access_token_expires_at, true),
+        });
+        if (r) await deps.audit(trx, { type: 'oauth.token_refreshed', subject: row.user_id, actor: { type: 'system' }, details: { provider: row.provider, identityId: row.id, rotated, by: tally ? 'worker' : 'on_demand' } });
+        return r;
       });
+      if (tally && done) tally.refreshed++;
       deps.log.info({ oauth: 'provider_token_refreshed', identityId: row.id, provider: row.provider, rotated: Boolean(t.refresh_token) }, 'provider token refreshed');
       return done;
     } catch (err) {
@@ -124,47 +138,77 @@ export function createVault(deps: {
           refresh_due_at: giveUp ? null : new Date(now.getTime() + RETRY_DELAYS_S[attempts - 1]! * 1000),
           needs_reconsent: giveUp,
         });
+        if (r) await deps.audit(trx, { type: 'oauth.token_refresh_failed', subject: row.user_id, actor: { type: 'system' }, success: false, reason: giveUp ? 'reconsent_required' : 'will_retry', details: { provider: row.provider, identityId: row.id, attempts, error, by: tally ? 'worker' : 'on_demand' } });
         if (r && giveUp) await deps.audit(trx, { type: 'oauth.reconsent_required', subject: row.user_id, actor: { type: 'system' }, details: { provider: row.provider, identityId: row.id, error } });
         return r;
       });
+      if (tally && done) {
+        tally.failed++;
+        if (tally.errors.length < RUN_ERRORS) tally.errors.push({ provider: row.provider, identityId: row.id, error });
+      }
       deps.log.warn({ oauth: giveUp ? 'provider_token_reconsent_required' : 'provider_token_refresh_failed', identityId: row.id, provider: row.provider, attempts, error }, 'provider token refresh failed');
       return done;
     }
   }
 
-  /** One pass: every due identity, a batch at a time (none while paused, unless forced). */
+  /**
+   * One pass: every due identity, a batch at a time (none while paused, unless forced).
+   * A pass that had work replaces the record of the last run (any instance's), which
+   * `tessera oauth refresh status` shows; an idle pass writes nothing.
+   */
   async function pass(force = false): Promise<number> {
     if (!force && (await repo.flagSet(db, REFRESH_PAUSED_FLAG))) return 0;
+    const startedAt = new Date(clock.now());
+    const tally: Tally = { refreshed: 0, failed: 0, errors: [] };
     let total = 0;
     for (;;) {
       const now = new Date(clock.now());
       const heldUntil = new Date(now.getTime() + LEASE_S * 1000);
       const rows = await repo.claimDue(db, now, heldUntil, BATCH);
-      if (rows.length === 0) return total;
-      for (const row of rows) await refreshClaimed(row, heldUntil);
+      for (const row of rows) await refreshClaimed(row, heldUntil, tally);
       total += rows.length;
-      if (worker.stopped || rows.length < BATCH) return total;
+      if (rows.length === 0 || worker.stopped || rows.length < BATCH) break;
+    }
+    if (total > 0) await repo.saveRefreshRun(db, { startedAt, finishedAt: new Date(clock.now()), ...tally });
+    return total;
+  }
+
+  /**
+   * Revokes an identity's provider tokens at the provider (RFC 7009) before Tessera
+   * forgets them (unlink): the refresh token, else the access token. Best effort: a
+   * provider without a revocation endpoint, or one that fails, leaves them to expire there.
+   */
+  async function revokeAtProvider(row: IdentityRow): Promise<'revoked' | 'unsupported' | 'failed' | 'none'> {
+    const sealed = row.refresh_token_encrypted ? { column: 'refresh_token', value: row.refresh_token_encrypted, hint: 'refresh_token' }
+      : row.access_token_encrypted ? { column: 'access_token', value: row.access_token_encrypted, hint: 'access_token' } : undefined;
+    if (!sealed) return 'none';
+    try {
+      const provider = await registry.get(row.provider);
+      if (!provider.config.serverMetadata().revocation_endpoint) return 'unsupported';
+      await client.tokenRevocation(provider.config, open(row.id, sealed.column, sealed.value), { token_type_hint: sealed.hint });
+      return 'revoked';
+    } catch (err) {
+      deps.log.warn({ oauth: 'provider_token_revocation_failed', identityId: row.id, provider: row.provider, error: describe(err) }, 'provider token revocation failed');
+      return 'failed';
     }
   }
 
   const worker: Worker = createWorker(() => pass(), (err) => deps.log.error({ err }, 'provider token refresh pass failed'));
-  let lastPass: { at: Date; refreshed: number } | undefined;
 
   return {
     /** Refreshes every due token now, paused or not (`tessera oauth refresh once`). */
-    async refreshOnce(): Promise<number> {
-      const n = await pass(true);
-      lastPass = { at: new Date(clock.now()), refreshed: n };
-      return n;
-    },
+    refreshOnce: (): Promise<number> => pass(true),
+    revokeAtProvider,
     /** Pauses or resumes the background refresh on every instance (a flag in the database). */
     async setPaused(paused: boolean): Promise<boolean> {
       return paused ? repo.setFlag(db, REFRESH_PAUSED_FLAG) : repo.clearFlag(db, REFRESH_PAUSED_FLAG);
     },
-    /** The worker's state and the tokens it looks after. */
+    /** The worker's state, its last run (any instance's) and the tokens it looks after. */
     async status() {
       const counts = await repo.refreshCounts(db, new Date(clock.now()));
-      return { paused: await repo.flagSet(db, REFRESH_PAUSED_FLAG), marginSeconds: deps.marginSeconds, ...counts, ...(lastPass ? { lastPass } : {}) };
+      const run = await repo.lastRefreshRun(db);
+      const lastRun = run ? { startedAt: run.started_at.toISOString(), finishedAt: run.finished_at.toISOString(), refreshed: run.refreshed, failed: run.failed, errors: run.errors } : null;
+      return { paused: await repo.flagSet(db, REFRESH_PAUSED_FLAG), marginSeconds: deps.marginSeconds, lastRun, ...counts };
     },
     tokenColumns,
     dueAt,

@@ -84,7 +84,7 @@ export function createPasskeysService(deps: PasskeysDeps) {
   async function registrationOptions(user: UserRow) {
     const existing = await ofUser(user.id);
     const options = await (await webauthn()).generateRegistrationOptions({
-      rpName: s.rpName, rpID: s.rpId, userName: user.email, userDisplayName: user.username,
+      rpName: s.rpName, rpID: s.rpId, userName: user.email ?? user.username, userDisplayName: user.username,
       userID: Buffer.from(user.id.replace(/-/g, ''), 'hex'),
       attestationType: 'none',
       excludeCredentials: existing.map((p) => ({ id: p.id, transports: p.transports })),

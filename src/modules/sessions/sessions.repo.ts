@@ -54,6 +54,24 @@ export function rotateFamily(query: SqlQuery, t: FamilyToken, nextHash: Buffer, 
   return query<{ user_id: string; client: string; amr: string[] }>(ROTATE_FAMILY_SQL, [t.sessionId, t.generation, nextHash, now.toISOString(), t.hash, idleCutoff?.toISOString() ?? null]).then((rows) => rows[0]);
 }
 
+/** keepFamily's statement ($1 session id, $2 generation, $3 now, $4 hash, $5 idle cutoff). */
+export const KEEP_FAMILY_SQL = `
+    update sessions
+    set last_used_at = greatest(last_used_at, $3)
+    where id = $1 and refresh_generation = $2
+      and (refresh_hash = $4 or $4 = any(refresh_siblings))
+      and revoked_at is null and expires_at > $3 and ($5::timestamptz is null or last_used_at > $5::timestamptz)
+    returning user_id, client, amr`;
+
+/**
+ * A refresh without rotation (AUTH_REFRESH_TOKEN_ROTATION=false): when `t` is the current
+ * generation (or a sibling) of a live session, record the use and change nothing else.
+ * No row: the token is older, or its session revoked, expired or idle.
+ */
+export function keepFamily(query: SqlQuery, t: FamilyToken, now: Date, idleCutoff: Date | null) {
+  return query<{ user_id: string; client: string; amr: string[] }>(KEEP_FAMILY_SQL, [t.sessionId, t.generation, now.toISOString(), t.hash, idleCutoff?.toISOString() ?? null]).then((rows) => rows[0]);
+}
+
 export interface FamilyRotation { t: FamilyToken; nextHash: Buffer; now: Date; idleCutoff: Date | null }
 
 /**

@@ -69,6 +69,11 @@ export interface SessionsServiceDeps {
   reuseInterval: number;
   /** Seconds of non-use after which a session ends; 0 disables. */
   idleTimeout: number;
+  /**
+   * Whether a refresh replaces the refresh token (AUTH_REFRESH_TOKEN_ROTATION, default
+   * true). false: a refresh records the use and answers with the same token.
+   */
+  rotation?: boolean;
   /** Most active sessions per user; 0 is unlimited. */
   maxActive: number;
   /** Seconds a session's row is kept after its absolute expiry (AUTH_SESSION_RETENTION). */
@@ -157,10 +162,39 @@ export function createSessionsService(deps: SessionsServiceDeps) {
    */
   async function rotate(refreshToken: string): Promise<RotateResult> {
     const family = deps.refreshTokens.parse(refreshToken);
-    if (!family) return rotateLegacy(refreshToken);
+    if (!family) return keep ? keepLegacy(refreshToken) : rotateLegacy(refreshToken);
     // A token of this form that this server did not issue changes nothing.
     if (!deps.refreshTokens.authentic(family)) throw new AppError('invalid_refresh_token');
-    return rotateFamily(family);
+    return keep ? keepFamily(family, refreshToken) : rotateFamily(family);
+  }
+
+  // Without rotation (AUTH_REFRESH_TOKEN_ROTATION=false) the token a client holds stays
+  // the session's token: a refresh checks it as a rotation would, records the use (the
+  // idle timeout counts from it) and answers with the same token. Any token that is not
+  // the live current one (an older generation issued while rotation was on, a revoked,
+  // expired or idle session) is decided exactly as with rotation: invalid, idle, or a
+  // reuse that revokes the session.
+  const keep = deps.rotation === false;
+
+  /** A family token, kept: one statement when it is the current one of a live session. */
+  async function keepFamily(t: FamilyToken, token: string): Promise<RotateResult> {
+    const at = clock.now();
+    const row = await repo.keepFamily(deps.query, t, new Date(at), idleCutoff(at));
+    if (!row) return rotateFamily(t);
+    cache.touched(t.sessionId, at);
+    return { kind: 'rotated', sessionId: t.sessionId, userId: row.user_id, client: row.client, refreshToken: token, graced: false, amr: row.amr };
+  }
+
+  /** A token of the one-row-per-token form, kept while it is unspent and its session live. */
+  async function keepLegacy(token: string): Promise<RotateResult> {
+    const row = await repo.findRefreshToken(db, sha256(token));
+    const at = clock.now();
+    if (!row || row.spent_at || row.revoked_at || row.session_expires_at.getTime() <= at || row.expires_at.getTime() <= at || idleExpired(row.last_used_at.getTime(), at)) {
+      return rotateLegacy(token);
+    }
+    await repo.touchSession(db, row.session_id, new Date(at));
+    cache.touched(row.session_id, at);
+    return { kind: 'rotated', sessionId: row.session_id, userId: row.user_id, client: row.client, refreshToken: token, graced: false, amr: row.amr };
   }
 
   /** After a rotation's transaction: records the use, or announces the session it ended. */

@@ -36,7 +36,8 @@ export function createAddressClaim(deps: AddressClaimDeps) {
    */
   async function claim(trx: Db, user: UserRow, how: AddressProof, byRegistrant: boolean): Promise<Claimed> {
     const none = { cleared: false, after: async () => {} };
-    if (user.email_verified) return none;
+    // No address, nothing to claim (AUTH_EMAIL_REQUIRED=false).
+    if (user.email === null || user.email_verified) return none;
     await deps.users.markEmailVerified(trx, user.id);
     if (byRegistrant) return none;
     const ended = await deps.sessions.revokeAllForUserIn(trx, user.id, 'address_claimed');

@@ -125,7 +125,8 @@ export function createSignInGate(deps: SignInGateDeps) {
 
   /** 2. An unverified address waits for its proof when verification is required. */
   async function assertVerifiedAddress(proof: Proof, ctx: Omit<SessionContext, 'amr'>): Promise<void> {
-    if (!deps.requireVerifiedEmail || proof.user.email_verified) return;
+    // An account without an address (AUTH_EMAIL_REQUIRED=false) has none to verify.
+    if (!deps.requireVerifiedEmail || proof.user.email_verified || proof.user.email === null) return;
     await refused(proof, ctx, 'email_not_verified');
     throw new AppError('email_not_verified');
   }
@@ -214,9 +215,10 @@ export function createSignInGate(deps: SignInGateDeps) {
 
   /** Clears the account's failures (both identifiers and the account) once a sign-in completed. */
   async function clearFailures(user: UserRow): Promise<void> {
+    // An account without an address has only its username (and the account's own key).
     await deps.lockout.reset([
-      ...deps.lockout.keysOf(`email:${normalizeEmail(user.email)}`, user.id),
-      ...deps.lockout.keysOf(`username:${normalizeUsername(user.username).toLowerCase()}`),
+      ...deps.lockout.keysOf(`username:${normalizeUsername(user.username).toLowerCase()}`, user.id),
+      ...(user.email !== null ? deps.lockout.keysOf(`email:${normalizeEmail(user.email)}`) : []),
     ]);
   }
 

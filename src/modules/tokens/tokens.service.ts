@@ -33,7 +33,8 @@ export interface AccessClaims extends JwtPayload {
   iat: number;
   exp: number;
   iss: string;
-  email: string;
+  /** Absent for an account without an address (AUTH_EMAIL_REQUIRED=false). */
+  email?: string;
   username: string;
   role: string;
   /** Every role of the user, the default one first. */
@@ -62,9 +63,11 @@ export type VerifiedToken = { kind: 'user'; claims: AccessClaims } | { kind: 'cl
 
 export interface TokenSubject {
   id: string;
-  email: string;
+  email: string | null;
   username: string;
   role: string;
+  /** The user's metadata (given to the custom-claims hook; never put in the token as such). */
+  metadata?: Record<string, unknown>;
 }
 
 export function createTokensService(deps: TokensServiceDeps) {
@@ -80,7 +83,7 @@ export function createTokensService(deps: TokensServiceDeps) {
     const exp = iat + deps.accessTokenExpiry;
     const roles = access?.roles.length ? [user.role, ...access.roles.filter((r) => r !== user.role)] : [user.role];
     const claims: AccessClaims = {
-      sub: user.id, sid: sessionId, iat, exp, iss: deps.issuer, email: user.email, username: user.username, role: user.role, roles,
+      sub: user.id, sid: sessionId, iat, exp, iss: deps.issuer, ...(user.email !== null ? { email: user.email } : {}), username: user.username, role: user.role, roles,
       amr, aal: assuranceLevel(amr),
     };
     if (deps.includePermissions) claims.permissions = access?.permissions ?? [];

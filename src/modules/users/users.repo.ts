@@ -4,7 +4,8 @@ import type { UserRow } from './users.table.ts';
 
 export interface UserChanges {
   username?: string;
-  email?: string;
+  /** null removes the address (AUTH_EMAIL_REQUIRED=false). */
+  email?: string | null;
   email_verified?: boolean;
   metadata?: Record<string, unknown>;
   is_active?: boolean;
@@ -28,7 +29,7 @@ export async function deleteUser(db: Db, id: string): Promise<boolean> {
 export interface NewUser {
   id: string;
   username: string;
-  email: string;
+  email: string | null;
   password_hash: string | null;
   role: string;
   locale: string;
@@ -54,7 +55,8 @@ export async function findByUsername(db: Db, username: string): Promise<UserRow 
   return db.selectFrom('users').selectAll().where(sql`lower(username)`, '=', username.toLowerCase()).executeTakeFirst();
 }
 
-export async function emailOrUsernameTaken(db: Db, email: string, username: string): Promise<{ email: boolean; username: boolean }> {
+export async function emailOrUsernameTaken(db: Db, email: string | null, username: string): Promise<{ email: boolean; username: boolean }> {
+  if (email === null) return { email: false, username: (await findByUsername(db, username)) !== undefined };
   const rows = await db
     .selectFrom('users')
     .select([sql<boolean>`lower(email) = ${email.toLowerCase()}`.as('email_hit'), sql<boolean>`lower(username) = ${username.toLowerCase()}`.as('username_hit')])

@@ -15,7 +15,8 @@ import type { UserRow } from './users.table.ts';
 export interface PublicUser {
   id: string;
   username: string;
-  email: string;
+  /** null: an account without an address (AUTH_EMAIL_REQUIRED=false). */
+  email: string | null;
   role: string;
 }
 
@@ -29,6 +30,12 @@ export function toPublicUser(u: UserRow): PublicUser {
 /** Lower-cases and trims an email; unicode in the local part is kept as typed (NFC). */
 export function normalizeEmail(email: string): string {
   return email.trim().normalize('NFC').toLowerCase();
+}
+
+/** normalizeEmail for an optional address: absent, null or blank is no address. */
+export function optionalEmail(email: string | null | undefined): string | null {
+  const e = email == null ? '' : normalizeEmail(email);
+  return e === '' ? null : e;
 }
 
 export function normalizeUsername(username: string): string {
@@ -46,6 +53,8 @@ export interface UsersServiceDeps {
   db: Kysely<Database>;
   passwords: PasswordHasher;
   defaultRole: string;
+  /** Every account needs an address (AUTH_EMAIL_REQUIRED); false allows accounts without one. */
+  emailRequired?: boolean;
   bus: InvalidationBus;
   clock: Clock;
   /** Runs in the transaction that creates the first admin (grants super_admin too). */
@@ -71,6 +80,13 @@ export function createUsersService(deps: UsersServiceDeps) {
     return user;
   }
 
+  /** The address of a new account; refused when absent and every account needs one. */
+  function addressOf(email: string | null | undefined): string | null {
+    const address = optionalEmail(email);
+    if (address === null && deps.emailRequired !== false) throw new AppError('validation_failed', { details: [{ field: 'email', message: 'email is required' }] });
+    return address;
+  }
+
   /** Maps a unique violation of the email or username index to its code. */
   function uniqueCodes(err: unknown): never {
     if (isUniqueViolation(err, 'users_email_lower_key')) throw new AppError('email_taken');
@@ -83,8 +99,8 @@ export function createUsersService(deps: UsersServiceDeps) {
    * transaction. A null hash makes an account without a password (set-password email,
    * magic links, passkeys).
    */
-  async function createAccount(trx: Db, input: { username: string; email: string; passwordHash: string | null; role: string; emailVerified: boolean; metadata?: Record<string, unknown>; locale?: string }): Promise<UserRow> {
-    const email = normalizeEmail(input.email);
+  async function createAccount(trx: Db, input: { username: string; email?: string | null | undefined; passwordHash: string | null; role: string; emailVerified: boolean; metadata?: Record<string, unknown>; locale?: string }): Promise<UserRow> {
+    const email = addressOf(input.email);
     const username = normalizeUsername(input.username);
     const taken = await repo.emailOrUsernameTaken(trx, email, username);
     if (taken.email) throw new AppError('email_taken');
@@ -94,7 +110,7 @@ export function createUsersService(deps: UsersServiceDeps) {
     try {
       return await repo.insertUser(trx, {
         id: randomUUID(), username, email, password_hash: input.passwordHash, role: input.role, locale: input.locale ?? 'en',
-        email_verified: input.emailVerified, password_changed_at: input.passwordHash ? new Date(deps.clock.now()) : null, metadata: input.metadata ?? {},
+        email_verified: email !== null && input.emailVerified, password_changed_at: input.passwordHash ? new Date(deps.clock.now()) : null, metadata: input.metadata ?? {},
       });
     } catch (err) {
       return uniqueCodes(err);
@@ -106,20 +122,22 @@ export function createUsersService(deps: UsersServiceDeps) {
    * verification message is queued there), and its result is returned beside the user.
    */
   async function register<T = undefined>(
-    input: { username: string; email: string; password: string; locale?: string },
+    input: { username: string; email?: string | null | undefined; password: string; locale?: string; metadata?: Record<string, unknown> | undefined },
     onCreated?: (trx: Db, user: UserRow) => Promise<T>,
   ): Promise<{ user: PublicUser; row: UserRow; extra: T | undefined }> {
-    const email = normalizeEmail(input.email);
+    const email = addressOf(input.email);
     const username = normalizeUsername(input.username);
     // Cheap check first so that duplicates do not cost a hash; the unique indexes decide.
     const taken = await repo.emailOrUsernameTaken(db, email, username);
     if (taken.email) throw new AppError('email_taken');
     if (taken.username) throw new AppError('username_taken');
-    await deps.policy.check(input.password, { username, email });
+    await deps.policy.check(input.password, { username, ...(email !== null ? { email } : {}) });
     const passwordHash = await passwords.hash(input.password);
     try {
       const { row, extra } = await db.transaction().execute(async (trx) => {
-        const created = await insertNew(trx, { username, email, password_hash: passwordHash, password_changed_at: new Date(deps.clock.now()), locale: input.locale ?? 'en' });
+        const created = await insertNew(trx, {
+          username, email, password_hash: passwordHash, password_changed_at: new Date(deps.clock.now()), locale: input.locale ?? 'en', ...(input.metadata ? { metadata: input.metadata } : {}),
+        });
         return { row: created, extra: onCreated ? await onCreated(trx, created) : undefined };
       });
       return { user: toPublicUser(row), row, extra };
@@ -144,7 +162,7 @@ export function createUsersService(deps: UsersServiceDeps) {
     /** Administrative changes inside the caller's transaction; returns the row as it was. */
     async update(trx: Db, id: string, changes: repo.UserChanges): Promise<UserRow | undefined> {
       const normalized = { ...changes };
-      if (changes.email !== undefined) normalized.email = normalizeEmail(changes.email);
+      if (changes.email !== undefined) normalized.email = changes.email === null ? null : normalizeEmail(changes.email);
       if (changes.username !== undefined) normalized.username = normalizeUsername(changes.username);
       try {
         return await repo.updateUser(trx, id, normalized, new Date(deps.clock.now()));
@@ -176,11 +194,13 @@ export function createUsersService(deps: UsersServiceDeps) {
     setPassword: (on: Db, id: string, hash: string) => repo.setPassword(on, id, hash, new Date(deps.clock.now()), deps.policy.settings.historyCount),
     /** Checks a new password for a user against the policy, their history included. */
     checkNewPassword: (user: UserRow, password: string) => deps.policy.check(password, {
-      username: user.username, email: user.email, previousHashes: () => repo.previousHashes(db, user.id, deps.policy.settings.historyCount),
+      username: user.username, ...(user.email !== null ? { email: user.email } : {}), previousHashes: () => repo.previousHashes(db, user.id, deps.policy.settings.historyCount),
     }),
     markEmailVerified: (on: Db, id: string) => repo.markEmailVerified(on, id, new Date(deps.clock.now())),
     /** Removes the password and its history (an address claimed by someone who did not set it). */
     clearPassword: (on: Db, id: string) => repo.clearPassword(on, id, new Date(deps.clock.now())),
+    /** Whether every account needs an address (AUTH_EMAIL_REQUIRED). */
+    emailRequired: deps.emailRequired !== false,
     /** Sets a confirmed new address (which counts as verified); email_taken if another account has it. */
     async updateEmail(on: Db, id: string, email: string): Promise<void> {
       try {

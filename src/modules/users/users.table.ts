@@ -3,7 +3,8 @@ import type { ColumnType, Generated, Selectable } from 'kysely';
 export interface UsersTable {
   id: string;
   username: string;
-  email: string;
+  /** Null for an account without an address (AUTH_EMAIL_REQUIRED=false). */
+  email: string | null;
   password_hash: string | null;
   role: string;
   is_active: Generated<boolean>;

@@ -18,7 +18,7 @@ function select(id: string, name: string, current: string | undefined, options: 
   return html`<select id="${id}" name="${name}">${options.map(([v, l]) => html`<option value="${v}"${v === (current ?? '') ? html` selected` : ''}>${l}</option>`)}</select>`;
 }
 
-function listBody(t: Translate, q: ListQuery): Html {
+function listBody(t: Translate, q: ListQuery, emailRequired: boolean): Html {
   const yesNo = (yes: string, no: string): [string, string][] => [['', t('admin.users.any')], ['true', t(yes)], ['false', t(no)]];
   // The role list comes from the API (pages/admin-users.js); the current filter is kept meanwhile.
   const roleOptions: [string, string][] = [['', t('admin.users.anyRole')], ...(q.role ? [[q.role, q.role] as [string, string]] : [])];
@@ -52,7 +52,7 @@ function listBody(t: Translate, q: ListQuery): Html {
     <div class="field"><label for="new-username">${t('admin.users.create.username')}</label>
       <input id="new-username" name="username" type="text" required minlength="3" maxlength="50" autocomplete="off" autocapitalize="none" spellcheck="false"></div>
     <div class="field"><label for="new-email">${t('admin.users.create.email')}</label>
-      <input id="new-email" name="email" type="email" required maxlength="254" autocomplete="off" autocapitalize="none" spellcheck="false"></div>
+      <input id="new-email" name="email" type="email"${emailRequired ? html` required` : ''} maxlength="254" autocomplete="off" autocapitalize="none" spellcheck="false"></div>
     <div class="field"><label for="new-password">${t('admin.users.create.password')}</label>
       <input id="new-password" name="password" type="password" autocomplete="new-password" aria-describedby="new-password-hint">
       <p class="hint" id="new-password-hint">${t('admin.users.create.passwordHint')}</p></div>
@@ -131,7 +131,7 @@ function userBody(t: Translate): Html {
 export function userPages(app: FastifyInstance, ctx: WebContext): void {
   app.get<{ Querystring: ListQuery }>('/admin/ui/users', { schema: { hide: true } }, async (req, reply) => {
     const q = Object.fromEntries(Object.entries(req.query).filter(([, v]) => typeof v === 'string')) as ListQuery;
-    return sendAdminPage(ctx, req, reply, { section: 'users', script: 'admin-users', messages: ['admin.users.'], body: (t) => listBody(t, q) });
+    return sendAdminPage(ctx, req, reply, { section: 'users', script: 'admin-users', messages: ['admin.users.'], body: (t) => listBody(t, q, ctx.features.emailRequired) });
   });
 
   app.get<{ Params: { id: string } }>('/admin/ui/users/:id', { schema: { hide: true } }, async (req, reply) => {

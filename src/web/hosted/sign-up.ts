@@ -23,7 +23,7 @@ export function signUpPages(app: FastifyInstance, ctx: WebContext): void {
     <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required minlength="3" maxlength="50" pattern="${USERNAME_PATTERN}" aria-describedby="username-hint" autofocus>
     <p class="hint" id="username-hint">${t('signUp.usernameHint')}</p></div>
   <div class="field"><label for="email">${t('signUp.email')}</label>
-    <input id="email" name="email" type="email" autocomplete="email" autocapitalize="none" spellcheck="false" required maxlength="254"></div>
+    <input id="email" name="email" type="email" autocomplete="email" autocapitalize="none" spellcheck="false"${ctx.features.emailRequired ? html` required` : ''} maxlength="254"></div>
   ${newPassword({ id: 'password', label: t('signUp.password') })}
   <div class="status" role="alert" hidden></div>
   <button type="submit">${t('signUp.submit')}</button>

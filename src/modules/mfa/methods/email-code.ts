@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../../core/errors/index.ts';
 import type { Mailer } from '../../mail/index.ts';
 import type { UserRow } from '../../users/index.ts';
-import { activeFactors } from '../factors.ts';
+import { activeFactors } from '../mfa.repo.ts';
 import type { MethodContext, MfaMethod } from './method.ts';
 import type { RecoveryCodes } from './recovery-codes.ts';
 import type { SentCodes } from './sent-code.ts';
@@ -23,6 +23,7 @@ export function createEmailCode(ctx: MethodContext, deps: EmailCodeDeps) {
 
   /** The email address (already verified) becomes a factor; the first factor brings recovery codes. */
   async function enable(user: UserRow): Promise<{ factorId: string; recoveryCodes: string[] | null }> {
+    if (user.email === null) throw new AppError('email_required');
     if (!user.email_verified) throw new AppError('email_not_verified');
     if ((await activeFactors(db, user.id)).some((f) => f.type === 'email')) throw new AppError('mfa_factor_exists');
     return db.transaction().execute(async (trx) => {
@@ -44,6 +45,8 @@ export function createEmailCode(ctx: MethodContext, deps: EmailCodeDeps) {
       return right;
     },
     async send(trx, challenge, user, factor) {
+      // An address removed after the factor was enabled leaves nowhere to send the code.
+      if (user.email === null) throw new AppError('email_required');
       const code = await sent.issue(trx, challenge, 'email', factor);
       await mailer.send(trx, 'email_code', user.email, user.locale, { email: user.email, code, expiresIn: mailer.duration(user.locale, deps.challengeTtl) });
     },

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { AppError } from '../../../core/errors/index.ts';
 import type { Db } from '../../../database.ts';
-import { activeFactors } from '../factors.ts';
+import { activeFactors } from '../mfa.repo.ts';
 import type { MethodContext, MfaMethod } from './method.ts';
 
 export const RECOVERY_CODE_COUNT = 10;

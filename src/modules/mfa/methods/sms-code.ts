@@ -7,7 +7,7 @@ import type { Db } from '../../../database.ts';
 import type { AddressLimits } from '../../account/index.ts';
 import type { UserRow } from '../../users/index.ts';
 import type { Challenges } from '../challenges.ts';
-import { activeFactors } from '../factors.ts';
+import { activeFactors } from '../mfa.repo.ts';
 import type { MfaChallengeRow, MfaFactorRow } from '../mfa.table.ts';
 import type { SmsProvider } from '../sms/provider.ts';
 import type { MethodContext, MfaMethod } from './method.ts';

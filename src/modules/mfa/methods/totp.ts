@@ -7,7 +7,7 @@ import type { Encrypter } from '../../../core/crypto/index.ts';
 import { AppError } from '../../../core/errors/index.ts';
 import type { Db } from '../../../database.ts';
 import type { UserRow } from '../../users/index.ts';
-import { activeFactors } from '../factors.ts';
+import { activeFactors } from '../mfa.repo.ts';
 import type { MfaFactorRow } from '../mfa.table.ts';
 import type { MethodContext, MfaMethod } from './method.ts';
 import type { RecoveryCodes } from './recovery-codes.ts';
@@ -52,7 +52,7 @@ export function createTotp(ctx: MethodContext, deps: TotpDeps) {
         last_time_step: null, verified_at: null, last_used_at: null, created_at: now(),
       }).execute();
     });
-    const uri = generateURI({ issuer: deps.issuer, label: user.email, secret });
+    const uri = generateURI({ issuer: deps.issuer, label: user.email ?? user.username, secret });
     // Loaded when the first factor is enrolled, not at start-up.
     const { default: QRCode } = await import('qrcode');
     const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });

@@ -55,14 +55,15 @@ async function loadProfile() {
   const me = state.me = await api('/auth/me', { auth: true });
   $('#signed-in-as').textContent = tr('signedInAs', { username: me.username });
   $('#profile-username').textContent = me.username;
-  $('#profile-email').textContent = me.email;
+  // An account without an address (AUTH_EMAIL_REQUIRED=false) shows none, and nothing to verify.
+  $('#profile-email').textContent = me.email ?? '—';
   const badge = $('#profile-verified');
   badge.textContent = me.emailVerified ? tr('profile.verified') : tr('profile.unverified');
   badge.className = `badge ${me.emailVerified ? 'ok' : 'warn'}`;
-  badge.hidden = false;
+  badge.hidden = me.email === null;
   $('#profile-since').textContent = new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(new Date(me.createdAt));
   if (document.activeElement !== $('#username')) $('#username').value = me.username;
-  $('#unverified').hidden = me.emailVerified;
+  $('#unverified').hidden = me.emailVerified || me.email === null;
   showEmailFactorChoice();
 }
 
@@ -111,7 +112,7 @@ function showEmailFactorChoice() {
   const has = state.factors.some((f) => f.type === 'email');
   const verified = !!state.me?.emailVerified;
   $('#add-email-factor').hidden = has || !state.me || !verified;
-  $('#email-factor-hint').hidden = has || !state.me || verified;
+  $('#email-factor-hint').hidden = has || !state.me || verified || state.me.email === null;
 }
 
 function showCodes(codes) {

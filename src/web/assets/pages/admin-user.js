@@ -20,13 +20,14 @@ function renderProfile() {
   const hasMfa = (mfa?.factors?.length ?? 0) > 0 || passkeys.length > 0;
   $('#badges').replaceChildren(...[
     user.active ? badge(tr('users.active'), 'ok') : badge(tr('users.disabled'), 'bad'),
-    user.emailVerified ? badge(tr('users.emailVerified'), 'ok') : badge(tr('users.emailUnverified'), 'warn'),
+    // An account without an address has nothing to verify: no badge about it.
+    user.email === null ? null : user.emailVerified ? badge(tr('users.emailVerified'), 'ok') : badge(tr('users.emailUnverified'), 'warn'),
     hasMfa ? badge(tr('users.mfaOn'), 'ok') : badge(tr('user.noMfa')),
     user.passwordResetRequired ? badge(tr('user.resetRequired'), 'warn') : null,
   ].filter(Boolean));
   const facts = [
     [tr('users.username'), user.username],
-    [tr('users.email'), user.email],
+    [tr('users.email'), user.email ?? '—'],
     [tr('user.id'), el('code', {}, user.id)],
     [tr('user.defaultRole'), el('code', {}, user.role)],
     [tr('users.created'), when(user.createdAt)],
@@ -183,7 +184,7 @@ bindForm($('#add-role'), async ({ role }) => {
 bindForm($('#delete-form'), async ({ confirm }) => {
   const { user } = state.detail;
   const status = $('#delete-form .status');
-  if (confirm !== user.username && confirm.toLowerCase() !== user.email.toLowerCase()) {
+  if (confirm !== user.username && confirm.toLowerCase() !== (user.email ?? '').toLowerCase()) {
     say(status, tr('user.delete.mismatch', { name: user.username }), 'error');
     return;
   }

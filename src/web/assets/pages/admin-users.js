@@ -64,7 +64,7 @@ async function loadUsers() {
   $('#users').replaceChildren(table(tr('users.results'), [tr('users.username'), tr('users.email'), tr('users.roles'), tr('users.state'), tr('users.created'), tr('users.lastLogin')],
     users.map((u) => [
       el('a', { href: `/admin/ui/users/${encodeURIComponent(u.id)}` }, u.username),
-      u.email, codes(u.roles), statusBadges(u), when(u.createdAt), u.lastLogin ? when(u.lastLogin) : tr('common.never'),
+      u.email ?? '—', codes(u.roles), statusBadges(u), when(u.createdAt), u.lastLogin ? when(u.lastLogin) : tr('common.never'),
     ]), { empty: tr('users.noMatch') }));
   const page = back.length + 1;
   $('#result-count').textContent = users.length ? `${plural('users.shown', users.length)} · ${tr('users.page', { page })}` : '';
@@ -75,7 +75,9 @@ async function loadUsers() {
 }
 
 bindForm($('#create-user'), async (v) => {
-  const body = { username: v.username, email: v.email, emailVerified: v.emailVerified, sendPasswordSetup: v.sendPasswordSetup };
+  const body = { username: v.username, emailVerified: v.emailVerified, sendPasswordSetup: v.sendPasswordSetup };
+  // An empty address is no address (accepted with AUTH_EMAIL_REQUIRED=false).
+  if (v.email) body.email = v.email;
   if (v.password) body.password = v.password;
   const { user } = await api('/admin/users', { method: 'POST', body, auth: true });
   go(`/admin/ui/users/${encodeURIComponent(user.id)}?notice=created`);
