@@ -105,7 +105,7 @@ export const schema = {
     if (!/^[a-z][a-z0-9_:-]{0,49}$/.test(s.trim())) throw new Error('expected a role name (lower case letters, digits, _ : -)');
     return s.trim();
   }, doc: 'Role given to every registered user after the first (the first user ever registered becomes `admin`).' }),
-  metadataMaxDepth: v({ env: 'AUTH_METADATA_MAX_DEPTH', default: '10', parse: parseInteger(1, 32), doc: 'Deepest nesting of arrays and objects accepted in user metadata (`POST`, `PATCH /admin/users`), the metadata object itself counting as 1. Deeper: 400 `validation_failed`.' }),
+  metadataMaxDepth: v({ env: 'AUTH_METADATA_MAX_DEPTH', default: '10', parse: parseInteger(1, 32), doc: 'Deepest nesting of arrays and objects accepted in user metadata (`POST /auth/register`, `POST`, `PATCH /admin/users`), the metadata object itself counting as 1. Deeper: 400 `validation_failed`.' }),
   metadataMaxBytes: v({ env: 'AUTH_METADATA_MAX_BYTES', default: '16384', parse: parseInteger(256, 16384), doc: 'Largest user metadata accepted, in bytes of UTF-8 JSON (256 to 16384). Larger: 400 `validation_failed`.' }),
   logLevel: v({ env: 'AUTH_LOG_LEVEL', default: 'info', parse: parseEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), doc: 'Log level (pino).' }),
   metricsToken: v({ env: 'AUTH_METRICS_TOKEN', parse: (s) => {
