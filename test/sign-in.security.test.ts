@@ -5,34 +5,18 @@
 // paths and mail in the log have their own files.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generate } from 'otplib';
 import { ManualClock } from '../src/core/clock.ts';
 import { bearer, createTestApp, decodeJwtPart, json, login, register, signUp, uniqueCredentials, type Credentials, type TestApp } from './helpers/app.ts';
+import { loginReq, second, totp, withTotp } from './helpers/mfa.ts';
 import { codeOf, linkOf, SmtpSink, tokenOf } from './helpers/smtp.ts';
 
 const T0 = Date.parse('2026-04-01T12:00:10Z');
-const totp = (secret: string, ms: number) => generate({ secret, epoch: Math.floor(ms / 1000) });
-const loginReq = (t: TestApp, c: Pick<Credentials, 'email' | 'password'>, client = 'native') =>
-  t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: c.email, password: c.password, client } });
-const second = (t: TestApp, payload: Record<string, unknown>) => t.app.inject({ method: 'POST', url: '/auth/login/mfa', payload });
 const me = (t: TestApp, token: string) => t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(token) });
 const refresh = (t: TestApp, refreshToken: string) => t.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } });
 
 let sink: SmtpSink;
 before(async () => { sink = await new SmtpSink().start(); });
 after(async () => { await sink.stop(); });
-
-/** Registers a user, signs in and enrolls TOTP. */
-async function withTotp(t: TestApp, clock: ManualClock) {
-  const { creds } = await register(t.app);
-  const first = json(await loginReq(t, creds));
-  const setup = json(await t.app.inject({ method: 'POST', url: '/auth/mfa/totp/setup', headers: bearer(first.accessToken) }));
-  const verify = await t.app.inject({ method: 'POST', url: '/auth/mfa/totp/verify', headers: bearer(first.accessToken), payload: { code: await totp(setup.secret, clock.now()) } });
-  assert.equal(verify.statusCode, 200, verify.body);
-  clock.advance(30_000);
-  const user = (await t.deps.users.findByEmail(creds.email))!;
-  return { creds, secret: setup.secret as string, user, accessToken: first.accessToken as string };
-}
 
 describe('a forced or expired password never replaces the second factor', () => {
   const clock = new ManualClock(T0);

@@ -36,7 +36,7 @@ describe('GET /auth/me and /auth/verify', () => {
     const res = await t.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(s.accessToken) });
     assert.equal(res.statusCode, 200);
     const body = json(res);
-    assert.deepEqual(Object.keys(body).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'lastLogin', 'locale', 'role', 'username']);
+    assert.deepEqual(Object.keys(body).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'lastLogin', 'locale', 'metadata', 'role', 'username']);
     assert.equal(body.emailVerified, false);
     assert.equal(body.locale, 'en');
     assert.deepEqual({ id: body.id, username: body.username, email: body.email, role: body.role }, s.user);

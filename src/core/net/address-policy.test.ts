@@ -79,7 +79,13 @@ describe('resolveTarget', () => {
 
   test('a resolution that outlives the signal ends with it', async () => {
     const slow: OutboundPolicy = { requireHttps: false, allowPrivate: false, resolve: () => new Promise(() => undefined) };
-    await assert.rejects(resolveTarget(new URL('https://slow.example.com/'), slow, AbortSignal.timeout(20)), { name: 'TimeoutError' });
+    // AbortSignal.timeout's timer does not keep the process alive: this one does, meanwhile.
+    const keepAlive = setTimeout(() => undefined, 5_000);
+    try {
+      await assert.rejects(resolveTarget(new URL('https://slow.example.com/'), slow, AbortSignal.timeout(20)), { name: 'TimeoutError' });
+    } finally {
+      clearTimeout(keepAlive);
+    }
   });
 });
 
