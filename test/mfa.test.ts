@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { ManualClock } from '../src/core/clock.ts';
-import { bearer, createTestApp, decodeJwtPart, json, register, uniqueCredentials, type Credentials, type TestApp } from './helpers/app.ts';
+import { bearer, createTestApp, decodeJwtPart, json, register, uniqueCredentials, type TestApp } from './helpers/app.ts';
 import { loginReq, second, totp, withTotp } from './helpers/mfa.ts';
 import { codeOf, SmtpSink } from './helpers/smtp.ts';
 
