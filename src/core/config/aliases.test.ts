@@ -1,17 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, knownNames, loadConfig } from './index.ts';
+import { problemsOf } from '../../../test/helpers/config.ts';
+import { knownNames, loadConfig } from './index.ts';
 import { ALIASES, activeAliases, closestName, editDistance, OWNED_PREFIXES } from './aliases.ts';
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('unknown variables stop the start', () => {
   test('a misspelt AUTH_ variable is named with the closest known name', () => {

@@ -1,16 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, describeConfig, insecureSettings, loadConfig, publicUrl } from './index.ts';
+import { problemsOf } from '../../../test/helpers/config.ts';
+import { describeConfig, insecureSettings, loadConfig, publicUrl } from './index.ts';
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('loadConfig', () => {
   test('defaults are those of the specification', () => {
