@@ -3,22 +3,15 @@
 // pages at http://127.0.0.1:<port>/ui signs in, reloads, and stays signed in: its sign-in
 // and the refresh by cookie carry Origin http://127.0.0.1:<port>, which is the origin the
 // request was addressed to. A page on another origin still cannot use the cookie.
+import { freePort } from '../scripts/services.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { createTestApp, register, type TestApp } from './helpers/app.ts';
 import { browserSkip, launch, pageServer } from './helpers/browser.ts';
 
 const skip = browserSkip();
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('the hosted pages on the loopback address, with the defaults', { skip }, () => {
   let t: TestApp;

@@ -2,9 +2,9 @@
 // with its email links pointing at its own pages, mail caught by an in-process SMTP
 // server, an axe-core check of the page in front, and screenshots at desktop and mobile
 // width written to docs/screenshots/ (linked from the README).
+import { freePort } from '../../scripts/services.ts';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -14,13 +14,6 @@ import { SmtpSink } from './smtp.ts';
 const root = join(import.meta.dirname, '..', '..');
 export const SCREENSHOTS = join(root, 'docs', 'screenshots');
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 export interface UiServer {
   t: TestApp;
