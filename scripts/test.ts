@@ -85,12 +85,16 @@ async function main(): Promise<number> {
   // The event tests start and stop their own nats-server (to show an outage loses nothing).
   const natsServer = process.env.TESSERA_TEST_NATS_SERVER ?? which('nats-server');
   if (!natsServer) skipped.push('the NATS event tests: no TESSERA_TEST_NATS_SERVER and no nats-server installed (apt-get install nats-server)');
+  // Prometheus' linter of the /metrics exposition.
+  const promtool = process.env.TESSERA_TEST_PROMTOOL ?? which('promtool');
+  if (!promtool) skipped.push('the promtool check of /metrics: no TESSERA_TEST_PROMTOOL and no promtool installed (apt-get install prometheus)');
 
   const template = await preparePgliteTemplate();
   const common: Record<string, string> = { TESSERA_TEST_PGLITE_TEMPLATE: template };
   if (redisUrl) common.TESSERA_TEST_REDIS_URL = redisUrl;
   if (pgUrl) common.TESSERA_TEST_PG_URL = pgUrl;
   if (natsServer) common.TESSERA_TEST_NATS_SERVER = natsServer;
+  if (promtool) common.TESSERA_TEST_PROMTOOL = promtool;
 
   const results: [string, RunResult][] = [];
   results.push(['pglite', await runSuite('PGlite (unit + end-to-end)', pick([...unitFiles, ...e2eFiles]), { ...common, TESSERA_TEST_DB: 'pglite' })]);

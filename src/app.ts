@@ -11,7 +11,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.ts';
 import { AppError } from './core/errors/index.ts';
-import { checkRequestInput, closeRouteBody, createAuthGuard, createCrossSiteGuard, createCsrfCheck, freeFormKeyword, installErrorHandler, runWithContext, setActor } from './core/http/index.ts';
+import { checkRequestInput, closeRouteBody, createAuthGuard, createCrossSiteGuard, createCsrfCheck, createOperationIdHook, declareSecurity, freeFormKeyword, installErrorHandler, openapiTransform, runWithContext, setActor } from './core/http/index.ts';
 import { publicUrl } from './core/config/index.ts';
 import { adminRoutes, createAdminStatsService } from './modules/admin/index.ts';
 import { mfaRoutes } from './modules/mfa/index.ts';
@@ -230,13 +230,20 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   }
 
   await app.register(fastifySwagger, {
+    // Each operation's security comes from its guard hooks unless its schema states it
+    // (src/core/http/openapi.ts); the operationIds are set as routes are added, below.
+    transform: openapiTransform,
+    // The public URL may carry a path the proxy strips: routes keep their own paths.
+    stripBasePath: false,
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Tessera', version: deps.version, description: 'Self-hosted authentication server. Errors are `{"error","code"}` with the codes of docs/errors.md.' },
+      info: { title: 'Tessera', version: deps.version, description: 'Self-hosted authentication server. Errors are `{"error","code"}` with the codes of docs/errors.md.', license: { name: 'MIT', identifier: 'MIT' } },
+      servers: [{ url: publicUrl(config), description: 'AUTH_PUBLIC_URL' }],
       components: { securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         refreshCookie: { type: 'apiKey', in: 'cookie', name: 'refresh_token' },
         introspectionBasic: { type: 'http', scheme: 'basic', description: 'Any client id; the password is AUTH_INTROSPECTION_SECRET (a Bearer value is accepted too)' },
+        clientBasic: { type: 'http', scheme: 'basic', description: 'A client\'s `client_id:client_secret` (RFC 6749 2.3.1); the token endpoints also take them as `client_id` and `client_secret` in the body' },
       } },
       tags: [
         { name: 'auth', description: 'Core token API' },
@@ -262,13 +269,15 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     if (route.schema?.body) route.schema = { ...route.schema, body: closeRouteBody(route.schema.body, freeForm) };
   });
+  // A stable operationId for every documented route; two alike stop the start-up.
+  app.addHook('onRoute', createOperationIdHook());
   app.addHook('preValidation', checkRequestInput);
 
   const assignUser = (req: FastifyRequest, a: NonNullable<FastifyRequest['auth']>) => {
     req.auth = a;
     setActor({ type: 'user', id: a.user.id });
   };
-  const guard = createAuthGuard(deps.auth.authenticate, assignUser, deps.auth.authenticateCached);
+  const guard = declareSecurity(createAuthGuard(deps.auth.authenticate, assignUser, deps.auth.authenticateCached), [{ bearerAuth: [] }]);
   const principals = createPrincipalGuard({
     verify: (t) => deps.tokens.verifyAnyToken(t),
     authenticateUser: deps.auth.authenticate,
@@ -317,8 +326,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(async (scope) => metricsRoutes(scope, { metrics: deps.metrics, token: config.metricsToken }));
   if (config.compatProfiles.length) {
     await app.register(compatRoutes, {
-      profiles: config.compatProfiles, prefixes: { mstack: config.compatPrefixMstack },
+      profiles: config.compatProfiles, prefixes: { myauth: config.compatPrefixMyauth, mstack: config.compatPrefixMstack, edd: config.compatPrefixEdd },
       auth: deps.auth, passwordSignIn: deps.passwordSignIn, account: deps.account, limiter: deps.limiter, limits: deps.limits, guard,
+      gate: deps.gate, users: deps.users, mfa: deps.mfa, sessions: deps.sessions, passwords: deps.passwords,
+      admin: deps.admin, rbac: deps.rbac, principals,
       locale: (acceptLanguage) => templates.resolveLocale(templates.fromAcceptLanguage(acceptLanguage)),
     });
   }

@@ -415,6 +415,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     if (!overrides.skipMigrations) {
       await bootstrapAdmin({ db, users, rbac, audit: audit.record, passwords, checkPassword, log }, {
         adminUsername: config.adminUsername, adminEmail: config.adminEmail, defaultUsername: config.defaultUsername, defaultPassword: config.defaultPassword,
+        defaultUserIsPlain: config.compatProfiles.includes('edd'), defaultRole: config.defaultRole,
       });
     }
 

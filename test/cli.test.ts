@@ -106,7 +106,7 @@ describe('tessera serve', () => {
   test('--addr and --session-ttl override the environment', async () => {
     const db = await fresh();
     const port = await freePort();
-    const server = run('bin/tessera.js', { ...(await import('./helpers/app.ts')).baseEnv(), ...db.env, PORT: '1', AUTH_REFRESH_TOKEN_EXPIRY: '7d' }, ['serve', '--addr', `127.0.0.1:${port}`, '--session-ttl', '2h']);
+    const server = run('bin/tessera.js', { ...(await import('./helpers/app.ts')).baseEnv(), ...db.env, PORT: '1', AUTH_REFRESH_TOKEN_EXPIRY: '7d' }, ['serve', '-addr', `127.0.0.1:${port}`, '--session-ttl', '2h']);
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitHealthy(base, server);

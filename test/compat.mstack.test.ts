@@ -30,7 +30,7 @@ describe('mstack profile: start-up', () => {
     assert.ok(p.some((x) => /^AUTH_COMPAT_PROFILES=mstack: requires AUTH_REFRESH_TOKEN_ROTATION=false/.test(x)), p.join('\n'));
     assert.match(problemsOf({ ...MSTACK, AUTH_COMPAT_PREFIX_MSTACK: '/' })[0]!, /^AUTH_COMPAT_PREFIX_MSTACK: `\/` is refused/);
     assert.match(problemsOf({ ...MSTACK, AUTH_COMPAT_PREFIX_MSTACK: 'no-slash' })[0]!, /^AUTH_COMPAT_PREFIX_MSTACK: expected/);
-    assert.match(problemsOf({ AUTH_COMPAT_PROFILES: 'nope' })[0]!, /^AUTH_COMPAT_PROFILES: expected a comma list of mstack/);
+    assert.match(problemsOf({ AUTH_COMPAT_PROFILES: 'nope' })[0]!, /^AUTH_COMPAT_PROFILES: expected a comma list of myauth, mstack, edd/);
     assert.equal(loadConfig({ ...baseEnv(), ...MSTACK, AUTH_COMPAT_PREFIX_MSTACK: '/legacy/' }).compatPrefixMstack, '/legacy');
   });
 });

@@ -26,3 +26,16 @@ test('--addr takes host:port, :port, [v6]:port; anything else is a usage error',
   assert.deepEqual(parseAddr('[::1]:4001'), { HOST: '::1', PORT: '4001' });
   for (const bad of ['host:', 'host:99999', 'a:b:c', '']) assert.throws(() => parseAddr(bad), /--addr: expected host:port/, bad);
 });
+
+test('serve takes Go-style single-dash flags (-addr :8080, -addr=:8080) as its double-dash ones, and nothing else', async () => {
+  const { goStyleFlags } = await import('./main.ts');
+  const base = ['node', 'tessera'];
+  assert.deepEqual(goStyleFlags([...base, 'serve', '-addr', ':8080', '-session-ttl=24h']), [...base, 'serve', '--addr', ':8080', '--session-ttl=24h']);
+  assert.deepEqual(goStyleFlags([...base, 'serve', '-port', '4001']), [...base, 'serve', '--port', '4001']);
+  // Other commands, and unknown single-dash words, are left to commander.
+  assert.deepEqual(goStyleFlags([...base, 'users', 'list', '-addr']), [...base, 'users', 'list', '-addr']);
+  assert.deepEqual(goStyleFlags([...base, 'serve', '-x', '-address']), [...base, 'serve', '-x', '-address']);
+  // The result parses: serve knows --addr.
+  const serve = buildProgram().commands.find((c) => c.name() === 'serve')!;
+  assert.ok(serve.options.some((o) => o.long === '--addr'));
+});

@@ -49,10 +49,21 @@ Examples:
   return program;
 }
 
+/**
+ * `tessera serve -addr :8080`: the single-dash flags of Go programs (edd's `-addr`), as
+ * their deployments pass them, are read as the double-dash ones. Only after `serve`, and
+ * only the flags `serve` has, so that a short option elsewhere keeps its meaning.
+ */
+export function goStyleFlags(argv: string[]): string[] {
+  const at = argv.indexOf('serve', 2);
+  if (at < 0) return argv;
+  return argv.map((a, i) => (i > at && /^-(addr|port|session-ttl)(=.*)?$/.test(a) ? `-${a}` : a));
+}
+
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(goStyleFlags(argv));
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -92,6 +92,12 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.defaultPassword !== undefined && !(c.defaultUsername || c.adminUsername)) problems.push('DEFAULT_PASSWORD: set DEFAULT_USERNAME (or ADMIN_USERNAME) too');
   if (c.defaultUsername !== undefined && c.defaultPassword === undefined) problems.push('DEFAULT_USERNAME: set DEFAULT_PASSWORD too');
   if (c.adminEmail !== undefined && !/^[^\s@]+@[^\s@]+$/.test(c.adminEmail)) problems.push('ADMIN_EMAIL: expected an email address');
+  if (c.compatProfiles.includes('myauth') && c.compatPrefixMyauth === '') problems.push('AUTH_COMPAT_PREFIX_MYAUTH: `/` is refused: choose a prefix such as /api/v1/auth (the default, where myauth served)');
+  if (c.compatProfiles.includes('edd')) {
+    // edd accounts have a username and a display name, no email.
+    if (c.emailRequired) problems.push('AUTH_COMPAT_PROFILES=edd: requires AUTH_EMAIL_REQUIRED=false (edd\'s accounts and its /admin/users have a username and no email)');
+    if (c.compatPrefixEdd === '') problems.push('AUTH_COMPAT_PREFIX_EDD: `/` is refused: /admin/users is Tessera\'s own route; choose a prefix such as /edd');
+  }
   if (c.compatProfiles.includes('mstack')) {
     // mstack clients have username-only accounts and keep their one refresh token.
     if (c.emailRequired) problems.push('AUTH_COMPAT_PROFILES=mstack: requires AUTH_EMAIL_REQUIRED=false (mstack signs up with a username and a password, no email)');

@@ -184,14 +184,13 @@ export const schema = {
   oauthRefreshMargin: v({ env: 'AUTH_OAUTH_TOKEN_REFRESH_MARGIN', default: '5m', parse: parseDuration, doc: 'How long before a stored provider access token expires the background worker refreshes it (with the provider refresh token).' }),
   compatProfiles: v({ env: 'AUTH_COMPAT_PROFILES', default: '', parse: (s) => {
     const list = parseList(s);
-    const built = ['mstack'];
-    for (const p of list) {
-      if (['myauth', 'edd'].includes(p)) throw new Error(`the ${p} profile is not available in this version (available: ${built.join(', ')})`);
-      if (!built.includes(p)) throw new Error(`expected a comma list of ${built.join(', ')}`);
-    }
-    return [...new Set(list)] as 'mstack'[];
-  }, doc: 'Comma list of API profiles that serve the request and response shapes of a replaced service over the same services and sign-in gate (docs/compat.md): `mstack`. Empty: none.' }),
+    const built = ['myauth', 'mstack', 'edd'];
+    for (const p of list) if (!built.includes(p)) throw new Error(`expected a comma list of ${built.join(', ')}`);
+    return [...new Set(list)] as ('myauth' | 'mstack' | 'edd')[];
+  }, doc: 'Comma list of API profiles that serve the request and response shapes of a replaced service over the same services and sign-in gate (docs/compat.md): `myauth`, `mstack`, `edd`. Empty: none.' }),
+  compatPrefixMyauth: v({ env: 'AUTH_COMPAT_PREFIX_MYAUTH', default: '/api/v1/auth', parse: parsePathPrefix, doc: 'Path prefix of the `myauth` profile: its routes are `<prefix>/sign-up`, `/verify-email`, `/sign-in/credentials`, `/sign-in/mfa`, `/me`, `/logout` and the others of docs/compat.md. `/` is refused.' }),
   compatPrefixMstack: v({ env: 'AUTH_COMPAT_PREFIX_MSTACK', default: '/mstack', parse: parsePathPrefix, doc: 'Path prefix of the `mstack` profile: its routes are `<prefix>/auth/signup`, `/auth/login`, `/auth/verify`, `/auth/refresh`, `/auth/logout`. `/` is refused: those paths are Tessera\'s own.' }),
+  compatPrefixEdd: v({ env: 'AUTH_COMPAT_PREFIX_EDD', default: '/edd', parse: parsePathPrefix, doc: 'Path prefix of the `edd` profile: its routes are `<prefix>/login`, `/logout`, `/me` and `/admin/users`. `/` is refused: `/admin/users` is Tessera\'s own.' }),
   shutdownTimeout: v({ env: 'AUTH_SHUTDOWN_TIMEOUT', default: '10s', parse: parseDuration, doc: 'How long SIGTERM waits for in-flight requests before closing anyway.' }),
 } as const;
 

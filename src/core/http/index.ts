@@ -10,3 +10,4 @@ export { runWithContext, requestContext, setActor, type Actor, type RequestConte
 export { optionalBody } from './optional-body.ts';
 export { checkRequestInput, findInputProblem, MAX_BODY_DEPTH } from './input-checks.ts';
 export { closeRouteBody, freeFormKeyword, DEFAULT_FREE_FORM_LIMITS, type FreeFormLimits } from './body-schema.ts';
+export { createOperationIdHook, declareSecurity, openapiTransform, operationIdOf, securityOfHooks, type SecurityRequirement } from './openapi.ts';

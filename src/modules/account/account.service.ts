@@ -14,7 +14,7 @@ import { writeBatch, type WriteBatch } from '../../core/db/index.ts';
 import type { BeforeSignup } from '../hooks/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { SessionsService } from '../sessions/index.ts';
-import { normalizeEmail, normalizeUsername, optionalEmail, toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
+import { normalizeEmail, normalizeUsername, optionalEmail, toPublicUser, usernameFromEmail, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
 import { REQUESTED_PURPOSES, type AddressLimits, type AddressRule } from './address-limits.ts';
 import type { Notices } from './notices.ts';
 import type { OneTimeTokens, Proof } from './one-time-tokens.ts';
@@ -125,10 +125,13 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
    * account without an address (AUTH_EMAIL_REQUIRED=false) has nothing to verify:
    * `verification` is null.
    */
-  async function register(input: { username: string; email?: string | undefined; password: string; locale: string; metadata?: Record<string, unknown> | undefined }) {
+  async function register(raw: { username?: string | undefined; email?: string | undefined; password: string; locale: string; metadata?: Record<string, unknown> | undefined }) {
     // Refused before the hook when an address is needed and missing (a plain 400).
-    const email = optionalEmail(input.email);
+    const email = optionalEmail(raw.email);
     if (email === null && users.emailRequired) throw new AppError('validation_failed', { details: [{ field: 'email', message: 'email is required' }] });
+    // A sign-up with an address only (a replaced service's clients) gets a username made from it.
+    if (raw.username === undefined && email === null) throw new AppError('validation_failed', { details: [{ field: 'username', message: 'username is required' }] });
+    const input = { ...raw, username: raw.username ?? usernameFromEmail(email!) };
     // The hook is asked first, for every attempt, before the address or the username is
     // looked up: its answer then says nothing about which accounts exist.
     await deps.beforeSignup?.({ method: 'password', email, username: normalizeUsername(input.username), locale: input.locale });
@@ -184,6 +187,28 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
       await db.transaction().execute((trx) => sendVerification(trx, withAddress));
       mailer.flush();
     });
+  }
+
+  /**
+   * A new verification code for the registrant who holds an earlier verification id (a
+   * replaced service's clients resend by id): the answer is the new id. An id that is not a
+   * verification of a still unverified, active account is refused like a wrong code.
+   */
+  async function resendVerificationFor(verificationId: string): Promise<{ id: string; expiresAt: Date }> {
+    const owner = await tokens.ownerOf(db, verificationId, 'verify_email');
+    const user = owner ? await users.findById(owner) : undefined;
+    if (!user?.email || user.email_verified || !user.is_active) throw new AppError('email_token_invalid');
+    const withAddress = { ...user, email: user.email };
+    const sent = await db.transaction().execute(async (trx) => {
+      await limits.take(trx, withAddress.email, 'verify_resend', [
+        everything,
+        { purposes: ['verify_email', 'verify_resend'], max: 1, windowSeconds: s.resendInterval },
+        { purposes: ['verify_resend'], max: s.resendLimit, windowSeconds: s.verificationExpiresIn },
+      ]);
+      return sendVerification(trx, withAddress);
+    });
+    mailer.flush();
+    return sent;
   }
 
   async function forgotPassword(email: string): Promise<void> {
@@ -375,7 +400,7 @@ export function createAccountService(deps: AccountServiceDeps, background: Backg
     await users.changed(userId);
   }
 
-  return { changeUsername, deleteAccount, sendPasswordEmail, issuePasswordChange, replaceExpiredPassword, register, verifyEmail, resendVerification, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
+  return { changeUsername, deleteAccount, sendPasswordEmail, issuePasswordChange, replaceExpiredPassword, register, verifyEmail, resendVerification, resendVerificationFor, forgotPassword, resetPassword, changePassword, requestEmailChange, confirmEmailChange };
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;

@@ -64,6 +64,13 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
     return row !== undefined;
   }
 
+  /** The user a token of this purpose was issued to (spent, replaced or not). */
+  async function ownerOf(on: Db, id: string, purpose: TokenPurpose): Promise<string | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const row = await on.selectFrom('email_tokens').select('user_id').where('id', '=', id).where('purpose', '=', purpose).executeTakeFirst();
+    return row?.user_id ?? undefined;
+  }
+
   async function issue(trx: Db, input: IssueInput): Promise<Issued> {
     const { spend, insert, issued } = issueWrites(trx, input);
     await spend.execute();
@@ -136,7 +143,7 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
     await db.deleteFrom('email_tokens').where(sql<boolean>`coalesce(consumed_at, expires_at) < ${new Date(deps.clock.now() - 7 * 86_400_000)}`).execute();
   }
 
-  return { issue, issueIn, consume, peekUser, revokeForUser, prune, wasIssuedTo };
+  return { issue, issueIn, consume, peekUser, revokeForUser, prune, wasIssuedTo, ownerOf };
 }
 
 export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;

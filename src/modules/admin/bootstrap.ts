@@ -15,6 +15,13 @@ export interface BootstrapSettings {
   adminEmail?: string | undefined;
   defaultUsername?: string | undefined;
   defaultPassword?: string | undefined;
+  /**
+   * DEFAULT_USERNAME / DEFAULT_PASSWORD create a plain user, not the administrator (the edd
+   * profile, whose deployments name their administrator with ADMIN_USERNAME alone).
+   */
+  defaultUserIsPlain?: boolean | undefined;
+  /** The role of that plain user (AUTH_DEFAULT_ROLE). */
+  defaultRole?: string | undefined;
 }
 
 export interface BootstrapDeps {
@@ -30,6 +37,11 @@ export interface BootstrapDeps {
 const SYSTEM: Caller = { actor: { type: 'system' }, permissions: new Set(['*']) };
 
 export async function bootstrapAdmin(deps: BootstrapDeps, s: BootstrapSettings): Promise<'exists' | 'promoted' | 'created' | 'skipped'> {
+  if (s.defaultUserIsPlain && s.defaultUsername !== undefined && s.defaultUsername !== s.adminUsername) {
+    await bootstrapPlainUser(deps, s.defaultUsername, s.defaultPassword, s.defaultRole ?? 'user');
+    if (!s.adminUsername) return 'skipped';
+    return bootstrapAdmin(deps, { adminUsername: s.adminUsername, adminEmail: s.adminEmail });
+  }
   const username: string | undefined = s.adminUsername ?? s.defaultUsername;
   if (!username) return 'skipped';
   const name = username;
@@ -71,4 +83,34 @@ export async function bootstrapAdmin(deps: BootstrapDeps, s: BootstrapSettings):
     deps.log.warn({ username }, 'no administrator exists and ADMIN_USERNAME names no user; set DEFAULT_PASSWORD to create it');
   }
   return outcome.kind;
+}
+
+/**
+ * The plain user of DEFAULT_USERNAME / DEFAULT_PASSWORD (edd profile): created once, when
+ * no user has the name; never changed afterwards, so a password changed since stays.
+ */
+async function bootstrapPlainUser(deps: BootstrapDeps, username: string, password: string | undefined, role: string): Promise<'exists' | 'created'> {
+  if (await deps.users.findByUsername(username)) return 'exists';
+  if (password === undefined) throw new Error('DEFAULT_USERNAME: set DEFAULT_PASSWORD too');
+  const email = `${username.toLowerCase()}@localhost`;
+  try {
+    await deps.checkPassword(password, { username, email });
+  } catch (err) {
+    throw new Error(`DEFAULT_PASSWORD does not meet the password policy (${(err as { code?: string }).code ?? 'invalid'})`, { cause: err });
+  }
+  const hash = await deps.passwords.hash(password);
+  const created = await deps.db.transaction().execute(async (trx) => {
+    await deps.rbac.lockGraph(trx);
+    if (await deps.users.findByUsername(username, trx)) return undefined;
+    // It counts as the first account: the next self-registration must not become admin
+    // (the administrator is ADMIN_USERNAME's user, or one made with the CLI).
+    await deps.users.claimFirstUser(trx);
+    const user = await deps.users.createAccount(trx, { username, email, passwordHash: hash, role, emailVerified: true });
+    await deps.audit(trx, { type: 'user.created', subject: user.id, actor: { type: 'system' }, details: { username, email, role, bootstrap: true } });
+    return user;
+  });
+  if (!created) return 'exists';
+  await deps.users.changed(created.id);
+  deps.log.info({ username }, 'user created from configuration (DEFAULT_USERNAME)');
+  return 'created';
 }

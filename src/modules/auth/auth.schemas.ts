@@ -89,6 +89,8 @@ export const refreshSchema = {
   tags: ['auth'],
   summary: 'Exchange a refresh token for a new access token (rotation)',
   description: 'The refresh token comes from the cookie, or from the body for native clients (who then get the new one in the body). A spent token presented again after `AUTH_REFRESH_TOKEN_REUSE_INTERVAL` seconds revokes the session (`refresh_token_reused`). With the cookie, the request needs an `Origin` of this service or `AUTH_CORS_ORIGINS` (or `Sec-Fetch-Site: same-origin`), else 403 `csrf_rejected`.',
+  // The cookie, or no scheme at all: native clients send the token in the body.
+  security: [{ refreshCookie: [] }, {}],
   body: { type: 'object', additionalProperties: false, properties: { refreshToken: refreshTokenField } },
   response: {
     200: { type: 'object', required: ['accessToken'], properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string', description: 'Only when the token came in the body' } } },

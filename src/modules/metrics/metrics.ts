@@ -20,11 +20,17 @@ export interface AuditFacts {
   details?: Record<string, unknown> | undefined;
 }
 
+// prom-client's default set names three gauges `*_total`, a suffix Prometheus keeps for
+// counters (`promtool check metrics` refuses them). Each repeats the sum of its per-type
+// gauge (`tessera_nodejs_active_handles{type}` ...), so they are dropped: sum() gives them.
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 let processRegistry: Registry | undefined;
 function processMetrics(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry();
     client.collectDefaultMetrics({ register: processRegistry, prefix: 'tessera_' });
+    for (const name of MISNAMED_DEFAULT_GAUGES) processRegistry.removeSingleMetric(`tessera_${name}`);
   }
   return processRegistry;
 }

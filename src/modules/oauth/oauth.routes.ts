@@ -99,6 +99,8 @@ export const oauthRoutes: FastifyPluginAsync<OAuthRoutesOptions> = async (app, o
       tags,
       summary: 'Start a social sign-in: a redirect to the provider (state, PKCE, nonce). With link=true and a bearer token, links the provider to the signed-in user; asked with Accept: application/json it answers {url} instead of redirecting',
       params: providerParams,
+      // Anonymous to sign in; the bearer token of the user when linking (link=true).
+      security: [{}, { bearerAuth: [] }],
       querystring: {
         type: 'object', additionalProperties: false,
         properties: {

@@ -52,6 +52,8 @@ export const serviceTokenRoutes: FastifyPluginAsync<ServiceTokenRoutesOptions> =
     schema: {
       tags: ['auth'],
       summary: 'Client-credentials grant for service accounts (RFC 6749 4.4)',
+      // HTTP Basic, or the client's id and secret in the body (no scheme).
+      security: [{ clientBasic: [] }, {}],
       description: 'Form-encoded or JSON. `grant_type=client_credentials`; optional `scope` (space-separated permissions, all granted ones when absent). Client authentication by HTTP Basic (`client_id:client_secret`) or `client_id` and `client_secret` in the body. Returns a JWT valid `expires_in` seconds whose `permissions` are the granted scope.',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       // Open on purpose: RFC 6749 3.2 says the server MUST ignore unrecognized parameters.

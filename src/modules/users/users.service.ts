@@ -42,6 +42,12 @@ export function normalizeUsername(username: string): string {
   return username.trim().normalize('NFKC');
 }
 
+/** A username for an account that signed up with an address only: its local part and a random suffix. */
+export function usernameFromEmail(email: string): string {
+  const local = normalizeUsername(email.split('@')[0] ?? '').replace(/[^\p{L}\p{N}._-]/gu, '').replace(/^[._-]+/, '').slice(0, 40) || 'user';
+  return `${local}_${randomBytes(3).toString('hex')}`;
+}
+
 /** The password policy as users needs it (see the passwords module). */
 export interface PasswordRules {
   check(password: string, who: { username?: string; email?: string; previousHashes?: () => Promise<string[]> }): Promise<void>;
@@ -151,9 +157,7 @@ export function createUsersService(deps: UsersServiceDeps) {
    * AUTH_MAGIC_LINK_SIGNUP). The username is the address's local part plus a random suffix.
    */
   async function createFromEmail(trx: Db, email: string, locale: string, emailVerified = true): Promise<UserRow> {
-    const local = normalizeUsername(email.split('@')[0] ?? '').replace(/[^\p{L}\p{N}._-]/gu, '').replace(/^[._-]+/, '').slice(0, 40) || 'user';
-    const username = `${local}_${randomBytes(3).toString('hex')}`;
-    return insertNew(trx, { username, email: normalizeEmail(email), password_hash: null, locale, email_verified: emailVerified });
+    return insertNew(trx, { username: usernameFromEmail(email), email: normalizeEmail(email), password_hash: null, locale, email_verified: emailVerified });
   }
 
   return {
