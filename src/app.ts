@@ -18,6 +18,7 @@ import { mfaRoutes } from './modules/mfa/index.ts';
 import { passkeysRoutes } from './modules/passkeys/index.ts';
 import { oauthRoutes } from './modules/oauth/index.ts';
 import { createPrincipalGuard, rbacRoutes } from './modules/rbac/index.ts';
+import { adminOrganizationsRoutes, organizationsRoutes } from './modules/organizations/index.ts';
 import { createServiceTokenIntrospection, serviceTokenRoutes } from './modules/service-accounts/index.ts';
 import { passwordPolicyRoutes } from './modules/passwords/index.ts';
 import { accountRoutes } from './modules/account/index.ts';
@@ -27,6 +28,7 @@ import { sessionsRoutes } from './modules/sessions/index.ts';
 import { healthRoutes } from './modules/health/index.ts';
 import { metricsRoutes } from './modules/metrics/index.ts';
 import { tokensRoutes } from './modules/tokens/index.ts';
+import { adminOidcClientsRoutes, oidcRoutes } from './modules/oidc/index.ts';
 import { webRoutes } from './web/index.ts';
 
 // The factory fastify uses by default, built twice over (see schemaController below).
@@ -252,6 +254,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'passkeys', description: 'WebAuthn passkeys: sign-in, second factor, management' },
         { name: 'oauth', description: 'Social sign-in: google, github, facebook, twitter, linkedin, apple, microsoft, slack, discord, twitch, gitlab, bitbucket, spotify, and generic OpenID Connect issuers (AUTH_OIDC_PROVIDERS). Register the callback URL `<AUTH_PUBLIC_URL>/auth/oauth/<name>/callback` at each provider (GET /admin/oauth/providers lists each one\'s); provider setup is in docs/api.md#social-sign-in. Linked identities and provider tokens.' },
         { name: 'sessions', description: "The caller's sessions and devices" },
+        { name: 'organizations', description: "Organizations: the caller's organizations, members, organization roles, invitations by email, and the session's active organization (carried in access tokens)" },
+        { name: 'oidc', description: 'Tessera as an OpenID Connect provider (OAuth 2.1): discovery, the authorization code flow with PKCE through the hosted sign-in, tokens, UserInfo, revocation, RP-initiated logout, consents. See docs/oidc.md.' },
         { name: 'tokens', description: 'Signing keys' },
         { name: 'admin', description: 'Administration: users, roles, permissions, service accounts, audit log. Each route needs the permission it names.' },
         { name: 'health', description: 'Probes' },
@@ -277,10 +281,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     req.auth = a;
     setActor({ type: 'user', id: a.user.id });
   };
-  const guard = declareSecurity(createAuthGuard(deps.auth.authenticate, assignUser, deps.auth.authenticateCached), [{ bearerAuth: [] }]);
+  const guard = declareSecurity(createAuthGuard(deps.auth.authenticateFirstParty, assignUser, deps.auth.authenticateFirstPartyCached), [{ bearerAuth: [] }]);
   const principals = createPrincipalGuard({
     verify: (t) => deps.tokens.verifyAnyToken(t),
-    authenticateUser: deps.auth.authenticate,
+    authenticateUser: deps.auth.authenticateFirstParty,
     authenticateService: (claims) => deps.serviceAccounts.authenticateToken(claims),
     accessOf: (id) => deps.rbac.accessOf(id),
     assignUser,
@@ -298,7 +302,19 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: '/admin', admin: deps.admin, rbac: deps.rbac, serviceAccounts: deps.serviceAccounts, audit: deps.audit, webhooks: deps.webhooks, oauth: deps.oauth, principals,
     keys: deps.keys, stats: createAdminStatsService({ db: deps.db, clock: deps.clock, idleTimeout: config.sessionIdleTimeout }),
   });
-  await app.register(rbacRoutes, { prefix: '/auth', principals });
+  await app.register(rbacRoutes, {
+    prefix: '/auth', principals,
+    organizationAccess: async (userId, sessionId, organizationId) => {
+      if (organizationId === undefined) return (await deps.organizations.activeClaims(userId, sessionId)) ?? undefined;
+      const a = await deps.organizations.accessIn(organizationId, userId);
+      return a && { id: organizationId, permissions: [...a.permissions].sort() };
+    },
+  });
+  await app.register(organizationsRoutes, {
+    prefix: '/auth', organizations: deps.organizations, invitations: deps.invitations, gate: deps.gate, guard, limiter: deps.limiter, signupLimiter: deps.limits.signup,
+    locale: (given, acceptLanguage) => templates.resolveLocale(given ?? templates.fromAcceptLanguage(acceptLanguage)),
+  });
+  await app.register(adminOrganizationsRoutes, { prefix: '/admin', organizations: deps.organizations, invitations: deps.invitations, principals });
   await app.register(serviceTokenRoutes, { prefix: '/auth', serviceAccounts: deps.serviceAccounts, limiter: deps.limiter });
   await app.register(accountRoutes, {
     prefix: '/auth', gate: deps.gate, account: deps.account, passwordless: deps.passwordless, redirects: deps.redirects, templates,
@@ -315,11 +331,17 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     serviceTokens: createServiceTokenIntrospection({ verify: (t) => deps.tokens.verifyAnyToken(t), authenticate: (c) => deps.serviceAccounts.authenticateToken(c) }),
   });
   await app.register(tokensRoutes, { tokens: deps.tokens });
+  await app.register(oidcRoutes, {
+    oidc: deps.oidc, limiter: deps.limiter, csrf, guard, cookies: deps.cookies,
+    clientCredentials: (id, secret, scope) => deps.serviceAccounts.clientCredentials(id, secret, scope),
+  });
+  await app.register(adminOidcClientsRoutes, { prefix: '/admin', oidc: deps.oidc, principals });
   await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks, degraded: deps.degradedChecks });
   if (config.uiEnabled) {
     await app.register(webRoutes, {
       publicUrl: publicUrl(config), appName: config.appName, logoUrl: config.uiLogoUrl, redirects: deps.redirects, sms: config.mfaSmsEnabled, emailRequired: config.emailRequired,
       theme: { primary: config.uiPrimaryColor, background: config.uiBackgroundColor, text: config.uiTextColor },
+      oidc: deps.oidc, cookies: deps.cookies,
       providers: async () => (await deps.oauth.registry.list()).filter((p) => p.enabled).map((p) => ({ name: p.name, displayName: p.displayName })),
     });
   }

@@ -8,8 +8,10 @@ import type { EmailTokensTable, MailRequestsTable } from './modules/account/acco
 import type { JobLeasesTable } from './modules/housekeeping/housekeeping.table.ts';
 import type { PasswordHashParamsTable } from './modules/imports/imports.table.ts';
 import type { MailOutboxTable } from './modules/mail/mail.table.ts';
+import type { OrganizationInvitationsTable, OrganizationMembersTable, OrganizationsTable } from './modules/organizations/organizations.table.ts';
 import type { OAuthProvidersTable, OAuthRefreshRunsTable, OAuthStatesTable, UserIdentitiesTable } from './modules/oauth/oauth.table.ts';
 import type { MfaChallengesTable, MfaFactorsTable, MfaRecoveryCodesTable } from './modules/mfa/mfa.table.ts';
+import type { OidcAuthRequestsTable, OidcClientsTable, OidcCodesTable, OidcConsentsTable, OidcGrantsTable } from './modules/oidc/oidc.table.ts';
 import type { PasskeyChallengesTable, PasskeysTable } from './modules/passkeys/passkeys.table.ts';
 import type { RefreshTokensTable, SessionsTable } from './modules/sessions/sessions.table.ts';
 import type { SigningKeysTable } from './modules/tokens/keys.table.ts';
@@ -50,6 +52,14 @@ export interface Database {
   oauth_refresh_runs: OAuthRefreshRunsTable;
   password_hash_params: PasswordHashParamsTable;
   job_leases: JobLeasesTable;
+  organizations: OrganizationsTable;
+  organization_members: OrganizationMembersTable;
+  organization_invitations: OrganizationInvitationsTable;
+  oidc_clients: OidcClientsTable;
+  oidc_auth_requests: OidcAuthRequestsTable;
+  oidc_codes: OidcCodesTable;
+  oidc_consents: OidcConsentsTable;
+  oidc_grants: OidcGrantsTable;
 }
 
 /** A database handle or an open transaction: what every repo function takes first. */

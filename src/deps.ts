@@ -42,6 +42,9 @@ import { createHooks } from './modules/hooks/index.ts';
 import { createFirebaseParamsLookup, createImporter, type Importer } from './modules/imports/index.ts';
 import { countIdentitiesOf, createOAuthService, createProviderRegistry, createVault, removeAllIdentitiesIn, type OAuthService, type Vault } from './modules/oauth/index.ts';
 import { createHousekeeping, type Housekeeping } from './modules/housekeeping/index.ts';
+import { createOidcProvider, type OidcProvider } from './modules/oidc/index.ts';
+import { verifyJwt } from './modules/tokens/index.ts';
+import { createInvitations, createOrganizationsService, type Invitations, type OrganizationsService } from './modules/organizations/index.ts';
 
 export interface Deps {
   config: Config;
@@ -85,7 +88,13 @@ export interface Deps {
   /** The provider-token vault and its refresh worker. */
   oauthVault: Vault;
   rbac: RbacService;
+  /** Organizations, their members and the active organization of sessions. */
+  organizations: OrganizationsService;
+  /** Invitations to organizations by email. */
+  invitations: Invitations;
   serviceAccounts: ServiceAccountsService;
+  /** Tessera as an OpenID Connect provider: clients, authorization, tokens, logout. */
+  oidc: OidcProvider;
   admin: AdminService;
   /** `tessera import`: users from other systems. */
   importer: Importer;
@@ -151,7 +160,10 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   // Fails the start on a broken template override, before anything is opened.
   const templates = loadTemplates(config.emailTemplatesDir);
 
-  const handle = await connectDatabase<Database>({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax, preparedStatements: config.databasePreparedStatements });
+  const handle = await connectDatabase<Database>({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax, preparedStatements: config.databasePreparedStatements,
+    pgliteSharedBuffers: config.pgliteSharedBuffers, pgliteTemplate: join(PROJECT_ROOT, 'dist', 'pglite-template.tar.gz'),
+  });
   let redis: Redis | undefined;
   let bus: InvalidationBus | undefined;
   let outbox: MailOutbox | undefined;
@@ -209,7 +221,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     await keys.init();
     const tokens = createTokensService({
       keys, clock, issuer: config.jwtIssuer, audience: config.jwtAudience,
-      accessTokenExpiry: config.accessTokenExpiry, hasuraClaims: config.jwtHasuraClaims, includePermissions: config.jwtIncludePermissions,
+      accessTokenExpiry: config.accessTokenExpiry, hasuraClaims: config.jwtHasuraClaims, includePermissions: config.jwtIncludePermissions, hasuraOrgRole: config.jwtHasuraOrgRole,
     });
     const policy = createPasswordPolicy({
       settings: {
@@ -337,12 +349,18 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         emailChangeExpiresIn: config.emailChangeExpiresIn, addressLimit: config.emailAddressLimit, addressWindow: config.emailAddressWindow,
       },
     }, background);
+    const userChanged = (id: string) => users.changed(id);
+    const organizations = createOrganizationsService({ db, clock, bus, audit: audit.record, rbac, userChanged, settings: { userCreate: config.organizationsUserCreate } });
+    const invitations = createInvitations({
+      db, clock, audit: audit.record, organizations, users, mailer, beforeSignup: hooks.beforeSignup, userChanged,
+      settings: { expiresIn: config.organizationInvitationExpiresIn, acceptUrl: config.organizationInvitationUrl ?? `${publicUrl(config)}/ui/invitation` },
+    });
     // Every way in ends in the gate, the one place that starts sessions.
     const gate = createSignInGate({
       db, clock, users, sessions, tokens, log, debugMode: config.debugMode, requireVerifiedEmail: config.emailVerificationRequired,
       passwordMaxAgeDays: config.passwordChangeRequiredDays, issuePasswordChange: (user, amr) => account.issuePasswordChange(user, amr),
       notices, mailer, lockout, mfa, audit: audit.record, auditIn: audit.recordIn,
-      access: (id) => rbac.accessOf(id), accessCached: (id) => rbac.accessCached(id), customClaims: hooks.customClaims,
+      access: (id) => rbac.accessOf(id), accessCached: (id) => rbac.accessCached(id), customClaims: hooks.customClaims, organizations,
     });
     const passwordSignIn = createPasswordSignIn({
       clock, users, passwords, log, gate, lockout, identifierLimit: limits.login, captcha, captchaAfter: config.captchaLoginAfter,
@@ -372,6 +390,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     chores.add('events', (limits) => ev.prune(limits));
     chores.add('webhook_deliveries', (limits) => worker.prune(limits));
     chores.add('mail_outbox', (limits) => mailOutbox.prune(limits));
+    chores.add('organization_invitations', async (limits) => ({ deleted: await invitations.prune(limits.batchSize) }));
     const registry = createProviderRegistry({ db, clock, log, encrypter, envProviders: config.oauthProviders, publicUrl: publicUrl(config) });
     const vault = oauthVault = createVault({ db, clock, log, encrypter, registry, audit: audit.record, marginSeconds: config.oauthRefreshMargin });
     const oauth = createOAuthService({
@@ -393,6 +412,22 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         rbac.assertHolds(caller, permissions);
       },
     });
+    // Tessera as an OpenID Connect provider; its sessions and tokens come from the gate.
+    const issuer = publicUrl(config);
+    const oidc = createOidcProvider({
+      db, clock, log, sessions, users, gate, audit: audit.record, authenticate: (t) => auth.authenticate(t), issuer,
+      idTokenTtl: config.accessTokenExpiry, codeTtl: 60, outbound, allowHttpRedirects: config.nodeEnv !== 'production',
+      signingAlg: () => keys.signingKey().alg,
+      verifyIdTokenHint: (token) => {
+        // Expired hints are accepted (RP-Initiated Logout 1.0, 2): the signature and issuer decide.
+        let iat: unknown;
+        try { iat = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iat?: unknown }).iat; } catch { return undefined; }
+        if (typeof iat !== 'number') return undefined;
+        const r = verifyJwt(token, { resolveKey: keys.resolve, nowSeconds: iat, issuer });
+        return r.ok ? r.payload : undefined;
+      },
+    });
+    chores.add('oidc_requests_and_codes', async () => { await oidc.prune(); });
     const checkPassword = (password: string, who: { username: string; email?: string }) => policy.check(password, who);
     const admin = createAdminService({
       db, clock, users, rbac, sessions, passwords, audit: audit.record, checkPassword, defaultRole: config.defaultRole,
@@ -442,7 +477,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     return {
       config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus, passwords, limiter, limits, policy, captcha, degradedChecks,
       cookies: { secure: config.secureCookies, sameSite: config.sameSite, maxAgeSeconds: config.refreshTokenExpiry },
-      users, sessions, tokens, keys, auth, gate, passwordSignIn, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, serviceAccounts, admin, importer, housekeeping: chores, metrics, readinessChecks, close,
+      users, sessions, tokens, keys, auth, gate, passwordSignIn, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev, webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, organizations, invitations, serviceAccounts, oidc, admin, importer, housekeeping: chores, metrics, readinessChecks, close,
       settle: () => background.settle(),
     };
   } catch (err) {

@@ -18,8 +18,9 @@ const PUBLIC = 'http://localhost:4000';
 /** Pages that answer 200 to a visitor without a session (their data comes later, from the API). */
 export const PAGES = [
   '/ui/sign-in', '/ui/sign-up', '/ui/verify-email', '/ui/forgot-password', '/ui/reset-password?token=abc', '/ui/password-expired',
-  '/ui/mfa', '/ui/mfa/enroll', '/ui/account',
-  '/admin/ui', '/admin/ui/users', '/admin/ui/users/0ff93bab-90cb-4a47-bba5-b40dba20416a', '/admin/ui/roles', '/admin/ui/service-accounts', '/admin/ui/webhooks', '/admin/ui/providers', '/admin/ui/keys',
+  '/ui/mfa', '/ui/mfa/enroll', '/ui/account', '/ui/invitation?token=abc',
+  '/ui/oauth2/authorize?request=AAAAAAAAAAAAAAAAAAAA', '/oauth2/logout', '/ui/oauth2/signed-out',
+  '/admin/ui', '/admin/ui/users', '/admin/ui/users/0ff93bab-90cb-4a47-bba5-b40dba20416a', '/admin/ui/roles', '/admin/ui/organizations', '/admin/ui/service-accounts', '/admin/ui/applications', '/admin/ui/webhooks', '/admin/ui/providers', '/admin/ui/keys',
 ];
 
 function scripts(body: string): string[] {

@@ -7,12 +7,14 @@ import { packageVersion } from '../deps.ts';
 import { CliError, EXIT, exitCodeOf, state } from './context.ts';
 import { EXAMPLES } from './examples.ts';
 import { auditCommand } from './commands/audit.ts';
+import { clientsCommand } from './commands/clients.ts';
 import { configCommand } from './commands/config.ts';
 import { importCommand } from './commands/import.ts';
 import { keysCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { oauthCommand } from './commands/oauth.ts';
 import { permissionsCommand, rolesCommand } from './commands/roles.ts';
+import { orgsCommand } from './commands/orgs.ts';
 import { serveCommand } from './commands/serve.ts';
 import { serviceAccountsCommand } from './commands/service-accounts.ts';
 import { sessionsCommand } from './commands/sessions.ts';
@@ -37,7 +39,7 @@ Examples:
   $ tessera keys rotate
   $ tessera import firebase users.json --hash-key "$KEY" --salt-separator Bw== --rounds 8 --mem-cost 14`);
   for (const cmd of [serveCommand(), migrateCommand(), usersCommand(), rolesCommand(), permissionsCommand(), sessionsCommand(), keysCommand(),
-    serviceAccountsCommand(), auditCommand(), configCommand(), oauthCommand(), importCommand()]) program.addCommand(cmd);
+    serviceAccountsCommand(), auditCommand(), configCommand(), oauthCommand(), clientsCommand(), importCommand(), orgsCommand()]) program.addCommand(cmd);
   // Every command (and subcommand) reports usage errors the same way, and shows examples.
   const configure = (c: Command, path: string) => {
     c.exitOverride().showHelpAfterError('(add --help for usage)');

@@ -31,6 +31,12 @@ export interface SignUpInput {
 
 export type AuthEvent = 'INITIAL_SESSION' | 'SIGNED_IN' | 'SIGNED_OUT' | 'TOKEN_REFRESHED' | 'USER_UPDATED';
 
+/** An organization (with the user's role in lists of their own). */
+export interface Organization { id: string; name: string; slug: string; logoUrl: string | null; metadata: Record<string, unknown>; createdAt: string; updatedAt: string; role?: string; joinedAt?: string }
+export interface OrganizationMember { userId: string; username: string; email: string | null; role: string; joinedAt: string }
+/** The session's active organization, as the access token carries it. */
+export interface ActiveOrganization { id: string; slug: string; role: string; permissions: string[] }
+
 export interface Session {
   accessToken: string;
   /** Milliseconds since the epoch. */
@@ -343,7 +349,8 @@ export function createClient(options: ClientOptions) {
       return out;
     },
     /** Password sign-in by email or username. A second factor is a result, not an error. */
-    async signIn(input: { email?: string; username?: string; password: string; captchaToken?: string }): Promise<SignInResult> {
+    /** `organization` (id or slug) starts the session in that organization (its tokens carry `org_id`). */
+    async signIn(input: { email?: string; username?: string; password: string; captchaToken?: string; organization?: string }): Promise<SignInResult> {
       return signInResult(await call('POST', '/auth/login', { ...input, ...clientField }, { allow: [401, 403] }));
     },
     /** Completes a sign-in that answered `mfa_required`. */
@@ -517,6 +524,43 @@ export function createClient(options: ClientOptions) {
       unlink: async (provider: string) => { await authed('DELETE', `/auth/identities/${encodeURIComponent(provider)}`); },
       /** A valid access token of the provider, to call its API for the user. */
       providerToken: async (provider: string) => (await authed('GET', `/auth/identities/${encodeURIComponent(provider)}/token`)) as { provider: string; accessToken: string; tokenType: string; expiresAt: string | null; scopes: string[] },
+    },
+    organizations: {
+      /** The user's organizations, with their role in each. */
+      list: async () => ((await authed('GET', '/auth/organizations')) as { organizations: Organization[] }).organizations,
+      create: async (input: { name: string; slug?: string; logoUrl?: string | null; metadata?: Json }) => (await authed('POST', '/auth/organizations', input)) as unknown as Organization,
+      get: async (id: string) => (await authed('GET', `/auth/organizations/${encodeURIComponent(id)}`)) as unknown as Organization,
+      update: async (id: string, input: { name?: string; slug?: string; logoUrl?: string | null; metadata?: Json }) => (await authed('PATCH', `/auth/organizations/${encodeURIComponent(id)}`, input)) as unknown as Organization,
+      remove: async (id: string) => { await authed('DELETE', `/auth/organizations/${encodeURIComponent(id)}`); },
+      /** The organization roles with their effective permissions. */
+      roles: async () => ((await authed('GET', '/auth/organizations/roles')) as { roles: Json[] }).roles,
+      members: async (id: string) => ((await authed('GET', `/auth/organizations/${encodeURIComponent(id)}/members`)) as { members: OrganizationMember[] }).members,
+      updateMember: async (id: string, userId: string, role: string) => (await authed('PATCH', `/auth/organizations/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`, { role })) as unknown as OrganizationMember,
+      removeMember: async (id: string, userId: string) => { await authed('DELETE', `/auth/organizations/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`); },
+      leave: async (id: string) => { await authed('POST', `/auth/organizations/${encodeURIComponent(id)}/leave`, {}); },
+      transferOwnership: async (id: string, userId: string) => ((await authed('POST', `/auth/organizations/${encodeURIComponent(id)}/transfer`, { userId })) as { members: OrganizationMember[] }).members,
+      invite: async (id: string, email: string, role?: string) => authed('POST', `/auth/organizations/${encodeURIComponent(id)}/invitations`, { email, ...(role ? { role } : {}) }),
+      invitations: async (id: string) => ((await authed('GET', `/auth/organizations/${encodeURIComponent(id)}/invitations`)) as { invitations: Json[] }).invitations,
+      revokeInvitation: async (id: string, invitationId: string) => { await authed('DELETE', `/auth/organizations/${encodeURIComponent(id)}/invitations/${encodeURIComponent(invitationId)}`); },
+      /** Pending invitations to the user's own address. */
+      myInvitations: async () => ((await authed('GET', '/auth/organizations/invitations')) as { invitations: Json[] }).invitations,
+      /** What an invitation token invites to (no session needed). */
+      lookupInvitation: async (token: string) => (await call('POST', '/auth/organizations/invitations/lookup', { token })).body,
+      acceptInvitation: async (token: string) => authed('POST', '/auth/organizations/invitations/accept', { token }),
+      /** Creates the invited account (no session needed); then sign in. */
+      signUpWithInvitation: async (input: { token: string; username: string; password: string; locale?: string }) => (await call('POST', '/auth/organizations/invitations/sign-up', input)).body,
+      /** The session's active organization, or null. */
+      active: async () => ((await authed('GET', '/auth/organizations/active')) as { organization: ActiveOrganization | null }).organization,
+      /**
+       * Makes an organization (id) the active one of this session, or none with null: the
+       * new access token (carrying `org_id`, `org_role`, `org_permissions`) replaces the
+       * current one in every tab, and listeners hear TOKEN_REFRESHED.
+       */
+      async setActive(id: string | null): Promise<ActiveOrganization | null> {
+        const b = await authed('POST', id === null ? '/auth/organizations/deactivate' : `/auth/organizations/${encodeURIComponent(id)}/activate`, {});
+        await signedIn({ accessToken: b.accessToken } as Json, 'TOKEN_REFRESHED');
+        return (b.organization as ActiveOrganization | null) ?? null;
+      },
     },
     /** Stops timers and the tab channel (tests, hot reload). */
     dispose(): void {

@@ -1,9 +1,9 @@
 // @tessera/react: an AuthProvider that owns one Tessera client and a useAuth() hook that
 // re-renders on sign-in, sign-out, refresh and user changes (in this tab or another).
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { createClient, type ClientOptions, type Session, type TesseraClient, type User } from '@tessera/client';
+import { createClient, jwtPayload, type ActiveOrganization, type ClientOptions, type Session, type TesseraClient, type User } from '@tessera/client';
 
-export type { Session, SignInResult, SignUpInput, TesseraClient, User } from '@tessera/client';
+export type { Session, SignInResult, SignUpInput, TesseraClient, User, Organization, OrganizationMember, ActiveOrganization } from '@tessera/client';
 export { TesseraError } from '@tessera/client';
 
 export interface AuthState {
@@ -118,3 +118,26 @@ export function useUser(): User | null {
   return useAuth().user;
 }
 
+
+export interface OrganizationState {
+  /** The session's active organization as the current access token carries it, or null. */
+  organization: ActiveOrganization | null;
+  /** Switches the active organization (null: none); every useOrganization() re-renders with the new token. */
+  setActive: (id: string | null) => Promise<ActiveOrganization | null>;
+  /** The rest of the organizations API (list, create, members, invitations...). */
+  organizations: TesseraClient['organizations'];
+}
+
+/** The active organization of the session (from the access token's `org_*` claims) and its switch. */
+export function useOrganization(): OrganizationState {
+  const { session, client } = useAuth();
+  const token = session?.accessToken;
+  const organization = useMemo<ActiveOrganization | null>(() => {
+    const p = token ? jwtPayload(token) : {};
+    return typeof p.org_id === 'string'
+      ? { id: p.org_id, slug: String(p.org_slug ?? ''), role: String(p.org_role ?? ''), permissions: Array.isArray(p.org_permissions) ? (p.org_permissions as string[]) : [] }
+      : null;
+  }, [token]);
+  const setActive = useCallback((id: string | null) => client.organizations.setActive(id), [client]);
+  return useMemo(() => ({ organization, setActive, organizations: client.organizations }), [organization, setActive, client]);
+}

@@ -28,6 +28,13 @@ export const schema = {
   dataDir: v({ env: 'DATA_DIR', default: './data', parse: (s) => s.trim(), doc: 'Directory of the embedded database (PGlite) and, in embedded mode, the generated encryption key file.' }),
   databaseUrl: v({ env: 'DATABASE_URL', parse: parseUrl(['postgres', 'postgresql']), doc: 'PostgreSQL connection URL. Unset: embedded PGlite in `DATA_DIR`.', secret: true }),
   databasePoolMax: v({ env: 'DATABASE_POOL_MAX', default: '10', parse: parseInteger(1, 200), doc: 'Maximum connections in the PostgreSQL pool (ignored for PGlite, which has one session).' }),
+  pgliteSharedBuffers: v({ env: 'AUTH_PGLITE_SHARED_BUFFERS', default: '16MB', parse: (s) => {
+    const m = /^(\d+)(kB|MB|GB)$/.exec(s.trim());
+    if (!m || Number(m[1]) === 0) throw new Error('expected a size such as 16MB, 512kB or 1GB');
+    const kb = Number(m[1]) * { kB: 1, MB: 1024, GB: 1024 * 1024 }[m[2] as 'kB' | 'MB' | 'GB'];
+    if (kb < 1024) throw new Error('at least 1MB');
+    return `${m[1]}${m[2]}`;
+  }, doc: 'Shared buffers of the embedded database (PGlite), held in the server\'s own memory. 16MB keeps an auth server\'s working set (users, sessions, roles) and the idle process under 200 MB; raise it for hundreds of thousands of users on the embedded database. Ignored with `DATABASE_URL`.' }),
   databasePreparedStatements: v({ env: 'DATABASE_PREPARED_STATEMENTS', default: 'true', parse: parseBool, doc: 'Statements that repeat on a pooled connection become named prepared statements there, parsed and planned once instead of at every execution. `false` for a transaction-mode pooler between Tessera and PostgreSQL that does not keep prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`).' }),
   pruneBatchSize: v({ env: 'AUTH_PRUNE_BATCH_SIZE', default: '1000', parse: parseInteger(1, 100000), doc: 'Rows the hourly housekeeping deletes per statement (ended sessions, old audit entries, events, deliveries, mail); a run deletes at most 100 statements of this per table, and a backlog continues a minute later.' }),
   natsUrl: v({ env: 'NATS_URL', parse: parseUrl(['nats', 'tls']), doc: 'NATS server URL. When set, events are published to subjects `auth.<entity>.<id>.<action>` (through JetStream when the server has it). Unset, events are still recorded in the outbox for webhooks.', secret: true }),
@@ -173,6 +180,10 @@ export const schema = {
   argon2Iterations: v({ env: 'AUTH_PASSWORD_ARGON2_ITERATIONS', default: '2', parse: parseInteger(1, 100), doc: 'argon2id time cost (iterations).' }),
   argon2Parallelism: v({ env: 'AUTH_PASSWORD_ARGON2_PARALLELISM', default: '1', parse: parseInteger(1, 16), doc: 'argon2id parallelism.' }),
   jwtIncludePermissions: v({ env: 'AUTH_JWT_INCLUDE_PERMISSIONS', default: 'false', parse: parseBool, doc: "Adds `permissions`, the user's effective permissions (through every role and included role), to access tokens. Off keeps tokens small; servers can ask `POST /auth/authorize` instead." }),
+  organizationsUserCreate: v({ env: 'AUTH_ORGANIZATIONS_USER_CREATE', default: 'true', parse: parseBool, doc: 'Any signed-in user may create an organization (and becomes its owner). `false`: only administrators create organizations (admin API, CLI).' }),
+  organizationInvitationExpiresIn: v({ env: 'AUTH_ORGANIZATION_INVITATION_EXPIRES_IN', default: '7d', parse: parseDuration, doc: 'Lifetime of an invitation to an organization (the link in the email).' }),
+  organizationInvitationUrl: v({ env: 'AUTH_ORGANIZATION_INVITATION_URL', parse: parseUrl(['http', 'https']), doc: "Page the invitation email links to, with `?token=...` appended. Unset: the hosted page `<AUTH_PUBLIC_URL>/ui/invitation`. An application's own page calls `POST /auth/organizations/invitations/lookup`, then `/accept` (signed in) or `/sign-up`." }),
+  jwtHasuraOrgRole: v({ env: 'AUTH_JWT_HASURA_ORG_ROLE', default: 'false', parse: parseBool, doc: 'With an active organization, adds the organization role as `org.<role>` (`org.admin`) to `x-hasura-allowed-roles`, so that Hasura permissions can be written per organization role (the client picks it with `x-hasura-role`).' }),
   serviceAccountTokenExpiry: v({ env: 'AUTH_SERVICE_ACCOUNT_TOKEN_EXPIRY', default: '1h', parse: parseDuration, doc: 'Lifetime of access tokens obtained by service accounts with the client-credentials grant (`POST /auth/token`).' }),
   auditRetentionDays: v({ env: 'AUTH_AUDIT_RETENTION_DAYS', default: '90', parse: parseInteger(0, 36500), doc: 'Days audit entries are kept; older ones are deleted by the hourly housekeeping. `0`: kept for ever.' }),
   adminUsername: v({ env: 'ADMIN_USERNAME', parse: (s) => s.trim(), doc: 'At every start, when no active user holds `admin` or `super_admin`: the user with this username becomes `admin` and `super_admin` (enabled if disabled). When no such user exists and it equals `DEFAULT_USERNAME` (or that is unset), it is created with `DEFAULT_PASSWORD`.' }),

@@ -1,7 +1,7 @@
 // Opens the database: PGlite in DATA_DIR when DATABASE_URL is unset, PostgreSQL
 // otherwise. Both go through a node-postgres Pool and Kysely's PostgresDialect, so the
 // same queries run in both modes.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -39,6 +39,14 @@ export interface ConnectOptions {
   poolMax?: number;
   /** Repeated statements become named prepared statements (default true; DATABASE_PREPARED_STATEMENTS). */
   preparedStatements?: boolean;
+  /** PGlite's shared_buffers (AUTH_PGLITE_SHARED_BUFFERS); unset, the directory's last setting (128MB for a new one). */
+  pgliteSharedBuffers?: string;
+  /**
+   * A migrated data directory as PGlite's dump (scripts/pglite-template.ts builds it beside
+   * the server bundle): an empty DATA_DIR starts from it instead of running initdb and
+   * every migration. Ignored when the file is missing.
+   */
+  pgliteTemplate?: string;
 }
 
 // Dates come back as Date; 64-bit integers (bigserial ids, counts) as JS numbers, which
@@ -54,25 +62,35 @@ export async function connectDatabase<DB>(opts: ConnectOptions): Promise<Databas
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', query: queryOn(pool), poolStats: statsOf(pool, max), close: () => db.destroy() };
   }
-  return openPglite<DB>(opts.dataDir, opts.preparedStatements);
+  return openPglite<DB>(opts);
 }
 
-async function openPglite<DB>(dataDir: string, preparedStatements: boolean | undefined): Promise<DatabaseHandle<DB>> {
-  const dir = resolve(dataDir);
+async function openPglite<DB>(opts: ConnectOptions): Promise<DatabaseHandle<DB>> {
+  const dir = resolve(opts.dataDir);
   mkdirSync(dir, { recursive: true });
   const releaseLock = lockDataDir(dir);
   const { PGlite } = await import('@electric-sql/pglite');
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
   let pglite: InstanceType<typeof PGlite>;
   try {
-    pglite = new PGlite(join(dir, 'pg'));
+    const pgDir = join(dir, 'pg');
+    // A new directory starts from the migrated template when there is one: unpacking it
+    // takes a fraction of initdb and the migrations (docs/scaling.md).
+    const fresh = !existsSync(join(pgDir, 'PG_VERSION'));
+    const template = fresh && opts.pgliteTemplate && existsSync(opts.pgliteTemplate) ? new Blob([readFileSync(opts.pgliteTemplate)]) : undefined;
+    pglite = new PGlite(pgDir, {
+      // An auth server's working set is small: PostgreSQL's 128MB of shared buffers, which
+      // PGlite's memory holds in the process, would be most of the server's memory.
+      ...(opts.pgliteSharedBuffers ? { postgresqlconf: [`shared_buffers=${opts.pgliteSharedBuffers}`] } : {}),
+      ...(template ? { loadDataDir: template } : {}),
+    });
     await pglite.waitReady;
   } catch (err) {
     releaseLock();
     throw err;
   }
   // PGlite is a single session: one pooled connection serialises transactions.
-  const pool = preparing(new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig), preparedStatements);
+  const pool = preparing(new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig), opts.preparedStatements);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

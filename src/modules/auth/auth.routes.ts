@@ -39,7 +39,7 @@ export interface AuthRoutesOptions {
 }
 
 interface RegisterBody { username: string; email?: string; password: string; locale?: string; captchaToken?: string; metadata?: Record<string, unknown> }
-interface LoginBody { email?: string; username?: string; password: string; client?: string; captchaToken?: string }
+interface LoginBody { email?: string; username?: string; password: string; client?: string; captchaToken?: string; organization?: string }
 interface TokenBody { refreshToken?: string }
 interface LogoutBody extends TokenBody { scope?: LogoutScope }
 
@@ -66,7 +66,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
       throw new AppError('validation_failed', { details: [{ field: 'email', message: 'email or username is required' }] });
     }
     const client = body.client ?? 'web';
-    const result = await password.login(body, sessionContext(req, client));
+    const result = await password.login(body, { ...sessionContext(req, client), organization: body.organization });
     if (client === 'native') return { accessToken: result.accessToken, refreshToken: result.refreshToken, user: result.user };
     setRefreshCookie(reply, result.refreshToken, cookies);
     return { accessToken: result.accessToken, user: result.user };

@@ -73,6 +73,7 @@ export const loginSchema = {
       password: { type: 'string', minLength: 1, maxLength: 1024 },
       client: clientKind,
       captchaToken: { type: 'string', maxLength: 4096, description: 'Needed after AUTH_CAPTCHA_LOGIN_AFTER_FAILURES failures for the identifier' },
+      organization: { type: 'string', minLength: 1, maxLength: 48, description: 'Start the session in this organization (id or slug) of which the user is a member: its access tokens carry `org_id`, `org_role`, `org_permissions`. Anything else is 404 `organization_not_found` (after the password was checked).' },
     },
   },
   response: {
@@ -81,7 +82,7 @@ export const loginSchema = {
       required: ['accessToken', 'user'],
       properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string', description: 'Only for native clients' }, user: publicUser },
     },
-    ...errors(400, 401, 403, 413, 415, 429, 503),
+    ...errors(400, 401, 403, 404, 413, 415, 429, 503),
   },
 } as const;
 

@@ -28,7 +28,7 @@ export interface AuthServiceDeps {
 
 export type Introspection =
   | { active: false }
-  | { active: true; token_type: 'Bearer' | 'Refresh'; sub: string; sid: string; exp: number; iat: number; iss?: string; username: string; role: string; client_id?: string; aud?: string | string[] };
+  | { active: true; token_type: 'Bearer' | 'Refresh'; sub: string; sid: string; exp: number; iat: number; iss?: string; username: string; role: string; client_id?: string; scope?: string; aud?: string | string[] };
 
 export interface Authenticated {
   claims: AccessClaims;
@@ -67,6 +67,12 @@ export function createAuthService(deps: AuthServiceDeps) {
       await record({ type: 'session.refresh_reused', subject: result.userId, success: false, reason: 'refresh_token_reused', actor: { type: 'anonymous' }, details: { sessionId: result.sessionId } });
       throw new AppError('refresh_token_reused');
     }
+    // An OpenID Connect grant's token is its client's, presented with the client's
+    // authentication at /oauth2/token only: presented here, it ends the grant.
+    if (result.client.startsWith('oidc:')) {
+      await sessions.revoke(result.sessionId, 'refresh_token_misused');
+      throw new AppError('invalid_refresh_token');
+    }
     // The cached row is current on every instance: each change to a user is announced.
     const user = users.peekCached(result.userId) ?? (await users.findByIdCached(result.userId));
     if (!user?.is_active) {
@@ -90,6 +96,30 @@ export function createAuthService(deps: AuthServiceDeps) {
     if (!active || !user) throw new AppError('session_revoked');
     if (!user.is_active) throw new AppError('account_disabled');
     return { claims, user };
+  }
+
+  /**
+   * A token an application obtained through Tessera's OpenID provider (it names its
+   * `client_id`) speaks for the user to that application's own APIs and to userinfo, never
+   * to Tessera's account, session, MFA or admin routes.
+   */
+  const delegated = (claims: object) => typeof (claims as { client_id?: unknown }).client_id === 'string';
+  const notForThisApi = () => new AppError('invalid_token', {
+    message: 'This token was issued to an application; it is not accepted here',
+    headers: { 'www-authenticate': 'Bearer error="invalid_token", error_description="token issued to an application"' },
+  });
+
+  /** authenticate for Tessera's own API: a token issued to an application is refused. */
+  async function authenticateFirstParty(accessToken: string): Promise<Authenticated> {
+    const a = await authenticate(accessToken);
+    if (delegated(a.claims)) throw notForThisApi();
+    return a;
+  }
+
+  /** authenticateCached for Tessera's own API (undefined sends the caller to the refusal). */
+  function authenticateFirstPartyCached(accessToken: string): Authenticated | undefined {
+    const a = authenticateCached(accessToken);
+    return a && !delegated(a.claims) ? a : undefined;
   }
 
   /**
@@ -150,6 +180,8 @@ export function createAuthService(deps: AuthServiceDeps) {
         return {
           active: true, token_type: 'Bearer', sub: claims.sub, sid: claims.sid, exp: claims.exp, iat: claims.iat, iss: claims.iss,
           username: user.username, role: user.role, ...(claims.aud !== undefined ? { aud: claims.aud } : {}),
+          // A token of an OpenID Connect grant names its client and scopes.
+          ...(typeof claims.client_id === 'string' ? { client_id: claims.client_id } : {}), ...(typeof claims.scope === 'string' ? { scope: claims.scope } : {}),
         };
       } catch (err) {
         if (err instanceof AppError) return { active: false };
@@ -160,7 +192,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     const user = s && !s.spent ? await users.findById(s.userId) : undefined;
     if (!s || !user?.is_active) return { active: false };
     return {
-      active: true, token_type: 'Refresh', sub: s.userId, sid: s.sessionId, client_id: s.client, username: user.username, role: user.role,
+      active: true, token_type: 'Refresh', sub: s.userId, sid: s.sessionId, client_id: s.client.startsWith('oidc:') ? s.client.slice(5) : s.client, username: user.username, role: user.role,
       exp: Math.floor(s.expiresAt.getTime() / 1000), iat: Math.floor(s.issuedAt.getTime() / 1000),
     };
   }
@@ -173,7 +205,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     ]);
   }
 
-  return { refresh, authenticate, authenticateCached, logout, introspect, unlock };
+  return { refresh, authenticate, authenticateCached, authenticateFirstParty, authenticateFirstPartyCached, logout, introspect, unlock };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

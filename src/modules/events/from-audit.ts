@@ -59,11 +59,23 @@ export function eventsOfAuditNow(e: AuditEntry, known: KnownRows = {}): Planned[
       return user && typeof d.sessionId === 'string' ? [{ type: 'session.created', subject: d.sessionId, data: { userId: user, client: d.client ?? null, amr: d.amr ?? [] } }] : [];
     case 'session.refresh_reused':
       return typeof d.sessionId === 'string' ? [{ type: 'session.refresh_reused', subject: d.sessionId, data: { userId: user ?? null } }] : [];
+    case 'oidc.consent_granted':
+      return user ? [{ type: 'consent.granted', subject: user, data: { clientId: d.clientId ?? null, scopes: d.scopes ?? [] } }] : [];
+    case 'oidc.consent_revoked':
+      return user ? [{ type: 'consent.revoked', subject: user, data: { clientId: d.clientId ?? null } }] : [];
+    case 'oidc.token_issued':
+      return typeof d.grantId === 'string' && d.grantType === 'authorization_code' ? [{ type: 'grant.issued', subject: d.grantId, data: { clientId: d.clientId ?? null, userId: user ?? null, scopes: d.scopes ?? [] } }] : [];
+    case 'oidc.token_revoked':
+    case 'oidc.grant_refused':
+    case 'oidc.logout':
+      return Array.isArray(d.grantIds) ? (d.grantIds as string[]).map((id) => ({ type: 'grant.revoked' as const, subject: id, data: { clientId: d.clientId ?? null, userId: user ?? null, reason: e.reason ?? e.type } })) : [];
     case 'service_account.updated':
       return typeof d.serviceAccountId === 'string' ? [{ type: 'identity.updated', subject: d.serviceAccountId, data: { changes: d.changes ?? {} } }] : [];
     case 'service_account.deleted':
       return typeof d.serviceAccountId === 'string' ? [{ type: 'identity.deleted', subject: d.serviceAccountId, data: { clientId: d.clientId ?? null } }] : [];
     default:
+      // Organization changes are events about the organization (auth.organization.<id>.<action>).
+      if (e.type.startsWith('organization.')) return typeof d.organizationId === 'string' ? [{ type: e.type as EventType, subject: d.organizationId, data: d }] : [];
       if (user && ROLES.has(e.type)) return undefined;
       if (user && e.type in PASSWORD) return [{ type: 'user.password_changed', subject: user, data: { how: PASSWORD[e.type] } }];
       if (user && MFA.has(e.type)) return [{ type: 'user.mfa_changed', subject: user, data: { change: e.type } }];

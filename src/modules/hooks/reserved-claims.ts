@@ -19,6 +19,14 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
 /** Keys of the Hasura namespace that Tessera sets; compared without regard to case, as Hasura does. */
 export const RESERVED_HASURA_CLAIMS: ReadonlySet<string> = new Set(['x-hasura-user-id', 'x-hasura-default-role', 'x-hasura-allowed-roles']);
 
+/**
+ * The active organization's claims: reserved when Tessera set them (the session has an
+ * active organization), so that a hook never replaces them; a hook may still add its own
+ * organization claims to tokens without one (deployments that kept tenants in a hook).
+ */
+const ORGANIZATION_CLAIMS: ReadonlySet<string> = new Set(['org_id', 'org_slug', 'org_role', 'org_permissions']);
+const ORGANIZATION_HASURA_CLAIMS: ReadonlySet<string> = new Set(['x-hasura-org-id', 'x-hasura-org-role']);
+
 /** Largest JSON size of the claims a hook may add (after reserved ones are dropped). */
 export const MAX_ADDED_CLAIMS_BYTES = 4096;
 
@@ -45,8 +53,9 @@ export function mergeClaims(base: AccessClaims, extra: Record<string, unknown>):
   const addedTop: Record<string, unknown> = {};
   const added: string[] = [];
   const dropped: string[] = [];
+  const withOrganization = typeof base.org_id === 'string';
   for (const [name, value] of Object.entries(extra)) {
-    if (RESERVED_CLAIMS.has(name)) {
+    if (RESERVED_CLAIMS.has(name) || (withOrganization && ORGANIZATION_CLAIMS.has(name))) {
       dropped.push(name);
       continue;
     }
@@ -64,7 +73,7 @@ export function mergeClaims(base: AccessClaims, extra: Record<string, unknown>):
     const addedHasura: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       const lower = key.toLowerCase();
-      if (!lower.startsWith('x-hasura-') || RESERVED_HASURA_CLAIMS.has(lower)) {
+      if (!lower.startsWith('x-hasura-') || RESERVED_HASURA_CLAIMS.has(lower) || (withOrganization && ORGANIZATION_HASURA_CLAIMS.has(lower))) {
         dropped.push(`${HASURA_NAMESPACE}#${key}`);
         continue;
       }

@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../../core/paths.ts';
 
 export const MAIL_KINDS = [
   'verify_email', 'password_reset', 'magic_link', 'email_code', 'email_change_confirm', 'email_change_notice',
-  'password_changed', 'new_sign_in', 'account_locked', 'password_setup',
+  'password_changed', 'new_sign_in', 'account_locked', 'password_setup', 'organization_invitation',
 ] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 

@@ -238,6 +238,9 @@ export function createRbacService(deps: RbacServiceDeps) {
       assertHolds(caller, permissionsOf(g, [name]));
       const inUse = await trx.selectFrom('users').select('id').where('role', '=', name).limit(1).executeTakeFirst();
       if (inUse) throw new AppError('role_in_use');
+      // An organization role held by a member stays (organization_members refers to it).
+      const held = await trx.selectFrom('organization_members').select('user_id').where('role', '=', name).limit(1).executeTakeFirst();
+      if (held) throw new AppError('role_in_use', { message: 'The role is the organization role of some members; change theirs first' });
       const holders = await trx.selectFrom('user_roles').select('user_id').where('role', '=', name).execute();
       await trx.deleteFrom('roles').where('name', '=', name).execute();
       await assertGuards(trx, caller, caller.userId ?? null);

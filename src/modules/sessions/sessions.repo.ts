@@ -10,6 +10,8 @@ export interface NewSession {
   created_at: Date; last_used_at: Date; expires_at: Date; reauthenticated_at: Date;
   /** The refresh-token family's first generation. */
   refresh_generation: number; refresh_hash: Buffer;
+  /** The organization chosen at sign-in, if any. */
+  organization_id?: string;
 }
 
 export function insertSessionQuery(db: Db, row: NewSession) {

@@ -52,6 +52,8 @@ export interface SessionContext {
   userAgent: string | null;
   /** Authentication methods used for this sign-in (RFC 8176 values: `pwd`, `otp`, ...). */
   amr: string[];
+  /** The organization chosen at sign-in (a membership the gate has checked). */
+  organizationId?: string | null | undefined;
 }
 
 export interface SessionsServiceDeps {
@@ -138,7 +140,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
         id, user_id: userId, client: ctx.client, ip: ctx.ip, user_agent: ctx.userAgent?.slice(0, 512) ?? null,
         browser: device.browser, os: device.os, device_type: device.deviceType, location: location ? JSON.stringify(location) : null,
         amr: ctx.amr, created_at: now, last_used_at: now, expires_at: expires(now), reauthenticated_at: now,
-        refresh_generation: 1, refresh_hash: first.hash,
+        refresh_generation: 1, refresh_hash: first.hash, ...(ctx.organizationId ? { organization_id: ctx.organizationId } : {}),
       },
       refreshToken: first.token,
     };

@@ -26,6 +26,8 @@ export interface SessionsTable {
   refresh_siblings: ColumnType<Buffer[], Buffer[] | undefined, Buffer[]>;
   /** When the family last moved to a new generation. */
   refresh_rotated_at: Date | null;
+  /** The active organization of the session (the organizations module sets it). */
+  organization_id: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -40,7 +42,8 @@ export interface RefreshTokensTable {
 
 /** The refresh-token family's columns: read only where a refresh token is checked. */
 export type FamilyColumn = 'refresh_generation' | 'refresh_hash' | 'refresh_siblings' | 'refresh_rotated_at';
-export type SessionRow = Omit<Selectable<SessionsTable>, FamilyColumn>;
+// The active organization is read by the organizations module, not with the session.
+export type SessionRow = Omit<Selectable<SessionsTable>, FamilyColumn | 'organization_id'>;
 /** Every column of a session but its refresh-token family. */
 export const SESSION_COLUMNS = [
   'id', 'user_id', 'client', 'ip', 'user_agent', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'revoked_reason',

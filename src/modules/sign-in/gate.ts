@@ -17,7 +17,7 @@ import type { Mailer } from '../mail/index.ts';
 import type { Access } from '../rbac/index.ts';
 import type { NewSessionRow, SessionContext, SessionRow, SessionsService } from '../sessions/index.ts';
 import type { Db } from '../../database.ts';
-import type { AccessClaims, TokensService } from '../tokens/index.ts';
+import type { AccessClaims, TokenOrganization, TokensService } from '../tokens/index.ts';
 import { normalizeEmail, normalizeUsername, toPublicUser, type PublicUser, type UserRow, type UsersService } from '../users/index.ts';
 
 /** How a sign-in flow began (its first factor). */
@@ -86,7 +86,23 @@ export interface SignInGateDeps {
   access: (userId: string) => Promise<Access>;
   accessCached?: (userId: string) => Access | undefined;
   customClaims?: CustomClaims | undefined;
+  /** The active organization of sessions (the organizations module provides it). */
+  organizations?: SignInOrganizations | undefined;
 }
+
+/** What the gate asks of organizations: a member's claims, a session's active one, and its switch. */
+export interface SignInOrganizations {
+  /** A member's claims in an organization (id or slug); organization_not_found otherwise. */
+  claimsFor(userId: string, idOrSlug: string): Promise<TokenOrganization>;
+  /** The session's active organization while the user is still a member of it. */
+  activeClaims(userId: string, sessionId: string): Promise<TokenOrganization | null>;
+  /** True only when this instance knows the user belongs to no organization (no promise). */
+  noneCached(userId: string): boolean;
+  setActive(userId: string, sessionId: string, organizationId: string | null): Promise<void>;
+}
+
+/** A sign-in's context, with the organization it asks to start in (`organization` on login). */
+export type GateContext = Omit<SessionContext, 'amr' | 'organizationId'> & { organization?: string | undefined };
 
 /** The first factor of a flow, from the amr values it carried (a challenge remembers those). */
 export const firstFactorOf = (amr: string[]): FirstFactor => amr.includes('pwd') ? 'password' : amr.includes('oauth') ? 'oauth' : amr.includes('hwk') ? 'passkey' : 'magic_link';
@@ -169,14 +185,29 @@ export function createSignInGate(deps: SignInGateDeps) {
     throw new AppError('password_expired', { details: { passwordChangeToken: change.token, expiresAt: change.expiresAt.toISOString() } });
   }
 
-  /** 5. The session: claims first (a hook that fails closed stops it), then the writes. */
-  async function startSession(proof: Proof, ctx: SessionContext): Promise<SignedIn> {
+  /**
+   * 5. The organization a sign-in asked to start in (`organization`): only one the user
+   * is a member of; anyone else is refused as if it did not exist.
+   */
+  async function chosenOrganization(proof: Proof, ctx: Omit<SessionContext, 'amr'>, requested: string | undefined): Promise<TokenOrganization | null> {
+    if (requested === undefined) return null;
+    if (!deps.organizations) throw new AppError('organization_not_found');
+    try {
+      return await deps.organizations.claimsFor(proof.user.id, requested);
+    } catch (err) {
+      if (err instanceof AppError) await refused(proof, ctx, err.code);
+      throw err;
+    }
+  }
+
+  /** 6. The session: claims first (a hook that fails closed stops it), then the writes. */
+  async function startSession(proof: Proof, ctx: SessionContext, org: TokenOrganization | null = null): Promise<SignedIn> {
     const { user } = proof;
     const now = new Date(clock.now());
     const sessionId = randomUUID();
     let claims: AccessClaims;
     try {
-      claims = await accessClaims(user, sessionId, ctx.amr, 'sign_in');
+      claims = await accessClaims(user, sessionId, ctx.amr, 'sign_in', org);
     } catch (err) {
       if (err instanceof AppError && err.code === 'hook_failed') await refused(proof, ctx, 'hook_failed');
       throw err;
@@ -227,27 +258,32 @@ export function createSignInGate(deps: SignInGateDeps) {
    * answers (with the token or challenge that lets the flow continue); when none is left,
    * the session starts with the assurance the flow actually reached.
    */
-  async function complete(proof: Proof, ctx: Omit<SessionContext, 'amr'>): Promise<SignedIn> {
+  async function complete(proof: Proof, given: GateContext): Promise<SignedIn> {
+    const { organization: requested, ...ctx } = given;
     await assertActive(proof, ctx);
     await assertVerifiedAddress(proof, ctx);
     await requireSecondFactor(proof, ctx);
     await requirePasswordChange(proof, ctx);
+    const org = await chosenOrganization(proof, ctx, requested);
     const amr = proof.amr;
-    const signedIn = await startSession(proof, { ...ctx, amr });
+    const signedIn = await startSession(proof, { ...ctx, amr, organizationId: org?.id ?? null }, org);
     await clearFailures(proof.user);
     decision('login_succeeded', { userId: proof.user.id, sessionId: signedIn.sessionId, client: ctx.client, method: proof.method, amr, rehashed: Boolean(proof.newHash) });
     return signedIn;
   }
 
   /** The claims of a user's access token, completed by the custom-claims hook when there is one. */
-  async function accessClaims(user: UserRow, sessionId: string, amr: string[], trigger: 'sign_in' | 'refresh'): Promise<AccessClaims> {
-    const claims = tokens.accessClaims(user, sessionId, amr, await deps.access(user.id));
+  async function accessClaims(user: UserRow, sessionId: string, amr: string[], trigger: 'sign_in' | 'refresh', org?: TokenOrganization | null): Promise<AccessClaims> {
+    // A session's active organization is read again for each token: a member removed
+    // meanwhile gets a token without it.
+    const active = org !== undefined ? org : deps.organizations && !deps.organizations.noneCached(user.id) ? await deps.organizations.activeClaims(user.id, sessionId) : null;
+    const claims = tokens.accessClaims(user, sessionId, amr, await deps.access(user.id), active);
     return deps.customClaims ? deps.customClaims(claims, { user, trigger }) : claims;
   }
 
   /** Claims from the cached roles when they are current and no hook runs (no promise); undefined otherwise. */
   function accessClaimsCached(user: UserRow, sessionId: string, amr: string[]): AccessClaims | undefined {
-    const cached = !deps.customClaims ? deps.accessCached?.(user.id) : undefined;
+    const cached = !deps.customClaims && (!deps.organizations || deps.organizations.noneCached(user.id)) ? deps.accessCached?.(user.id) : undefined;
     return cached ? tokens.accessClaims(user, sessionId, amr, cached) : undefined;
   }
 
@@ -259,7 +295,45 @@ export function createSignInGate(deps: SignInGateDeps) {
     return tokens.signAccessClaimsNow(claims) ?? (await tokens.signAccessClaims(claims)).accessToken;
   }
 
-  return { complete, accessClaims, accessClaimsCached, signNow, sign, record, decision };
+  /**
+   * A grant to an OpenID Connect client (its authorization code exchanged): a session of
+   * the client's own, started from the browser session the user signed in to through
+   * `complete`, with the methods that session proved. The access token names the client
+   * and the granted scopes; `record` writes the grant and its audit entry in the session's
+   * transaction. A disabled account gets nothing.
+   */
+  async function startGrant(user: UserRow, ctx: SessionContext, sessionId: string, grant: { clientId: string; scope: string; record: (trx: Db) => Promise<void> }): Promise<{ accessToken: string; refreshToken: string; expiresAt: number }> {
+    if (!user.is_active) throw new AppError('account_disabled');
+    const claims = { ...(await accessClaims(user, sessionId, ctx.amr, 'sign_in')), client_id: grant.clientId, scope: grant.scope };
+    const { refreshToken, evicted } = await db.transaction().execute(async (trx) => {
+      const started = await sessions.start(trx, user.id, ctx, sessionId);
+      await grant.record(trx);
+      return started;
+    });
+    if (evicted.length) await sessions.announce(evicted);
+    decision('grant_started', { userId: user.id, sessionId, client: ctx.client });
+    return { accessToken: await sign(claims), refreshToken, expiresAt: claims.exp };
+  }
+
+  /** Signs an OpenID Connect ID token or logout token (claims made by the OIDC module). */
+  const signIdToken = (claims: Record<string, unknown>) => tokens.signIdToken(claims);
+
+  /**
+   * Switches the active organization of a signed-in session (null: none) and issues the
+   * access token that carries it; the refresh token goes on, and its next tokens carry
+   * the same organization. Only an organization the user is a member of.
+   */
+  async function switchOrganization(user: UserRow, sessionId: string, amr: string[], idOrSlug: string | null): Promise<{ accessToken: string; expiresAt: number; organization: TokenOrganization | null }> {
+    if (!deps.organizations) throw new AppError('organization_not_found');
+    if (!user.is_active) throw new AppError('account_disabled');
+    const org = idOrSlug === null ? null : await deps.organizations.claimsFor(user.id, idOrSlug);
+    const claims = await accessClaims(user, sessionId, amr, 'refresh', org);
+    await deps.organizations.setActive(user.id, sessionId, org?.id ?? null);
+    decision('organization_switched', { userId: user.id, sessionId, organizationId: org?.id ?? null });
+    return { accessToken: await sign(claims), expiresAt: claims.exp, organization: org };
+  }
+
+  return { switchOrganization, complete, accessClaims, accessClaimsCached, signNow, sign, record, decision, startGrant, signIdToken };
 }
 
 export type SignInGate = ReturnType<typeof createSignInGate>;

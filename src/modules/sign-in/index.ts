@@ -3,7 +3,7 @@
 // account, a verified address, a second factor or its enrollment, a password change), the
 // password as a first factor, the account's failure count across factors, the bot check,
 // and the rule that settles who owns an address when it is first proven.
-export { createSignInGate, isMultiFactor, firstFactorOf, type SignInGate, type Proof, type FirstFactor, type SignedIn } from './gate.ts';
+export { createSignInGate, isMultiFactor, firstFactorOf, type SignInGate, type Proof, type FirstFactor, type SignedIn, type GateContext, type SignInOrganizations } from './gate.ts';
 export { createPasswordSignIn, type PasswordSignIn, type LoginInput } from './password.ts';
 export { createAccountFailures } from './account-failures.ts';
 export { createCaptcha, type Captcha } from './captcha.ts';

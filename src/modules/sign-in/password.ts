@@ -9,9 +9,8 @@ import { AppError } from '../../core/errors/index.ts';
 import type { RateLimiter } from '../../core/http/index.ts';
 import type { Lockout } from '../../core/limits/lockout.ts';
 import type { Captcha } from './captcha.ts';
-import type { SessionContext } from '../sessions/index.ts';
 import { normalizeEmail, normalizeUsername, type UserRow, type UsersService } from '../users/index.ts';
-import type { SignedIn, SignInGate } from './gate.ts';
+import type { GateContext, SignedIn, SignInGate } from './gate.ts';
 
 export interface LoginInput {
   email?: string | undefined;
@@ -39,7 +38,7 @@ export interface PasswordSignInDeps {
 export function createPasswordSignIn(deps: PasswordSignInDeps) {
   const { users, passwords, gate } = deps;
 
-  async function login(input: LoginInput, ctx: Omit<SessionContext, 'amr'>): Promise<SignedIn> {
+  async function login(input: LoginInput, ctx: GateContext): Promise<SignedIn> {
     // 1. The identifier as typed (normalised) is limited from every address at once.
     const identifier = input.email !== undefined ? `email:${normalizeEmail(input.email)}` : `username:${normalizeUsername(input.username ?? '').toLowerCase()}`;
     await deps.identifierLimit.hit(`login-id:${sha256(identifier).toString('base64url')}`);

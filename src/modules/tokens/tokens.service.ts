@@ -25,6 +25,16 @@ export interface TokensServiceDeps {
   hasuraClaims: boolean;
   /** Adds the flattened `permissions` list to user tokens (AUTH_JWT_INCLUDE_PERMISSIONS). */
   includePermissions: boolean;
+  /** Adds the organization role (`org.<role>`) to the Hasura allowed roles (AUTH_JWT_HASURA_ORG_ROLE). */
+  hasuraOrgRole?: boolean;
+}
+
+/** The session's active organization, as an access token carries it. */
+export interface TokenOrganization {
+  id: string;
+  slug: string;
+  role: string;
+  permissions: string[];
 }
 
 export interface AccessClaims extends JwtPayload {
@@ -45,6 +55,11 @@ export interface AccessClaims extends JwtPayload {
   amr?: string[];
   /** Assurance level: `aal2` when a second factor was used. */
   aal?: 'aal1' | 'aal2';
+  /** The session's active organization, its slug, the user's role in it and that role's permissions. */
+  org_id?: string;
+  org_slug?: string;
+  org_role?: string;
+  org_permissions?: string[];
 }
 
 /** A service account's token (client credentials): no session, no user. */
@@ -78,7 +93,7 @@ export function createTokensService(deps: TokensServiceDeps) {
    * (default first) and effective permissions; without it the token names the default
    * role only. Apart from signing, so that a hook can add claims in between.
    */
-  function accessClaims(user: TokenSubject, sessionId: string, amr: string[] = ['pwd'], access?: { roles: string[]; permissions: string[] }): AccessClaims {
+  function accessClaims(user: TokenSubject, sessionId: string, amr: string[] = ['pwd'], access?: { roles: string[]; permissions: string[] }, org?: TokenOrganization | null): AccessClaims {
     const iat = Math.floor(clock.now() / 1000);
     const exp = iat + deps.accessTokenExpiry;
     const roles = access?.roles.length ? [user.role, ...access.roles.filter((r) => r !== user.role)] : [user.role];
@@ -87,9 +102,14 @@ export function createTokensService(deps: TokensServiceDeps) {
       amr, aal: assuranceLevel(amr),
     };
     if (deps.includePermissions) claims.permissions = access?.permissions ?? [];
+    if (org) Object.assign(claims, { org_id: org.id, org_slug: org.slug, org_role: org.role, org_permissions: org.permissions });
     if (deps.audience) claims.aud = deps.audience;
     if (deps.hasuraClaims) {
-      claims[HASURA_NAMESPACE] = { 'x-hasura-allowed-roles': roles, 'x-hasura-default-role': user.role, 'x-hasura-user-id': user.id };
+      const allowed = org && deps.hasuraOrgRole ? [...roles, `org.${org.role}`] : roles;
+      claims[HASURA_NAMESPACE] = {
+        'x-hasura-allowed-roles': allowed, 'x-hasura-default-role': user.role, 'x-hasura-user-id': user.id,
+        ...(org ? { 'x-hasura-org-id': org.id, 'x-hasura-org-role': org.role } : {}),
+      };
     }
     return claims;
   }
@@ -121,6 +141,14 @@ export function createTokensService(deps: TokensServiceDeps) {
     };
     if (deps.audience) claims.aud = deps.audience;
     return signJwtAsync(claims, keys.signingKey()).then((accessToken) => ({ accessToken, expiresAt: claims.exp }));
+  }
+
+  /**
+   * Signs an OpenID Connect ID token or logout token with the current signing key (the
+   * JWKS publishes it). Only the sign-in gate calls it, as it does for access tokens.
+   */
+  function signIdToken(claims: JwtPayload): Promise<string> {
+    return signJwtAsync(claims, keys.signingKey());
   }
 
   // Tokens already verified, until their expiry: a client presents the same token many
@@ -186,7 +214,7 @@ export function createTokensService(deps: TokensServiceDeps) {
     return p as JwtPayload & { exp: number; iat: number };
   }
 
-  return { accessClaims, signAccessClaims, signAccessClaimsNow, issueAccessToken, issueClientToken, verifyAccessToken, verifiedAccessClaims, verifyAnyToken, jwks: keys.jwks };
+  return { accessClaims, signAccessClaims, signAccessClaimsNow, issueAccessToken, signIdToken, issueClientToken, verifyAccessToken, verifiedAccessClaims, verifyAnyToken, jwks: keys.jwks };
 }
 
 function headerKid(token: string): unknown {

@@ -8,7 +8,9 @@ import { keysPage } from './keys.ts';
 import { overviewPage } from './overview.ts';
 import { providersPage } from './providers.ts';
 import { rolesPage } from './roles.ts';
+import { organizationsPage } from './organizations.ts';
 import { serviceAccountsPage } from './service-accounts.ts';
+import { oidcClientsPage } from './oidc-clients.ts';
 import { userPages } from './users.ts';
 import { webhooksPage } from './webhooks.ts';
 
@@ -16,7 +18,9 @@ export async function adminPages(app: FastifyInstance, ctx: WebContext): Promise
   overviewPage(app, ctx);
   userPages(app, ctx);
   rolesPage(app, ctx);
+  organizationsPage(app, ctx);
   serviceAccountsPage(app, ctx);
+  oidcClientsPage(app, ctx);
   webhooksPage(app, ctx);
   providersPage(app, ctx);
   keysPage(app, ctx);

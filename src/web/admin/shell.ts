@@ -6,13 +6,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestLocale, sendHtml, type WebContext } from '../context.ts';
 import { html, type Html } from '../html.ts';
 
-export type Section = 'overview' | 'users' | 'roles' | 'serviceAccounts' | 'webhooks' | 'providers' | 'keys';
+export type Section = 'overview' | 'users' | 'roles' | 'organizations' | 'serviceAccounts' | 'applications' | 'webhooks' | 'providers' | 'keys';
 
 export const SECTIONS: readonly { key: Section; path: string }[] = [
   { key: 'overview', path: '/admin/ui' },
   { key: 'users', path: '/admin/ui/users' },
   { key: 'roles', path: '/admin/ui/roles' },
+  { key: 'organizations', path: '/admin/ui/organizations' },
   { key: 'serviceAccounts', path: '/admin/ui/service-accounts' },
+  { key: 'applications', path: '/admin/ui/applications' },
   { key: 'webhooks', path: '/admin/ui/webhooks' },
   { key: 'providers', path: '/admin/ui/providers' },
   { key: 'keys', path: '/admin/ui/keys' },

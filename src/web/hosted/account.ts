@@ -1,5 +1,6 @@
 // /ui/account: the signed-in user's own page. Profile, password, email, two-step
-// verification, passkeys, linked accounts, sessions and account deletion. The server
+// verification, passkeys, linked accounts, organizations (and invitations to them), sessions
+// and account deletion. The server
 // renders the sections' headings, labels and forms in the request's language; the page
 // script (pages/account.js) signs in or goes to the sign-in page, then fills each section
 // from the JSON API with the access token. Nothing about the user is known here.
@@ -7,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { requestLocale, sendHtml, type WebContext } from '../context.ts';
 import { html } from '../html.ts';
 
-const SECTIONS = ['profile', 'password', 'email', 'mfa', 'passkeys', 'identities', 'sessions', 'danger'] as const;
+const SECTIONS = ['profile', 'password', 'email', 'mfa', 'passkeys', 'identities', 'organizations', 'sessions', 'danger'] as const;
 
 export function accountPages(app: FastifyInstance, ctx: WebContext): void {
   app.get<{ Querystring: { lang?: string } }>('/ui/account', { schema: { hide: true } }, async (req, reply) => {
@@ -143,6 +144,25 @@ export function accountPages(app: FastifyInstance, ctx: WebContext): void {
   <div class="actions" id="link-providers"></div>
 </section>
 
+<section class="card" aria-labelledby="organizations-title">
+  <h2 id="organizations-title" tabindex="-1">${t('organizations.title')}</h2>
+  <p class="muted">${t('organizations.intro')}</p>
+  <ul class="list" id="organizations" aria-labelledby="organizations-title"><li>${ctx.dict.t(locale, 'common.loading')}</li></ul>
+  <p id="no-organizations" hidden>${t('organizations.none')}</p>
+  <p class="status" id="organizations-status" role="status" hidden></p>
+  <h3 id="org-invitations-title">${t('organizations.invitationsTitle')}</h3>
+  <ul class="list" id="org-invitations" aria-labelledby="org-invitations-title"></ul>
+  <p id="no-org-invitations" hidden>${t('organizations.noInvitations')}</p>
+  <p class="hint" id="org-invitations-hint" hidden>${t('organizations.openEmail')}</p>
+</section>
+
+<section class="card" aria-labelledby="apps-title">
+  <h2 id="apps-title" tabindex="-1">${ctx.dict.t(locale, 'oauth2.appsTitle')}</h2>
+  <ul class="list" id="apps" aria-labelledby="apps-title"><li>${ctx.dict.t(locale, 'common.loading')}</li></ul>
+  <p class="muted" id="no-apps" hidden>${ctx.dict.t(locale, 'oauth2.appsNone')}</p>
+  <p class="status" id="apps-status" role="status" hidden></p>
+</section>
+
 <section class="card" aria-labelledby="sessions-title">
   <h2 id="sessions-title" tabindex="-1">${t('sessions.title')}</h2>
   <p class="muted">${t('sessions.intro')}</p>
@@ -161,7 +181,7 @@ export function accountPages(app: FastifyInstance, ctx: WebContext): void {
 </div>
 `;
     return sendHtml(reply, ctx.page({
-      locale, path: req.url, title: t('title'), body, script: 'account', messages: ['account.', 'reauth.'], wide: true,
+      locale, path: req.url, title: t('title'), body, script: 'account', messages: ['account.', 'reauth.', 'oauth2.'], wide: true,
       data: { providers: JSON.stringify(providers.map((p) => ({ name: p.name, displayName: p.displayName }))), 'account-url': `${ctx.publicUrl}/ui/account` },
     }));
   });

@@ -7,6 +7,7 @@ import { accountPages } from './account.ts';
 import { signUpPages } from './sign-up.ts';
 import { passwordPages } from './password.ts';
 import { mfaPages } from './mfa.ts';
+import { invitationPages } from './invitation.ts';
 
 export async function hostedPages(app: FastifyInstance, ctx: WebContext): Promise<void> {
   signInPages(app, ctx);
@@ -14,4 +15,5 @@ export async function hostedPages(app: FastifyInstance, ctx: WebContext): Promis
   signUpPages(app, ctx);
   passwordPages(app, ctx);
   mfaPages(app, ctx);
+  invitationPages(app, ctx);
 }

@@ -322,6 +322,54 @@ function sessionItem(s) {
     s.current ? null : el('button', { type: 'button', class: 'secondary', 'aria-label': tr('sessions.signOutOne', { device: name }), onclick: signOut }, tr('sessions.signOut')));
 }
 
+// ---- organizations -----------------------------------------------------------------------------
+
+async function loadOrganizations() {
+  const [{ organizations }, { invitations }] = await Promise.all([
+    api('/auth/organizations', { auth: true }), api('/auth/organizations/invitations', { auth: true }),
+  ]);
+  const list = $('#organizations');
+  list.replaceChildren(...organizations.map((o) => {
+    const leave = (e) => act(e.currentTarget, $('#organizations-status'), async () => {
+      if (!confirmAction(tr('organizations.leaveConfirm', { name: o.name }))) return '';
+      await api(`/auth/organizations/${encodeURIComponent(o.id)}/leave`, { method: 'POST', auth: true });
+      await loadOrganizations();
+      return tr('organizations.left', { name: o.name });
+    });
+    return el('li', { 'data-organization': o.slug },
+      el('div', {}, el('strong', {}, o.name), ' ', el('span', { class: 'muted' }, o.slug), el('p', { class: 'muted' }, tr('organizations.role', { role: o.role }))),
+      el('button', { type: 'button', class: 'secondary', 'aria-label': tr('organizations.leaveOne', { name: o.name }), onclick: leave }, tr('organizations.leave')));
+  }));
+  list.hidden = organizations.length === 0;
+  $('#no-organizations').hidden = organizations.length > 0;
+  const invites = $('#org-invitations');
+  invites.replaceChildren(...invitations.map((i) => el('li', { 'data-invitation': i.id },
+    el('div', {}, el('strong', {}, i.organization.name), el('p', { class: 'muted' }, tr('organizations.invitedAs', { role: i.role, date: when(i.expiresAt) }))))));
+  invites.hidden = invitations.length === 0;
+  $('#no-org-invitations').hidden = invitations.length > 0;
+  $('#org-invitations-hint').hidden = invitations.length === 0;
+}
+
+// ---- connected applications (OpenID Connect consents) ------------------------------------------
+
+function appItem(c) {
+  const remove = (e) => act(e.currentTarget, $('#apps-status'), async () => {
+    await api(`/auth/oauth2/consents/${encodeURIComponent(c.clientId)}`, { method: 'DELETE', auth: true });
+    await loadApps();
+    return t('oauth2.appsRevoked');
+  });
+  return el('li', {},
+    el('div', {}, el('strong', {}, c.name), el('p', { class: 'muted' }, t('oauth2.appsScopes', { scopes: c.scopes.map((s) => t(`oauth2.scope.${s}`)).join(', ') }))),
+    el('button', { type: 'button', class: 'secondary', 'aria-label': `${t('oauth2.appsRevoke')}: ${c.name}`, onclick: remove }, t('oauth2.appsRevoke')));
+}
+
+async function loadApps() {
+  const { consents } = await api('/auth/oauth2/consents', { auth: true });
+  $('#apps').replaceChildren(...consents.map(appItem));
+  $('#apps').hidden = consents.length === 0;
+  $('#no-apps').hidden = consents.length > 0;
+}
+
 async function loadSessions() {
   const { sessions } = await api('/auth/sessions', { auth: true });
   // This device first, then the others newest first (the API's order).
@@ -383,6 +431,8 @@ await Promise.all([
   loadInto(loadFactors, $('#mfa-status')),
   loadInto(loadPasskeys, $('#passkeys-status')),
   loadInto(loadIdentities, $('#identities-status')),
+  loadInto(loadOrganizations, $('#organizations-status')),
   loadInto(loadSessions, $('#sessions-status')),
+  loadInto(loadApps, $('#apps-status')),
 ]);
 document.body.dataset.loaded = 'true';
