@@ -13,7 +13,7 @@ import type { Deps } from './deps.ts';
 import { AppError } from './core/errors/index.ts';
 import { checkRequestInput, closeRouteBody, createAuthGuard, createCrossSiteGuard, createCsrfCheck, createOperationIdHook, declareSecurity, freeFormKeyword, installErrorHandler, openapiTransform, runWithContext, setActor } from './core/http/index.ts';
 import { publicUrl } from './core/config/index.ts';
-import { adminRoutes, createAdminStatsService } from './modules/admin/index.ts';
+import { adminRoutes, createAdminStatsService, documentPermission } from './modules/admin/index.ts';
 import { mfaRoutes } from './modules/mfa/index.ts';
 import { passkeysRoutes } from './modules/passkeys/index.ts';
 import { oauthRoutes } from './modules/oauth/index.ts';
@@ -314,7 +314,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     prefix: '/auth', organizations: deps.organizations, invitations: deps.invitations, gate: deps.gate, guard, limiter: deps.limiter, signupLimiter: deps.limits.signup,
     locale: (given, acceptLanguage) => templates.resolveLocale(given ?? templates.fromAcceptLanguage(acceptLanguage)),
   });
-  await app.register(adminOrganizationsRoutes, { prefix: '/admin', organizations: deps.organizations, invitations: deps.invitations, principals });
+  // Other modules' administrative routes document their permission like admin's own.
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', documentPermission);
+    await scope.register(adminOrganizationsRoutes, { organizations: deps.organizations, invitations: deps.invitations, principals });
+    await scope.register(adminOidcClientsRoutes, { oidc: deps.oidc, principals });
+  }, { prefix: '/admin' });
   await app.register(serviceTokenRoutes, { prefix: '/auth', serviceAccounts: deps.serviceAccounts, limiter: deps.limiter });
   await app.register(accountRoutes, {
     prefix: '/auth', gate: deps.gate, account: deps.account, passwordless: deps.passwordless, redirects: deps.redirects, templates,
@@ -335,7 +340,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     oidc: deps.oidc, limiter: deps.limiter, csrf, guard, cookies: deps.cookies,
     clientCredentials: (id, secret, scope) => deps.serviceAccounts.clientCredentials(id, secret, scope),
   });
-  await app.register(adminOidcClientsRoutes, { prefix: '/admin', oidc: deps.oidc, principals });
   await app.register(healthRoutes, { db: deps.db as never, checks: deps.readinessChecks, degraded: deps.degradedChecks });
   if (config.uiEnabled) {
     await app.register(webRoutes, {

@@ -428,6 +428,13 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       },
     });
     chores.add('oidc_requests_and_codes', async () => { await oidc.prune(); });
+    // A browser session that ends (any way: logout, revocation, password change, a disabled
+    // account) ends the applications' grants made through it, and tells those that asked.
+    bus0.subscribe((m) => {
+      if (m.kind !== 'session' && m.kind !== 'user_sessions') return;
+      oidc.logout.ssoSessionEnded(m.kind === 'session' ? { ssoSessionId: m.id } : { userId: m.id })
+        .catch((err: unknown) => log.warn({ err, session: m.id }, 'ending the grants of an ended session failed'));
+    });
     const checkPassword = (password: string, who: { username: string; email?: string }) => policy.check(password, who);
     const admin = createAdminService({
       db, clock, users, rbac, sessions, passwords, audit: audit.record, checkPassword, defaultRole: config.defaultRole,

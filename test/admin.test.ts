@@ -48,6 +48,8 @@ describe('authorization matrix of /admin', () => {
       // Any well-formed id until the admin's turn creates the real ones.
       let hook = '00000000-0000-4000-8000-000000000000';
       let delivery = '00000000-0000-4000-8000-000000000001';
+      let org = '00000000-0000-4000-8000-000000000002';
+      let invitation = '00000000-0000-4000-8000-000000000003';
       const u = () => `/admin/users/${target.user.id}`;
       const rows: Row[] = [
         { method: 'GET', route: '/admin/users', url: () => '/admin/users', admin: 200, service: 200 },
@@ -100,6 +102,24 @@ describe('authorization matrix of /admin', () => {
         { method: 'GET', route: '/admin/stats', url: () => '/admin/stats?days=7', admin: 200, service: 200 },
         { method: 'GET', route: '/admin/keys', url: () => '/admin/keys', admin: 200, service: 403 },
         { method: 'POST', route: '/admin/keys/rotate', url: () => '/admin/keys/rotate', admin: 200, service: 403 },
+        { method: 'GET', route: '/admin/oauth-clients', url: () => '/admin/oauth-clients', admin: 200, service: 403 },
+        { method: 'POST', route: '/admin/oauth-clients', url: () => '/admin/oauth-clients', body: () => ({ clientId: 'matrix-app', name: 'Matrix app', redirectUris: ['https://app.example.com/callback'] }), admin: 201, service: 403 },
+        { method: 'GET', route: '/admin/oauth-clients/{clientId}', url: () => '/admin/oauth-clients/matrix-app', admin: 200, service: 403 },
+        { method: 'PATCH', route: '/admin/oauth-clients/{clientId}', url: () => '/admin/oauth-clients/matrix-app', body: () => ({ name: 'Matrix application' }), admin: 200, service: 403 },
+        { method: 'POST', route: '/admin/oauth-clients/{clientId}/rotate-secret', url: () => '/admin/oauth-clients/matrix-app/rotate-secret', admin: 200, service: 403 },
+        { method: 'DELETE', route: '/admin/oauth-clients/{clientId}', url: () => '/admin/oauth-clients/matrix-app', admin: 204, service: 403 },
+        { method: 'GET', route: '/admin/organizations', url: () => '/admin/organizations', admin: 200, service: 403 },
+        { method: 'POST', route: '/admin/organizations', url: () => '/admin/organizations', body: () => ({ name: 'Matrix Org', slug: 'matrix-org', ownerId: target.user.id }), admin: 201, service: 403 },
+        { method: 'GET', route: '/admin/organizations/{id}', url: () => `/admin/organizations/${org}`, admin: 200, service: 403 },
+        { method: 'PATCH', route: '/admin/organizations/{id}', url: () => `/admin/organizations/${org}`, body: () => ({ name: 'Matrix Organization' }), admin: 200, service: 403 },
+        { method: 'GET', route: '/admin/organizations/{id}/members', url: () => `/admin/organizations/${org}/members`, admin: 200, service: 403 },
+        { method: 'POST', route: '/admin/organizations/{id}/members', url: () => `/admin/organizations/${org}/members`, body: () => ({ userId: viewer.user.id, role: 'member' }), admin: 201, service: 403 },
+        { method: 'PATCH', route: '/admin/organizations/{id}/members/{userId}', url: () => `/admin/organizations/${org}/members/${viewer.user.id}`, body: () => ({ role: 'admin' }), admin: 200, service: 403 },
+        { method: 'DELETE', route: '/admin/organizations/{id}/members/{userId}', url: () => `/admin/organizations/${org}/members/${viewer.user.id}`, admin: 200, service: 403 },
+        { method: 'GET', route: '/admin/organizations/{id}/invitations', url: () => `/admin/organizations/${org}/invitations`, admin: 200, service: 403 },
+        { method: 'POST', route: '/admin/organizations/{id}/invitations', url: () => `/admin/organizations/${org}/invitations`, body: () => ({ email: 'invitee@example.com' }), admin: 201, service: 403 },
+        { method: 'DELETE', route: '/admin/organizations/{id}/invitations/{invitationId}', url: () => `/admin/organizations/${org}/invitations/${invitation}`, admin: 200, service: 403 },
+        { method: 'DELETE', route: '/admin/organizations/{id}', url: () => `/admin/organizations/${org}`, admin: 200, service: 403 },
         { method: 'DELETE', route: '/admin/users/{id}', url: u, admin: 200, service: 403 },
       ];
 
@@ -149,6 +169,8 @@ describe('authorization matrix of /admin', () => {
         const res = await call(r, admin.accessToken);
         assert.equal(res.statusCode, r.admin, `admin: ${r.method} ${r.route} -> ${res.body}`);
         if (r.route === '/admin/webhooks' && r.method === 'POST') hook = json(res).endpoint.id;
+        if (r.route === '/admin/organizations' && r.method === 'POST') org = (json(res).organization ?? json(res)).id;
+        if (r.route === '/admin/organizations/{id}/invitations' && r.method === 'POST') invitation = (json(res).invitation ?? json(res)).id;
       }
       assert.equal((await t.app.inject({ method: 'GET', url: u(), headers: bearer(admin.accessToken) })).statusCode, 404, 'the target user is gone');
     } finally {

@@ -205,6 +205,28 @@ describe('one entry per event', () => {
       await a.expect({ 'webhook.delivery_replayed': 1 }, () => t.app.inject({ method: 'POST', url: `/admin/webhooks/${hookId}/deliveries/00000000-0000-4000-8000-00000000dead/replay`, headers: h }));
       await a.expect({ 'webhook.deleted': 1 }, () => t.app.inject({ method: 'DELETE', url: `/admin/webhooks/${hookId}`, headers: h }));
 
+      // Organizations: each change, one entry.
+      const owner = await signUp(t.app);
+      const member = await signUp(t.app);
+      const ob = bearer(owner.accessToken);
+      const mb = bearer(member.accessToken);
+      const orgUrl = (org: string, rest = '') => `/auth/organizations/${org}${rest}`;
+      const org = json(await a.expect({ 'organization.created': 1 }, () => t.app.inject({ method: 'POST', url: '/auth/organizations', headers: ob, payload: { name: 'Audit Org' } })));
+      await a.expect({ 'organization.updated': 1 }, () => t.app.inject({ method: 'PATCH', url: orgUrl(org.id), headers: ob, payload: { name: 'Audit Org Two' } }));
+      const sentOrg = sink.messages.length;
+      await a.expect({ 'organization.invitation_created': 1 }, () => t.app.inject({ method: 'POST', url: orgUrl(org.id, '/invitations'), headers: ob, payload: { email: member.creds.email } }));
+      const invitationToken = /token=([A-Za-z0-9_-]{43})/.exec((await sink.latest(member.creds.email, /Audit Org Two/, sentOrg)).text)![1]!;
+      secrets.push(invitationToken);
+      await a.expect({ 'organization.invitation_accepted': 1 }, () => t.app.inject({ method: 'POST', url: '/auth/organizations/invitations/accept', headers: mb, payload: { token: invitationToken } }));
+      await a.expect({ 'organization.member_role_changed': 1 }, () => t.app.inject({ method: 'PATCH', url: orgUrl(org.id, `/members/${member.user.id}`), headers: ob, payload: { role: 'admin' } }));
+      await a.expect({ 'organization.ownership_transferred': 1 }, () => t.app.inject({ method: 'POST', url: orgUrl(org.id, '/transfer'), headers: ob, payload: { userId: member.user.id } }));
+      await a.expect({ 'organization.member_left': 1 }, () => t.app.inject({ method: 'POST', url: orgUrl(org.id, '/leave'), headers: ob }));
+      const second = json(await t.app.inject({ method: 'POST', url: orgUrl(org.id, '/invitations'), headers: mb, payload: { email: 'later@example.com' } }));
+      await a.expect({ 'organization.invitation_revoked': 1 }, () => t.app.inject({ method: 'DELETE', url: orgUrl(org.id, `/invitations/${second.id}`), headers: mb }));
+      await a.expect({ 'organization.member_added': 1 }, () => t.app.inject({ method: 'POST', url: `/admin/organizations/${org.id}/members`, headers: h, payload: { userId: owner.user.id } }));
+      await a.expect({ 'organization.member_removed': 1 }, () => t.app.inject({ method: 'DELETE', url: orgUrl(org.id, `/members/${owner.user.id}`), headers: mb }));
+      await a.expect({ 'organization.deleted': 1 }, () => t.app.inject({ method: 'DELETE', url: orgUrl(org.id), headers: mb }));
+
       // Signing out everywhere, then deleting the account.
       const s6 = await login(t.app, { email: newEmail, password: resetPassword }, 'native');
       await a.expect({ 'user.logout': 1 }, () => t.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(s6.accessToken) }));
@@ -215,8 +237,9 @@ describe('one entry per event', () => {
       // the social sign-in ones (test/oauth.test.ts, a real OpenID Provider), the hook's
       // refusal (test/hooks.test.ts, a hook receiver) and the command line's key rotation and
       // imports (test/cli.test.ts, test/cli.import.test.ts, the real binary) was met.
+      // The OpenID provider's (test/oidc.provider.test.ts: a real relying party and browser flow) too.
       const elsewhere = new Set(['user.signup_rejected', 'key.rotated', 'users.imported']);
-      assert.deepEqual([...a.seen].sort(), AUDIT_EVENT_TYPES.filter((type) => !type.startsWith('passkey.') && !type.startsWith('oauth.') && !elsewhere.has(type)).sort());
+      assert.deepEqual([...a.seen].sort(), AUDIT_EVENT_TYPES.filter((type) => !type.startsWith('passkey.') && !type.startsWith('oauth.') && !type.startsWith('oidc.') && !elsewhere.has(type)).sort());
       // No secret, code or token anywhere in the log.
       const all = JSON.stringify(await t.deps.db.selectFrom('audit_log').selectAll().execute());
       for (const s of secrets) assert.ok(!all.includes(s), 'a secret reached the audit log');

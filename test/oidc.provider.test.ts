@@ -194,6 +194,53 @@ describe('OpenID Connect provider', () => {
     assert.equal(claims.nonce, undefined);
   });
 
+  test('a browser session ended through Tessera\'s own API ends the grants made through it, with one back-channel notice', async () => {
+    const rp1 = await relyingParty(s, { firstParty: true });
+    const rp2 = await relyingParty(s, { firstParty: true, backchannelLogoutUri: `${receiver.url}/backchannel` });
+    const grant = async (b: Browser, rp: typeof rp1) => {
+      const p = await pkce();
+      const a = await b.authorize(authorizationUrl(rp, p));
+      return client.authorizationCodeGrant(rp.config, new URL(a.location), { pkceCodeVerifier: p.verifier, expectedState: p.state, expectedNonce: p.nonce });
+    };
+    const notices = async (from: number, sid: string) => {
+      const until = Date.now() + 10_000;
+      const mine = () => receiver.requests.slice(from).filter((r) => r.path === '/backchannel' && new URLSearchParams(r.body).get('logout_token') !== null);
+      while (mine().length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 200)); // room for a duplicate to show
+      await s.t.deps.oidc.logout.settled();
+      const got = await Promise.all(mine().map((r) => assertSignedByJwks(s, new URLSearchParams(r.body).get('logout_token')!)));
+      return got.filter((c) => c.sid === sid);
+    };
+    const { b, creds, user } = await signedInBrowser();
+    const t1 = await grant(b, rp1);
+    const t2 = await grant(b, rp2);
+    const sso = t2.claims()!.sid as string;
+    // One session ended: the user signs that browser out from another device.
+    const native = (await (await fetch(`${s.origin}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: creds.email, password: creds.password, client: 'native' }) })).json()) as { accessToken: string };
+    let from = receiver.requests.length;
+    const del = await fetch(`${s.origin}/auth/sessions/${sso}`, { method: 'DELETE', headers: { authorization: `Bearer ${native.accessToken}` } });
+    assert.equal(del.status, 200, await del.clone().text());
+    const first = await notices(from, sso);
+    assert.equal(first.length, 1, 'rp2 is told once');
+    assert.equal(first[0]!.aud, rp2.clientId);
+    assert.equal(first[0]!.sub, user.id);
+    await assert.rejects(client.refreshTokenGrant(rp1.config, t1.refresh_token!), (err: any) => err.error === 'invalid_grant');
+    await assert.rejects(client.refreshTokenGrant(rp2.config, t2.refresh_token!), (err: any) => err.error === 'invalid_grant');
+
+    // Every session ended (sign out everywhere): the new browser session's grant ends too.
+    const b2 = new Browser(s);
+    assert.equal((await b2.signIn(creds)).status, 200);
+    const t3 = await grant(b2, rp2);
+    const sso2 = t3.claims()!.sid as string;
+    const native2 = (await (await fetch(`${s.origin}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: creds.email, password: creds.password, client: 'native' }) })).json()) as { accessToken: string };
+    from = receiver.requests.length;
+    const out = await fetch(`${s.origin}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${native2.accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ scope: 'global' }) });
+    assert.equal(out.status, 200, await out.clone().text());
+    const second = await notices(from, sso2);
+    assert.equal(second.length, 1);
+    await assert.rejects(client.refreshTokenGrant(rp2.config, t3.refresh_token!), (err: any) => err.error === 'invalid_grant');
+  });
+
   test('client_credentials stays the service accounts\' grant at /oauth2/token', async () => {
     const sa = await s.t.deps.serviceAccounts.create({ actor: { type: 'system' }, permissions: new Set(['*']) } as never, { name: 'worker' });
     const res = await fetch(`${s.origin}/oauth2/token`, {

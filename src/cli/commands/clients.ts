@@ -19,7 +19,12 @@ const bool = (name: string) => (v: string) => {
 };
 
 export function clientsCommand(): Command {
-  const c = new Command('clients').description('Applications that sign users in with Tessera (OpenID Connect clients; see docs/oidc.md).');
+  const c = new Command('clients').description('Applications that sign users in with Tessera (OpenID Connect clients; see docs/oidc.md).')
+    .addHelpText('after', `
+Examples:
+  $ tessera clients create Grafana --client-id grafana --redirect-uri https://grafana.example.com/login/generic_oauth --first-party
+  $ tessera clients list
+  $ tessera clients rotate-secret grafana --json`);
 
   c.command('list')
     .description('Every client.')

@@ -21,8 +21,8 @@ import * as m0015 from './migrations/0015_refresh_families.ts';
 import * as m0016 from './migrations/0016_flow_amr.ts';
 import * as m0017 from './migrations/0017_optional_email.ts';
 import * as m0018 from './migrations/0018_oauth_refresh_runs.ts';
-import * as m0020 from './migrations/0020_organizations.ts';
 import * as m0019 from './migrations/0019_oidc_provider.ts';
+import * as m0020 from './migrations/0020_organizations.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_init': m0001,
@@ -43,8 +43,8 @@ const migrations: Record<string, Migration> = {
   '0016_flow_amr': m0016,
   '0017_optional_email': m0017,
   '0018_oauth_refresh_runs': m0018,
-  '0020_organizations': m0020,
   '0019_oidc_provider': m0019,
+  '0020_organizations': m0020,
 };
 
 /** Every migration's name, in order. */

@@ -67,12 +67,22 @@ export function createLogout(deps: ProviderDeps) {
       await audit(db, { type: 'oidc.logout', subject, actor: subject ? { type: 'user', id: subject } : { type: 'anonymous' }, details: { clientId: clientId ?? null, sessionId, grantIds } });
     }
     gate.decision('oidc_logout', { sessionId, grants: grantIds.length });
-    // Back-channel: once per client, after the sessions ended.
+    await notifyEnded(grants.map((g) => g.session_id));
+  }
+
+  /**
+   * Back-channel: once per client and browser session, after the sessions ended, and only
+   * for the grants this call claims (another instance reacting to the same session's end
+   * claims none of them, so no client hears twice).
+   */
+  async function notifyEnded(grantSessionIds: string[]): Promise<void> {
+    const claimed = await repo.claimLogoutNotices(db, grantSessionIds, new Date(clock.now()));
     const notified = new Set<string>();
-    for (const g of grants) {
-      if (!g.backchannel_logout_uri || notified.has(g.client_id)) continue;
-      notified.add(g.client_id);
-      void notify(g.backchannel_logout_uri, g.client_id, g.user_id, sessionId);
+    for (const g of claimed) {
+      const key = `${g.client_id} ${g.sso_session_id ?? g.session_id}`;
+      if (!g.backchannel_logout_uri || notified.has(key)) continue;
+      notified.add(key);
+      void notify(g.backchannel_logout_uri, g.client_id, g.user_id, g.sso_session_id ?? g.session_id);
     }
   }
 
@@ -113,8 +123,27 @@ export function createLogout(deps: ProviderDeps) {
     await endSession(sessionId, userId, clientId);
   }
 
+  /**
+   * A session that ended elsewhere (signed out through /auth/logout, revoked by the user or
+   * an administrator, a password change, a disabled account): the grants that applications
+   * obtained through it end too, and the clients that asked are told by back-channel
+   * logout. Called for every session (or user's sessions) the invalidation bus announces,
+   * on every instance; the notices are claimed in the database, so each client hears once.
+   */
+  async function ssoSessionEnded(by: { ssoSessionId: string } | { userId: string }): Promise<void> {
+    const grants = await repo.grantsOfEndedSso(db, by);
+    if (!grants.length) return;
+    const ended: string[] = [];
+    for (const g of grants) if (g.revoked_at === null && (await sessions.revoke(g.session_id, 'sso_session_ended'))) ended.push(g.session_id);
+    if (ended.length) {
+      await audit(db, { type: 'oidc.logout', subject: grants[0]!.user_id, actor: { type: 'system' }, details: { clientId: null, sessionId: grants[0]!.sso_session_id, grantIds: ended, reason: 'sso_session_ended' } });
+      gate.decision('oidc_logout', { sessionId: grants[0]!.sso_session_id, grants: ended.length });
+    }
+    await notifyEnded(grants.map((g) => g.session_id));
+  }
+
   return {
-    plan, endSession, endCookieSession, endHinted, redirectOf,
+    plan, endSession, endCookieSession, endHinted, redirectOf, ssoSessionEnded,
     /** Back-channel notifications still in flight (tests and shutdown wait for them). */
     settled: () => Promise.all([...inflight]).then(() => undefined),
   };

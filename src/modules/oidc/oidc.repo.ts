@@ -65,6 +65,33 @@ export const insertGrant = (db: Db, row: Insertable<OidcGrantsTable>) => db.inse
 export const findGrant = (db: Db, sessionId: string) =>
   db.selectFrom('oidc_grants').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
 
+/**
+ * Grants whose browser session ended (revoked, or gone) and whose client was not told yet:
+ * those of one browser session, or every one of a user.
+ */
+export const grantsOfEndedSso = (db: Db, by: { ssoSessionId: string } | { userId: string }) => {
+  let q = db.selectFrom('oidc_grants')
+    .innerJoin('sessions as grant_session', 'grant_session.id', 'oidc_grants.session_id')
+    .leftJoin('sessions as sso', 'sso.id', 'oidc_grants.sso_session_id')
+    .select(['oidc_grants.session_id', 'oidc_grants.client_id', 'oidc_grants.user_id', 'oidc_grants.sso_session_id', 'grant_session.revoked_at'])
+    .where('oidc_grants.sso_session_id', 'is not', null)
+    .where('oidc_grants.logout_notified_at', 'is', null)
+    .where((eb) => eb.or([eb('sso.id', 'is', null), eb('sso.revoked_at', 'is not', null)]));
+  q = 'ssoSessionId' in by ? q.where('oidc_grants.sso_session_id', '=', by.ssoSessionId) : q.where('oidc_grants.user_id', '=', by.userId);
+  return q.limit(500).execute();
+};
+
+/** Claims the back-channel notice of ended grants: only the rows this call marks are notified. */
+export const claimLogoutNotices = async (db: Db, sessionIds: string[], at: Date) => {
+  if (!sessionIds.length) return [];
+  return db.updateTable('oidc_grants').set({ logout_notified_at: at })
+    .from('oidc_clients')
+    .whereRef('oidc_clients.client_id', '=', 'oidc_grants.client_id')
+    .where('oidc_grants.session_id', 'in', sessionIds).where('oidc_grants.logout_notified_at', 'is', null)
+    .returning(['oidc_grants.session_id', 'oidc_grants.client_id', 'oidc_grants.user_id', 'oidc_grants.sso_session_id', 'oidc_clients.backchannel_logout_uri'])
+    .execute();
+};
+
 /** Live grants started from a browser session, with their client's back-channel logout URI. */
 export const liveGrantsOfSso = (db: Db, ssoSessionId: string) =>
   db.selectFrom('oidc_grants').innerJoin('sessions', 'sessions.id', 'oidc_grants.session_id')

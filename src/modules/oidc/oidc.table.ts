@@ -77,6 +77,8 @@ export interface OidcGrantsTable {
   amr: string[];
   acr: string;
   created_at: Date;
+  /** When the client was told (back-channel) that the grant ended: once, by one instance. */
+  logout_notified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export type OidcClientRow = Selectable<OidcClientsTable>;

@@ -73,7 +73,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       auth_time timestamptz not null,
       amr text[] not null,
       acr text not null,
-      created_at timestamptz not null
+      created_at timestamptz not null,
+      logout_notified_at timestamptz
     )`.execute(db);
   await sql`create index oidc_grants_sso_idx on oidc_grants (sso_session_id)`.execute(db);
   await sql`create index oidc_grants_user_client_idx on oidc_grants (user_id, client_id)`.execute(db);
