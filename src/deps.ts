@@ -390,7 +390,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     chores.add('events', (limits) => ev.prune(limits));
     chores.add('webhook_deliveries', (limits) => worker.prune(limits));
     chores.add('mail_outbox', (limits) => mailOutbox.prune(limits));
-    chores.add('organization_invitations', async (limits) => ({ deleted: await invitations.prune(limits.batchSize) }));
+    chores.add('organization_invitations', async (limits) => ({ organization_invitations: await invitations.prune(limits.batchSize) }));
     const registry = createProviderRegistry({ db, clock, log, encrypter, envProviders: config.oauthProviders, publicUrl: publicUrl(config) });
     const vault = oauthVault = createVault({ db, clock, log, encrypter, registry, audit: audit.record, marginSeconds: config.oauthRefreshMargin });
     const oauth = createOAuthService({

@@ -152,6 +152,17 @@ describe('OpenID Connect provider', () => {
     const signIn = await anonymous.authorize(authorizationUrl(rp, p));
     assert.equal(signIn.kind, 'sign_in');
     assert.match(signIn.location, /^\/ui\/sign-in\?redirectTo=/);
+    // login_hint reaches the sign-in page (which fills the identifier with it).
+    const hinted = await anonymous.authorize(authorizationUrl(rp, await pkce(), { login_hint: 'ada@example.com' }));
+    assert.equal(hinted.kind, 'sign_in');
+    assert.equal(new URL(hinted.location, s.origin).searchParams.get('login_hint'), 'ada@example.com');
+    // The same request as a form POST from the application's page (OpenID Connect Core 3.1.2.1).
+    const form = await fetch(`${s.origin}/oauth2/authorize`, {
+      method: 'POST', redirect: 'manual', body: authorizationUrl(rp, await pkce()).searchParams,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://app.example.com' },
+    });
+    assert.equal(form.status, 302);
+    assert.match(form.headers.get('location') ?? '', /^\/ui\/oauth2\/authorize\?request=[A-Za-z0-9_-]+$/);
     // A third-party client's consent cannot be given silently.
     const third = await relyingParty(s);
     const c = await b.authorize(authorizationUrl(third, p, { prompt: 'none' }));

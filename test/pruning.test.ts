@@ -284,7 +284,7 @@ describe('audit entries, events, webhook deliveries and mail', () => {
     const run = await t.deps.housekeeping.run();
     assert.equal(run.ran, true);
     assert.deepEqual(run.failed, []);
-    assert.deepEqual(Object.keys(run.deleted).sort(), ['audit_log', 'events', 'mail_outbox', 'refresh_tokens', 'sessions', 'webhook_deliveries']);
+    assert.deepEqual(Object.keys(run.deleted).sort(), ['audit_log', 'events', 'mail_outbox', 'organization_invitations', 'refresh_tokens', 'sessions', 'webhook_deliveries']);
     assert.equal(run.deleted.mail_outbox, 1);
     assert.equal(run.backlog, false);
   });

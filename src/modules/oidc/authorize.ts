@@ -107,7 +107,7 @@ export function createAuthorization(deps: ProviderDeps) {
    * POST /auth/oauth2/authorize: the next step of a kept request, for the browser whose
    * refresh cookie is `cookie`. `decision` is the user's answer on the consent page.
    */
-  async function resume(handle: string, cookie: string | undefined, decision: 'approve' | 'deny' | undefined, signInPage: (handle: string) => string): Promise<AuthorizeNext> {
+  async function resume(handle: string, cookie: string | undefined, decision: 'approve' | 'deny' | undefined, signInPage: (handle: string, loginHint?: string | null) => string): Promise<AuthorizeNext> {
     const hash = sha256(handle);
     const request = await repo.findRequest(db, hash);
     const now = clock.now();
@@ -135,7 +135,7 @@ export function createAuthorization(deps: ProviderDeps) {
       if (p.prompt.includes('none')) return fail('login_required', 'the user is not signed in (or not recently enough)');
       // A fresh sign-in that still reached only aal1: the account has no second factor.
       if (weak && signedInSince) return fail('access_denied', 'a second factor is required (acr_values=aal2) and the account has none');
-      return { action: 'sign_in', location: signInPage(handle) };
+      return { action: 'sign_in', location: signInPage(handle, p.loginHint) };
     }
     // 3. Consent, unless the client is first-party or the user already allowed these scopes.
     if (!client.first_party) {

@@ -141,7 +141,9 @@ export const oidcRoutes: FastifyPluginAsync<OidcRoutesOptions> = async (app, { o
 
   const userinfo = async (req: FastifyRequest, reply: FastifyReply) => {
     noStore(reply);
-    const token = bearerToken(req);
+    // The header, or the form field of RFC 6750 2.2 on a POST.
+    const inBody = (req.body as { access_token?: unknown } | undefined)?.access_token;
+    const token = bearerToken(req) ?? (typeof inBody === 'string' && inBody !== '' ? inBody : undefined);
     if (!token) throw new AppError('unauthorized', { headers: { 'www-authenticate': 'Bearer' } });
     return oidc.tokens.userinfo(token);
   };
@@ -150,7 +152,12 @@ export const oidcRoutes: FastifyPluginAsync<OidcRoutesOptions> = async (app, { o
     response: { 200: claimsSchema, ...errorResponses(401) },
   };
   app.get('/oauth2/userinfo', { schema: userinfoSchema }, userinfo);
-  app.post('/oauth2/userinfo', { schema: { ...userinfoSchema, summary: 'UserInfo (POST form)' } }, userinfo);
+  app.post('/oauth2/userinfo', {
+    schema: {
+      ...userinfoSchema, summary: 'UserInfo (POST form)', consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      body: { type: 'object', additionalProperties: true, properties: { access_token: { type: 'string', maxLength: 8192, description: 'The access token, when not in the Authorization header (RFC 6750 2.2)' } } },
+    },
+  }, userinfo);
 
   app.post<{ Body: { token: string; token_type_hint?: string; client_id?: string; client_secret?: string } }>('/oauth2/revoke', {
     config: { oauthErrors: true },
@@ -174,8 +181,9 @@ export const oidcRoutes: FastifyPluginAsync<OidcRoutesOptions> = async (app, { o
   app.post<{ Body: { request: string; decision?: 'approve' | 'deny' } }>('/auth/oauth2/authorize', {
     schema: {
       tags, summary: 'The next step of an authorization request (called by the hosted page)',
-      description: 'With the browser\'s refresh cookie: `redirect` (back to the application, with a code or an error), `sign_in` (the hosted sign-in, which comes back here), or `consent` (the page asks the user, then calls again with `decision`).',
-      security: [{ refreshCookie: [] }],
+      description: 'With the browser\'s refresh cookie: `redirect` (back to the application, with a code or an error), `sign_in` (the hosted sign-in, which comes back here), or `consent` (the page asks the user, then calls again with `decision`). Without one the answer is `sign_in` (or the error `login_required` for `prompt=none`). A same-origin request (CSRF check).',
+      // The cookie is optional: a browser that is not signed in is sent to the sign-in.
+      security: [{ refreshCookie: [] }, {}],
       body: { type: 'object', required: ['request'], properties: { request: { type: 'string', minLength: 1, maxLength: 128 }, decision: { type: 'string', enum: ['approve', 'deny'] } } },
       response: {
         200: {
@@ -196,7 +204,8 @@ export const oidcRoutes: FastifyPluginAsync<OidcRoutesOptions> = async (app, { o
   app.post<{ Body: { client_id?: string; post_logout_redirect_uri?: string; state?: string } }>('/auth/oauth2/logout', {
     schema: {
       tags, summary: 'Confirmed sign-out of an RP-initiated logout (the hosted confirmation page posts here)',
-      security: [{ refreshCookie: [] }],
+      // Without the cookie there is no session to end: the answer is the same location.
+      security: [{ refreshCookie: [] }, {}],
       body: {
         type: 'object',
         properties: { client_id: { type: 'string', maxLength: 200 }, post_logout_redirect_uri: { type: 'string', maxLength: 2000 }, state: { type: 'string', maxLength: 2000 } },

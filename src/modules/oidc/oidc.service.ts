@@ -61,7 +61,8 @@ export function createOidcProvider(d: OidcProviderDeps) {
   return {
     clients, authorization, tokens, logout, consents, metadata,
     /** The hosted sign-in, coming back to the request's page afterwards. */
-    signInPage: (handle: string) => `/ui/sign-in?redirectTo=${encodeURIComponent(`${base}/ui/oauth2/authorize?request=${handle}`)}`,
+    // login_hint fills the sign-in page's identifier (the user may change it).
+    signInPage: (handle: string, loginHint?: string | null) => `/ui/sign-in?redirectTo=${encodeURIComponent(`${base}/ui/oauth2/authorize?request=${handle}`)}${loginHint ? `&login_hint=${encodeURIComponent(loginHint)}` : ''}`,
     /** Deletes a client and ends the grants it holds. */
     removeClient: (clientId: string) => clients.remove(clientId, async (trx, id) => {
       const rows = await trx.selectFrom('oidc_grants').innerJoin('sessions', 'sessions.id', 'oidc_grants.session_id')

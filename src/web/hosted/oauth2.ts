@@ -16,6 +16,11 @@ const logoutParams = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 
 const querySchema = (names: string[]) => ({ type: 'object', properties: Object.fromEntries(names.map((n) => [n, param])) });
 
 export function oauth2Pages(app: FastifyInstance, ctx: WebContext, oidc: OidcProvider, cookies: CookieSettings): void {
+  const authorize = async (req: FastifyRequest, reply: FastifyReply, q: AuthorizeQuery) => {
+    const r = await oidc.authorization.start(q);
+    if (r.kind === 'page') return errorPage(ctx, req, reply, r.code);
+    return reply.header('cache-control', 'no-store').redirect(r.kind === 'redirect' ? r.location : `/ui/oauth2/authorize?request=${r.handle}`, 302);
+  };
   app.get<{ Querystring: AuthorizeQuery }>('/oauth2/authorize', {
     schema: {
       tags: ['oidc'], summary: 'Authorization endpoint (authorization code with PKCE S256)',
@@ -24,10 +29,20 @@ export function oauth2Pages(app: FastifyInstance, ctx: WebContext, oidc: OidcPro
       // 302 to the hosted sign-in or back to the application; 400 an error page (HTML).
       response: { 302: { type: 'null', description: 'To the hosted sign-in or back to the application' } },
     },
-  }, async (req, reply) => {
-    const r = await oidc.authorization.start(req.query);
-    if (r.kind === 'page') return errorPage(ctx, req, reply, r.code);
-    return reply.header('cache-control', 'no-store').redirect(r.kind === 'redirect' ? r.location : `/ui/oauth2/authorize?request=${r.handle}`, 302);
+  }, async (req, reply) => authorize(req, reply, req.query));
+
+  // OpenID Connect Core 3.1.2.1: the authorization endpoint takes POST (a form) as well as GET.
+  void app.register(async (scope) => {
+    await scope.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
+    scope.post<{ Body: AuthorizeQuery }>('/oauth2/authorize', {
+      schema: {
+        tags: ['oidc'], summary: 'Authorization endpoint, as a form POST (the same parameters as GET)',
+        consumes: ['application/x-www-form-urlencoded'],
+        // Unknown parameters are ignored, as RFC 6749 3.1 asks of the authorization endpoint.
+        body: { ...querySchema(authorizeParams), additionalProperties: true },
+        response: { 302: { type: 'null', description: 'To the hosted sign-in or back to the application' } },
+      },
+    }, async (req, reply) => authorize(req, reply, req.body ?? {}));
   });
 
   app.get<{ Querystring: { request?: string; lang?: string } }>('/ui/oauth2/authorize', { schema: { hide: true } }, async (req, reply) => {

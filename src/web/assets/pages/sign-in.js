@@ -4,6 +4,13 @@ import { getAssertion, supported } from '../webauthn.js';
 
 const params = new URLSearchParams(location.search);
 if (params.get('error')) say($('#notice'), errorMessage(params.get('error')), 'error');
+// An application's login_hint (OpenID Connect) fills the identifier; the user may change it.
+const hint = params.get('login_hint');
+if (hint && hint.length <= 254) {
+  $('#identifier').value = hint;
+  const email = document.querySelector('#email');
+  if (email && hint.includes('@')) email.value = hint;
+}
 
 bindForm($('#password-form'), ({ identifier, password }) => signIn(() => api('/auth/login', {
   method: 'POST',
