@@ -252,13 +252,19 @@ export function createOrganizationsService(deps: OrganizationsServiceDeps) {
     return repo.insertMember(trx, { organization_id: organizationId, user_id: userId, role, created_at: now() });
   }
 
+  /** The steps before changing or removing a member: the caller's right, the locks, the member, the actor's own checks. */
+  async function lockMemberToManage(trx: Db, acting: Acting, organizationId: string, userId: string) {
+    const held = await requirePermission(acting, organizationId, 'organization.members:manage', trx);
+    if (!(await repo.lockOrganization(trx, organizationId))) throw new AppError('organization_not_found');
+    const target = await repo.lockMember(trx, organizationId, userId);
+    if (!target) throw new AppError('organization_member_not_found');
+    const extra = await actorUserChecks(acting, userId, trx);
+    return { held, target, extra };
+  }
+
   async function updateMemberRole(acting: Acting, organizationId: string, userId: string, role: string) {
     await db.transaction().execute(async (trx) => {
-      const held = await requirePermission(acting, organizationId, 'organization.members:manage', trx);
-      if (!(await repo.lockOrganization(trx, organizationId))) throw new AppError('organization_not_found');
-      const target = await repo.lockMember(trx, organizationId, userId);
-      if (!target) throw new AppError('organization_member_not_found');
-      const extra = await actorUserChecks(acting, userId, trx);
+      const { held, target, extra } = await lockMemberToManage(trx, acting, organizationId, userId);
       const next = await requireOrgRole(trx, role);
       if (target.role === next.name) return;
       // Both the member's current role and the new one are within what the caller holds.
@@ -274,11 +280,7 @@ export function createOrganizationsService(deps: OrganizationsServiceDeps) {
   async function removeMember(acting: Acting, organizationId: string, userId: string): Promise<void> {
     if (acting.kind === 'member' && acting.userId === userId) return leave(userId, organizationId);
     await db.transaction().execute(async (trx) => {
-      const held = await requirePermission(acting, organizationId, 'organization.members:manage', trx);
-      if (!(await repo.lockOrganization(trx, organizationId))) throw new AppError('organization_not_found');
-      const target = await repo.lockMember(trx, organizationId, userId);
-      if (!target) throw new AppError('organization_member_not_found');
-      const extra = await actorUserChecks(acting, userId, trx);
+      const { held, target, extra } = await lockMemberToManage(trx, acting, organizationId, userId);
       assertHoldsIn(held, await rbac.permissionsOfRolesIn(trx, [target.role]));
       await repo.deleteMember(trx, organizationId, userId);
       await assertOwnerRemains(trx, organizationId);
