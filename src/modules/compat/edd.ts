@@ -5,8 +5,9 @@
 // the admin service, with its permissions (`users:read`, `users:write`, `users:delete`,
 // `roles:manage` to create an administrator) and its rule that nobody acts on a user who
 // holds more than they do. Requires AUTH_EMAIL_REQUIRED=false (checked at start-up).
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
+import { profileErrors } from './errors.ts';
 import { bearerToken, rateLimitHook, sessionContext, type RateLimiter } from '../../core/http/index.ts';
 import type { AdminService } from '../admin/index.ts';
 import type { AuthService } from '../auth/index.ts';
@@ -41,17 +42,6 @@ const bearer = [{ bearerAuth: [] }];
 const PAGE = 100;
 const MAX_LIST = 1000;
 
-/** edd's error body: `{error, code}` with the status of Tessera's code; server errors keep Tessera's shape. */
-function eddErrors(central: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => unknown) {
-  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    const status = err instanceof AppError ? err.status : err.validation ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status >= 500) return central(err, req, reply);
-    if (err instanceof AppError && err.headers) reply.headers(err.headers);
-    const code = err instanceof AppError ? err.code : err.validation ? 'validation_failed' : 'bad_request';
-    return reply.status(status).send({ error: err.message, code });
-  };
-}
-
 /** The display name lives in the user's metadata (`display_name`); the username stands in when unset. */
 const displayOf = (u: { username: string; metadata: unknown }) => {
   const d = (u.metadata as Record<string, unknown> | null)?.display_name;
@@ -63,7 +53,8 @@ const view = (u: { id: string; username: string; metadata: unknown; createdAt?: 
 });
 
 export const eddRoutes: FastifyPluginAsync<EddRoutesOptions> = async (app, o) => {
-  app.setErrorHandler(eddErrors(app.errorHandler as never));
+  // edd's error body: `{error, code}`.
+  app.setErrorHandler(profileErrors(app.errorHandler as never, (err, _status, code) => ({ error: err.message, code })));
   const need = (p: string) => o.principals.require(p);
 
   app.post<{ Body: { username: string; password: string } }>('/login', {

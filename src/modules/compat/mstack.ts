@@ -2,8 +2,9 @@
 // `{username, password}`, keep the one refresh token of their login, and read errors as
 // `{success: false, message}`. Requires AUTH_EMAIL_REQUIRED=false and
 // AUTH_REFRESH_TOKEN_ROTATION=false (checked at start-up).
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
+import { profileErrors } from './errors.ts';
 import { rateLimitHook, sessionContext, type RateLimiter } from '../../core/http/index.ts';
 import type { AccountService } from '../account/index.ts';
 import type { AuthService } from '../auth/index.ts';
@@ -28,18 +29,9 @@ const refreshBody = { type: 'object', required: ['refreshToken'], properties: { 
 const failure = { type: 'object', properties: { success: { const: false }, message: { type: 'string' } } } as const;
 const tags = ['compat'];
 
-/** mstack's error body: `{success: false, message}` with the status of Tessera's code. */
-function mstackErrors(central: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => unknown) {
-  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    const status = err instanceof AppError ? err.status : err.validation ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status >= 500) return central(err, req, reply);
-    if (err instanceof AppError && err.headers) reply.headers(err.headers);
-    return reply.status(status).send({ success: false, message: err.message });
-  };
-}
-
 export const mstackRoutes: FastifyPluginAsync<MstackRoutesOptions> = async (app, o) => {
-  app.setErrorHandler(mstackErrors(app.errorHandler as never));
+  // mstack's error body: `{success: false, message}`.
+  app.setErrorHandler(profileErrors(app.errorHandler as never, (err) => ({ success: false, message: err.message })));
 
   app.post<{ Body: { username: string; password: string } }>('/signup', {
     schema: { tags, summary: 'mstack: sign up with a username and a password', body: credentials, response: { 201: { type: 'object', properties: { success: { const: true }, message: { type: 'string' } } }, '4xx': failure } },

@@ -4,9 +4,10 @@
 // bearer token, and read errors as `{statusCode, error, message}`. Every step is
 // Tessera's own: the account module's registration and proofs, the password sign-in, the
 // MFA module's challenge, and the one gate for every session.
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { PasswordHasher } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
+import { profileErrors } from './errors.ts';
 import { bearerToken, rateLimitHook, sessionContext, type RateLimiter } from '../../core/http/index.ts';
 import type { AccountService } from '../account/index.ts';
 import type { AuthService } from '../auth/index.ts';
@@ -57,23 +58,16 @@ const mfaState = { type: 'object', required: ['is_mfa_enabled'], properties: { i
 
 /**
  * myauth's error body: `{statusCode, error, message}`, `error` being Tessera's code; the
- * second factor's challenge adds `verification_id` and `expires_at`. Server errors keep
- * Tessera's shape and request id.
+ * second factor's challenge adds `verification_id` and `expires_at`.
  */
-function myauthErrors(central: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => unknown) {
-  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    const status = err instanceof AppError ? err.status : err.validation ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status >= 500) return central(err, req, reply);
-    if (err instanceof AppError && err.headers) reply.headers(err.headers);
-    const code = err instanceof AppError ? err.code : err.validation ? 'validation_failed' : 'bad_request';
-    const extra: Record<string, unknown> = {};
-    if (err instanceof AppError && err.code === 'mfa_required' && err.fields) {
-      extra.verification_id = err.fields.verification_id;
-      extra.expires_at = err.fields.expires_at;
-    }
-    const text = code === 'mfa_required' ? 'A second factor is required: send its code to /sign-in/mfa with the verification_id' : err.message;
-    return reply.status(status).send({ statusCode: status, error: code, message: text, ...extra });
-  };
+function myauthBody(err: FastifyError, status: number, code: string): Record<string, unknown> {
+  if (err instanceof AppError && err.code === 'mfa_required') {
+    return {
+      statusCode: status, error: code, message: 'A second factor is required: send its code to /sign-in/mfa with the verification_id',
+      verification_id: err.fields?.verification_id, expires_at: err.fields?.expires_at,
+    };
+  }
+  return { statusCode: status, error: code, message: err.message };
 }
 
 function locationText(location: SessionRow['location']): string | null {
@@ -99,7 +93,7 @@ const userView = (u: UserRow) => {
 };
 
 export const myauthRoutes: FastifyPluginAsync<MyauthRoutesOptions> = async (app, o) => {
-  app.setErrorHandler(myauthErrors(app.errorHandler as never));
+  app.setErrorHandler(profileErrors(app.errorHandler as never, myauthBody));
   const caller = (req: FastifyRequest) => {
     if (!req.auth) throw new AppError('unauthorized');
     return req.auth;
