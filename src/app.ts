@@ -1,7 +1,6 @@
 // buildApp(deps): the Fastify instance with every plugin and route. It never listens:
 // main.ts does that, and most tests call it in memory with `inject`.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { AjvCompiler, type BuildCompilerFromPool } from '@fastify/ajv-compiler';
 import fastifyCookie from '@fastify/cookie';
@@ -11,12 +10,13 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.ts';
 import { AppError } from './core/errors/index.ts';
-import { checkRequestInput, closeRouteBody, createAuthGuard, createCrossSiteGuard, createCsrfCheck, createOperationIdHook, declareSecurity, freeFormKeyword, installErrorHandler, openapiTransform, runWithContext, setActor } from './core/http/index.ts';
+import { checkRequestInput, closeRouteBody, createAuthGuard, createCrossSiteGuard, createCsrfCheck, createOperationIdHook, declareSecurity, freeFormKeyword, installErrorHandler, lazyChildLogger, lazyValidator, openapiTransform, parseJsonBody, recordHeaders, type Validate } from './core/http/index.ts';
+import { runWithContext, setActor } from './core/context.ts';
 import { publicUrl } from './core/config/index.ts';
 import { adminRoutes, createAdminStatsService, documentPermission } from './modules/admin/index.ts';
 import { mfaRoutes } from './modules/mfa/index.ts';
 import { passkeysRoutes } from './modules/passkeys/index.ts';
-import { oauthRoutes } from './modules/oauth/index.ts';
+import { OAUTH_PROVIDER_IDS, oauthRoutes } from './modules/oauth/index.ts';
 import { createPrincipalGuard, rbacRoutes } from './modules/rbac/index.ts';
 import { adminOrganizationsRoutes, organizationsRoutes } from './modules/organizations/index.ts';
 import { createServiceTokenIntrospection, serviceTokenRoutes } from './modules/service-accounts/index.ts';
@@ -43,79 +43,6 @@ function logoOrigin(url: string | undefined): string[] {
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The headers a request-independent middleware (helmet) sets, recorded once. */
-function recordHeaders(middleware: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const res = {
-    setHeader: (name: string, value: string | number | string[]) => { headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value); },
-    removeHeader: (name: string) => { delete headers[name.toLowerCase()]; },
-    getHeader: (name: string) => headers[name.toLowerCase()],
-  };
-  let failed: unknown;
-  middleware({ headers: {}, method: 'GET', url: '/' } as IncomingMessage, res as unknown as ServerResponse, (err) => { failed = err; });
-  if (failed) throw failed as Error;
-  return headers;
-}
-
-/**
- * Fastify gives every request a child logger, and a pino child with redaction costs a
- * noticeable share of a cached bearer check. This one is made on first use; a call at a
- * level that is off (the per-request lines below `info`) makes none.
- */
-function lazyChildLogger(parent: FastifyBaseLogger, bindings: Parameters<FastifyBaseLogger['child']>[0], opts: Parameters<FastifyBaseLogger['child']>[1]): FastifyBaseLogger {
-  let child: FastifyBaseLogger | undefined;
-  const real = () => {
-    if (!child) {
-      child = parent.child(bindings, opts);
-      for (const key of Reflect.ownKeys(target)) Reflect.set(child, key, Reflect.get(target, key));
-    }
-    return child;
-  };
-  const target = {} as FastifyBaseLogger;
-  const noop = () => {};
-  // Properties Fastify stores on the logger (symbols) live on the target until a child exists.
-  return new Proxy(target, {
-    set(t, prop, value) {
-      if (child) return Reflect.set(child, prop, value);
-      return Reflect.set(t, prop, value);
-    },
-    get(t, prop) {
-      if (child) return Reflect.get(child, prop, child);
-      if (typeof prop === 'symbol' || Object.hasOwn(t, prop)) return Reflect.get(t, prop);
-      if (prop === 'level') return parent.level;
-      // Fastify checks the methods exist on every request: hand out callers, not the child.
-      if (LEVELS.has(prop)) {
-        if (!(parent as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled(prop)) return noop;
-        return (...args: unknown[]) => (real() as unknown as Record<string, (...a: unknown[]) => void>)[prop]!(...args);
-      }
-      if (prop === 'child') return (...args: Parameters<FastifyBaseLogger['child']>) => real().child(...args);
-      const c = real();
-      const v = Reflect.get(c, prop, c) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;
-    },
-  });
-}
-const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
-
-type Validate = ((data: unknown, ctx?: unknown) => boolean) & { errors?: unknown; schemaEnv?: unknown };
-
-/**
- * A validator compiled when first called. Fastify reads `errors` after a failed call and
- * hands Ajv validators (which have `schemaEnv`) their parent, so that a coerced or
- * stripped root value is written back: the wrapper offers both.
- */
-function lazyValidator(compile: () => Validate): Validate {
-  let fn: Validate | undefined;
-  const wrapper: Validate = (data, ctx) => {
-    fn ??= compile();
-    const ok = fn(data, ctx);
-    wrapper.errors = fn.errors;
-    return ok;
-  };
-  wrapper.schemaEnv = true;
-  return wrapper;
-}
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -161,18 +88,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // JSON only: every other body type is 415. An empty body on a JSON request means
   // "no body" (POST /auth/refresh from a browser).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    // NUL, unpaired surrogates and deep nesting are refused after parsing, by
-    // checkRequestInput (JSON.parse itself walks any depth without recursing).
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      const err = Object.assign(new SyntaxError('invalid JSON body'), { statusCode: 400 });
-      done(err, undefined);
-    }
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
 
   // helmet's headers on every response. They do not depend on the request, so helmet runs
   // once, here, against a recording response, and each reply gets the recorded set in one
@@ -252,7 +168,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         { name: 'email', description: 'Email verification, password reset and change, magic links, email codes, change of email' },
         { name: 'mfa', description: 'Second factors (TOTP, email, SMS, recovery codes), the second step of sign-in, step-up' },
         { name: 'passkeys', description: 'WebAuthn passkeys: sign-in, second factor, management' },
-        { name: 'oauth', description: 'Social sign-in: google, github, facebook, twitter, linkedin, apple, microsoft, slack, discord, twitch, gitlab, bitbucket, spotify, and generic OpenID Connect issuers (AUTH_OIDC_PROVIDERS). Register the callback URL `<AUTH_PUBLIC_URL>/auth/oauth/<name>/callback` at each provider (GET /admin/oauth/providers lists each one\'s); provider setup is in docs/api.md#social-sign-in. Linked identities and provider tokens.' },
+        { name: 'oauth', description: 'Social sign-in: ' + OAUTH_PROVIDER_IDS.join(', ') + ', and generic OpenID Connect issuers (AUTH_OIDC_PROVIDERS). Register the callback URL `<AUTH_PUBLIC_URL>/auth/oauth/<name>/callback` at each provider (GET /admin/oauth/providers lists each one\'s); provider setup is in docs/api.md#social-sign-in. Linked identities and provider tokens.' },
         { name: 'sessions', description: "The caller's sessions and devices" },
         { name: 'organizations', description: "Organizations: the caller's organizations, members, organization roles, invitations by email, and the session's active organization (carried in access tokens)" },
         { name: 'oidc', description: 'Tessera as an OpenID Connect provider (OAuth 2.1): discovery, the authorization code flow with PKCE through the hosted sign-in, tokens, UserInfo, revocation, RP-initiated logout, consents. See docs/oidc.md.' },

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 
 const root = resolve(import.meta.dirname, '..');
 const src = join(root, 'src');
@@ -49,7 +50,7 @@ test('no import cycles among the source files (type imports included)', () => {
 test('one gate issues sessions: only the sign-in module starts sessions and signs user access tokens', () => {
   // Where each may be called: the function's own module, and the gate.
   const rules: { what: string; pattern: RegExp; allowed: string[] }[] = [
-    { what: 'starting a session', pattern: /\bsessions\.(start|startIn)\(|\.startIn\(batch/, allowed: ['src/modules/sign-in/gate.ts'] },
+    { what: 'starting a session', pattern: /\bsessions\.(start|startBatched)\(|\.startBatched\(batch/, allowed: ['src/modules/sign-in/gate.ts'] },
     { what: "signing a user's access token", pattern: /\bsignAccessClaims(Now)?\(|\bissueAccessToken\(/, allowed: ['src/modules/sign-in/gate.ts', 'src/modules/tokens/tokens.service.ts'] },
   ];
   const offenders: string[] = [];
@@ -71,4 +72,47 @@ test('one gate issues sessions: only the sign-in module starts sessions and sign
 test('no late-bound references in the composition root', () => {
   const deps = readFileSync(join(src, 'deps.ts'), 'utf8');
   assert.deepEqual(deps.match(/\b\w+Ref\b!?\./g) ?? [], []);
+});
+
+test("names: `In` means inside the caller's transaction, `Batched` a write added to a WriteBatch", () => {
+  // A function's first parameter tells which: `trx`/`on: Db` is In, a WriteBatch (core/db/batch.ts)
+  // is Batched. The check is syntactic: declared functions, methods and function-typed
+  // properties, and names typed by an alias of such a function (AuditBatchRecorder).
+  const isBatch = (type: ts.TypeNode | undefined) => type !== undefined && /^(?:Pick<\s*)?WriteBatch\b/.test(type.getText());
+  const firstIsBatch = (params: ts.NodeArray<ts.ParameterDeclaration> | undefined) => isBatch(params?.[0]?.type);
+  const files = sources(src).map((f) => ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.Latest, true));
+  // Aliases of a function type whose first parameter is a WriteBatch.
+  const aliases = new Set<string>();
+  for (const sf of files) {
+    sf.forEachChild(function walk(n): void {
+      if (ts.isTypeAliasDeclaration(n) && ts.isFunctionTypeNode(n.type) && firstIsBatch(n.type.parameters)) aliases.add(n.name.text);
+      n.forEachChild(walk);
+    });
+  }
+  const batchedFunction = (n: ts.Node | undefined): boolean => {
+    if (!n) return false;
+    if (ts.isParenthesizedExpression(n)) return batchedFunction(n.expression);
+    if (ts.isArrowFunction(n) || ts.isFunctionExpression(n) || ts.isFunctionTypeNode(n)) return firstIsBatch(n.parameters);
+    return ts.isTypeReferenceNode(n) && ts.isIdentifier(n.typeName) && aliases.has(n.typeName.text);
+  };
+  const offenders: string[] = [];
+  for (const sf of files) {
+    sf.forEachChild(function walk(n): void {
+      let name: string | undefined;
+      let batched = false;
+      if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isMethodSignature(n)) && n.name && !ts.isComputedPropertyName(n.name) && !ts.isPrivateIdentifier(n.name)) {
+        name = n.name.text;
+        batched = firstIsBatch(n.parameters);
+      } else if ((ts.isVariableDeclaration(n) || ts.isPropertyDeclaration(n) || ts.isPropertySignature(n) || ts.isPropertyAssignment(n)) && ts.isIdentifier(n.name)) {
+        name = n.name.text;
+        batched = batchedFunction(ts.isPropertyAssignment(n) ? undefined : n.type) || batchedFunction(ts.isPropertySignature(n) ? undefined : n.initializer);
+      }
+      if (name && batched && /In$/.test(name)) {
+        const line = sf.getLineAndCharacterOfPosition(n.getStart()).line + 1;
+        offenders.push(`${relative(root, sf.fileName)}:${line}: ${name} takes a WriteBatch first: name it ${name.replace(/In$/, 'Batched')}`);
+      }
+      n.forEachChild(walk);
+    });
+  }
+  assert.deepEqual(offenders, []);
 });

@@ -496,6 +496,13 @@ describe('tessera oauth', () => {
     await expectCli(db, ['oauth', 'unlink', 'nopass', 'corp', '--force']);
     await expectCli(db, ['oauth', 'unlink', 'gina', 'corp']);
     await expectCli(db, ['oauth', 'unlink', 'gina', 'corp'], 3);
+    // The operator is not bound by the rule of acting on a user, and its entries say so (docs/cli.md).
+    await withApp(db, async (t) => {
+      const entries = await t.deps.db.selectFrom('audit_log').select(['type', 'details']).where('type', 'in', ['oauth.identity_linked', 'oauth.identity_unlinked']).orderBy('id').execute();
+      assert.deepEqual(entries.map((e) => [e.type, (e.details as { bypass?: string }).bypass]), [
+        ['oauth.identity_linked', 'cli_operator'], ['oauth.identity_linked', 'cli_operator'], ['oauth.identity_unlinked', 'cli_operator'], ['oauth.identity_unlinked', 'cli_operator'],
+      ]);
+    });
 
     // The refresh worker: stop is a flag every instance reads; once refreshes due tokens regardless.
     // Stopped first: the app below that makes the token due runs a worker of its own.

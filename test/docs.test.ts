@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { schema, type VarSpec } from '../src/core/config/schema.ts';
-import { oauthEnvNames, OAUTH_PROVIDER_IDS } from '../src/core/config/oauth.ts';
+import { oauthEnvNames, OAUTH_PROVIDER_IDS } from '../src/modules/oauth/index.ts';
 import { activeAliases } from '../src/core/config/aliases.ts';
 import { errorCatalogue } from '../src/core/errors/catalogue.ts';
 import { AUDIT_EVENTS } from '../src/modules/audit/audit.catalogue.ts';
 import { EVENT_TYPES, subjectOf } from '../src/modules/events/events.catalogue.ts';
+import { moduleGraph, readmeGraph, renderModuleGraph } from '../scripts/module-graph.ts';
 
 const root = join(import.meta.dirname, '..');
 const read = (file: string): string => readFileSync(join(root, file), 'utf8');
@@ -267,5 +268,22 @@ describe('README opening', () => {
       assert.ok(readme.includes(`](${doc})`), `README links ${doc}`);
       assert.ok(read(doc).length > 0);
     }
+  });
+});
+
+describe('README architecture picture', () => {
+  test('the picture of which module uses which matches the imports of src/modules', () => {
+    const drawn = readmeGraph(read('README.md'));
+    assert.ok(drawn, 'README.md holds the picture between its module-graph markers');
+    assert.equal(drawn, renderModuleGraph(moduleGraph()), 'redraw it: node --import tsx scripts/module-graph.ts --write');
+  });
+
+  test('the picture changes when a module starts using another (the check can fail)', () => {
+    const graph = moduleGraph();
+    const before = renderModuleGraph(graph);
+    graph.get('users')!.add('tokens');
+    assert.notEqual(renderModuleGraph(graph), before);
+    graph.get('tokens')!.add('users');
+    assert.throws(() => renderModuleGraph(graph), /import cycle/);
   });
 });

@@ -108,10 +108,28 @@ function pathWith(op: Operation, hostile?: { name: string; value: string }): str
   });
 }
 
-describe('OpenAPI-driven hostile requests: never a 5xx', () => {
-  let t: TestApp;
-  let ops: Operation[] = [];
-  let root: { token: string; userId: string };
+/** An app to fuzz: its documented routes, a super admin for the fuzzing, and `send`, which holds the assertions. */
+interface Target {
+  t: TestApp;
+  root: { token: string; userId: string };
+  ops: Operation[];
+  /** Whether an operation is a compat profile's (myauth, mstack, edd): each answers errors in its own body shape. */
+  isCompat: (op: Operation) => boolean;
+  superAdmin: () => Promise<string>;
+  send: (op: Operation, token: string | undefined, url: string, payload?: string, contentType?: string) => Promise<void>;
+}
+
+async function target(env: Record<string, string> = {}): Promise<Target> {
+  const t = await createTestApp({ logLevel: 'error', env: { AUTH_INTROSPECTION_SECRET: 'fuzz-introspection-secret-0123456789abcdef', ...env } });
+  // The first account is admin and super_admin; it only ever grants the role to the fuzzing accounts.
+  const { creds, user } = await register(t.app);
+  const root = { token: (await login(t.app, creds, 'native')).accessToken, userId: user.id as string };
+  const res = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+  assert.equal(res.statusCode, 200);
+  const ops = operations(json(res) as { paths: Record<string, Record<string, Schema>> });
+  const prefixes = { myauth: t.config.compatPrefixMyauth, mstack: t.config.compatPrefixMstack, edd: t.config.compatPrefixEdd };
+  const compatPrefixes = t.config.compatProfiles.map((p) => prefixes[p]);
+  const isCompat = (op: Operation) => compatPrefixes.some((p) => op.path === p || op.path.startsWith(`${p}/`));
   let actor: { token: string } | undefined;
 
   /** A super admin for the fuzzing itself (self-service routes may end its session): replaced when it stops working. */
@@ -127,17 +145,6 @@ describe('OpenAPI-driven hostile requests: never a 5xx', () => {
     return actor.token;
   }
 
-  before(async () => {
-    t = await createTestApp({ logLevel: 'error', env: { AUTH_INTROSPECTION_SECRET: 'fuzz-introspection-secret-0123456789abcdef' } });
-    // The first account is admin and super_admin; it only ever grants the role to the fuzzing accounts.
-    const { creds, user } = await register(t.app);
-    root = { token: (await login(t.app, creds, 'native')).accessToken, userId: user.id };
-    const res = await t.app.inject({ method: 'GET', url: '/openapi.json' });
-    assert.equal(res.statusCode, 200);
-    ops = operations(json(res) as { paths: Record<string, Record<string, Schema>> });
-  });
-  after(async () => { await t.close(); });
-
   async function send(op: Operation, token: string | undefined, url: string, payload?: string, contentType = 'application/json'): Promise<void> {
     const who = token ? 'super admin' : 'anonymous';
     const headers: Record<string, string> = token ? bearer(token) : {};
@@ -145,7 +152,11 @@ describe('OpenAPI-driven hostile requests: never a 5xx', () => {
     const res = await t.app.inject({ method: op.method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
     const where = `${who}: ${op.method} ${url.slice(0, 200)} ${payload === undefined ? '' : `body ${payload.slice(0, 120)}`} -> ${res.statusCode} ${res.body.slice(0, 200)}`;
     assert.ok(res.statusCode < 500, `${where} | ${res.statusCode >= 500 ? (t.logs.at(-1) ?? '').slice(0, 600) : ''}`);
-    if (res.statusCode >= 400 && String(res.headers['content-type']).startsWith('application/json')) {
+    if (res.statusCode >= 400 && isCompat(op)) {
+      // A profile's error is in the replaced service's shape (src/modules/compat/errors.ts): JSON, but not Tessera's {code,error}.
+      assert.match(String(res.headers['content-type']), /^application\/json/, where);
+      assert.doesNotThrow(() => JSON.parse(res.body), where);
+    } else if (res.statusCode >= 400 && String(res.headers['content-type']).startsWith('application/json')) {
       const parsed = JSON.parse(res.body) as { code?: unknown; error?: unknown };
       assert.equal(typeof parsed.code, 'string', where);
       assert.equal(typeof parsed.error, 'string', where);
@@ -153,42 +164,75 @@ describe('OpenAPI-driven hostile requests: never a 5xx', () => {
     assert.doesNotMatch(res.body, /\bat .*\.(ts|js):\d+|node_modules|syntax error at|insert into|select .* from/i, where);
   }
 
-  test('the document lists the routes', () => {
-    assert.ok(ops.length > 80, `${ops.length} operations`);
-    assert.ok(ops.some((o) => o.method === 'PATCH' && o.path === '/admin/users/{id}'));
-  });
+  return { t, root, ops, isCompat, superAdmin, send };
+}
 
+/** Every hostile request for one route, as `who` (a token, or anonymous). */
+async function fuzzRoute({ send }: Target, op: Operation, who: string | undefined): Promise<void> {
+  const takesBody = op.method !== 'GET';
+  const emptyBody = takesBody ? '{}' : undefined;
+  for (const name of op.params) {
+    for (const value of HOSTILE_SEGMENTS) { await send(op, who, pathWith(op, { name, value }), emptyBody); }
+  }
+  const url = pathWith(op);
+  for (const name of op.query) {
+    for (const value of HOSTILE_SEGMENTS) { await send(op, who, `${url}?${name}=${value}`, emptyBody); }
+    await send(op, who, `${url}?${name}=1&${name}=2&${name}[]=3`, emptyBody);
+  }
+  // A parameter the route does not know is dropped, but checked all the same.
+  for (const value of ['%00', '%ud800', '%ED%A0%80', encodeURIComponent(LONG)]) { await send(op, who, `${url}?utm_source=${value}`, emptyBody); }
+  await send(op, who, `${url}?__proto__[polluted]=1&constructor[prototype][polluted]=1`, emptyBody);
+  if (!takesBody) return;
+  for (const payload of hostileBodies(op.body)) { await send(op, who, url, payload); }
+  for (const [payload, type] of [['a=%00&b=%ud800', 'application/x-www-form-urlencoded'], ['grant_type=client_credentials&__proto__[x]=1&token=%ED%A0%80', 'application/x-www-form-urlencoded'], ['{"a":1}', 'text/plain'], ['\u0000', 'application/json']] as const) {
+    await send(op, who, url, payload, type);
+  }
+}
+
+/** Fuzzes `pick(ops)`, as anonymous and as a super admin (one asked for per route: a route may end its session). */
+function fuzzTests(f: () => Target, pick: (f: Target) => Operation[], what: string): void {
   for (const as of ['anonymous', 'super admin'] as const) {
-    test(`every route as ${as}: hostile path parameters, query strings and bodies`, async () => {
-      for (const op of ops) {
-        const who = as === 'anonymous' ? undefined : await superAdmin();
-        const takesBody = op.method !== 'GET';
-        const emptyBody = takesBody ? '{}' : undefined;
-        for (const name of op.params) {
-          for (const value of HOSTILE_SEGMENTS) { await send(op, who, pathWith(op, { name, value }), emptyBody); }
-        }
-        const url = pathWith(op);
-        for (const name of op.query) {
-          for (const value of HOSTILE_SEGMENTS) { await send(op, who, `${url}?${name}=${value}`, emptyBody); }
-          await send(op, who, `${url}?${name}=1&${name}=2&${name}[]=3`, emptyBody);
-        }
-        // A parameter the route does not know is dropped, but checked all the same.
-        for (const value of ['%00', '%ud800', '%ED%A0%80', encodeURIComponent(LONG)]) { await send(op, who, `${url}?utm_source=${value}`, emptyBody); }
-        await send(op, who, `${url}?__proto__[polluted]=1&constructor[prototype][polluted]=1`, emptyBody);
-        if (!takesBody) continue;
-        for (const payload of hostileBodies(op.body)) { await send(op, who, url, payload); }
-        for (const [payload, type] of [['a=%00&b=%ud800', 'application/x-www-form-urlencoded'], ['grant_type=client_credentials&__proto__[x]=1&token=%ED%A0%80', 'application/x-www-form-urlencoded'], ['{"a":1}', 'text/plain'], ['\u0000', 'application/json']] as const) {
-          await send(op, who, url, payload, type);
-        }
-      }
+    test(`${what} as ${as}: hostile path parameters, query strings and bodies`, async () => {
+      for (const op of pick(f())) { await fuzzRoute(f(), op, as === 'anonymous' ? undefined : await f().superAdmin()); }
       assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype is untouched');
     });
   }
+}
+
+describe('OpenAPI-driven hostile requests: never a 5xx', () => {
+  let f: Target;
+  before(async () => { f = await target(); });
+  after(async () => { await f.t.close(); });
+
+  test('the document lists the routes', () => {
+    assert.ok(f.ops.length > 80, `${f.ops.length} operations`);
+    assert.ok(f.ops.some((o) => o.method === 'PATCH' && o.path === '/admin/users/{id}'));
+  });
+
+  fuzzTests(() => f, (x) => x.ops, 'every route');
 
   test('the fuzzing changed nothing it should not have: the first administrator is still one', async () => {
-    const me = await t.app.inject({ method: 'GET', url: `/admin/users/${root.userId}`, headers: bearer(root.token) });
+    const me = await f.t.app.inject({ method: 'GET', url: `/admin/users/${f.root.userId}`, headers: bearer(f.root.token) });
     assert.equal(me.statusCode, 200, me.body);
     assert.equal(json(me).user.active, true);
     assert.ok((json(me).user.roles as string[]).includes('super_admin'));
   });
+});
+
+// The compatibility profiles are opt-in (AUTH_COMPAT_PROFILES), so the app above serves none
+// of their routes: a second app, with all three on (and the username-only accounts and
+// non-rotating refresh tokens they require), fuzzes the operations under their prefixes.
+describe('OpenAPI-driven hostile requests: never a 5xx, compatibility profiles', () => {
+  let f: Target;
+  before(async () => { f = await target({ AUTH_COMPAT_PROFILES: 'myauth,mstack,edd', AUTH_EMAIL_REQUIRED: 'false', AUTH_REFRESH_TOKEN_ROTATION: 'false' }); });
+  after(async () => { await f.t.close(); });
+
+  test('the document lists the routes of the three profiles', (ctx) => {
+    const compat = f.ops.filter(f.isCompat);
+    ctx.diagnostic(`${compat.length} compat operations fuzzed`);
+    assert.ok(compat.length > 20, `${compat.length} compat operations`);
+    for (const prefix of ['/api/v1/auth/', '/mstack/auth/', '/edd/']) assert.ok(compat.some((o) => o.path.startsWith(prefix)), prefix);
+  });
+
+  fuzzTests(() => f, (x) => x.ops.filter(x.isCompat), 'every compat route');
 });

@@ -5,8 +5,9 @@ import { userInfo } from 'node:os';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from '../core/config/index.ts';
 import { AppError } from '../core/errors/index.ts';
-import { runWithContext } from '../core/http/index.ts';
+import { runWithContext } from '../core/context.ts';
 import { buildDeps, packageVersion, type Deps } from '../deps.ts';
+import { envProviders } from '../modules/oauth/index.ts';
 import type { Caller } from '../modules/rbac/index.ts';
 import type { UserRow } from '../modules/users/index.ts';
 
@@ -47,7 +48,10 @@ export const operator: Caller = { actor: { type: 'system' }, permissions: new Se
 
 export function readConfig(overrides: Record<string, string> = {}): Config {
   try {
-    return loadConfig({ ...process.env, ...overrides });
+    const config = loadConfig({ ...process.env, ...overrides });
+    // Social sign-in settings are checked against the provider files (modules/oauth) before anything opens.
+    envProviders(config);
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, EXIT.config);
     throw err;

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import {
   activeAliases, closestName, describeConfig, insecureSettings, knownNames, loadConfig, specOf, ConfigError, REPLACED_SERVICES, type Alias, type Config,
 } from '../../core/config/index.ts';
+import { envProviders, type OAuthProviderSettings } from '../../modules/oauth/index.ts';
 import { CliError, EXIT, print, say } from '../context.ts';
 
 export function configCommand(): Command {
@@ -20,8 +21,11 @@ Examples:
     .action((name: string | undefined, o: { json?: boolean }) => {
       if (name) return explain(name, o.json === true);
       let c;
+      let oauthProviders: OAuthProviderSettings[];
       try {
         c = loadConfig(process.env);
+        // Social sign-in settings are checked against the provider files (modules/oauth).
+        oauthProviders = envProviders(c);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         if (o.json) {
@@ -31,7 +35,7 @@ Examples:
         throw new CliError(err.message, EXIT.config);
       }
       const effective = describeConfig(c);
-      const providers = c.oauthProviders.map((p) => ({ name: p.name, kind: p.kind, clientId: p.clientId, clientSecret: p.clientSecret ? '********' : null }));
+      const providers = oauthProviders.map((p) => ({ name: p.name, kind: p.kind, clientId: p.clientId, clientSecret: p.clientSecret ? '********' : null }));
       const warnings = insecureSettings(c);
       if (o.json) return print(true, { valid: true, mode: c.databaseUrl ? 'postgres' : 'embedded', config: effective, oauthProviders: providers, warnings });
       say(`configuration is valid (${c.databaseUrl ? 'PostgreSQL' : `embedded database in ${c.dataDir}`})`);
@@ -56,7 +60,9 @@ function explain(name: string, json: boolean): void {
   let c: Config | undefined;
   let problem: string | undefined;
   try {
-    c = loadConfig(process.env);
+    const loaded = loadConfig(process.env);
+    envProviders(loaded);
+    c = loaded;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problem = err.problems.find((p) => p.startsWith(`${canonical}`) || p.startsWith(name)) ?? 'the configuration is invalid (see `tessera config check`)';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { OAUTH_PROVIDER_IDS, type OAuthProviderId } from '../../core/config/index.ts';
+import { OAUTH_PROVIDER_IDS, type OAuthProviderId } from '../../modules/oauth/index.ts';
 import type { Deps } from '../../deps.ts';
-import { CliError, EXIT, findUser, list, print, readStdinLine, say, usage, withDeps } from '../context.ts';
+import { CliError, EXIT, findUser, list, operator, print, readStdinLine, say, usage, withDeps } from '../context.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const HTTP_URL = /^https?:\/\/\S+$/;
@@ -172,7 +172,8 @@ Examples:
       if (!pid.trim() || pid.length > 255) throw usage('provider-user-id: 1 to 255 characters');
       await withDeps(async (deps) => {
         const u = await findUser(deps, ref);
-        await deps.oauth.linkByAdmin(u.id, provider, pid, { email: o.email, name: o.name });
+        // The operator is not bound by the rule of acting on a user; the entry says so.
+        await deps.oauth.linkByAdmin(u.id, provider, pid, { email: o.email, name: o.name }, await deps.rbac.assertMayActOn(operator, u.id));
         say(`${u.username}: linked ${provider} ${pid}`);
       });
     });
@@ -183,7 +184,7 @@ Examples:
     .action(async (ref: string, provider: string, o: { force?: boolean }) => {
       await withDeps(async (deps) => {
         const u = await findUser(deps, ref);
-        await deps.oauth.unlinkByAdmin(u.id, checkName(provider), Boolean(o.force));
+        await deps.oauth.unlinkByAdmin(u.id, checkName(provider), Boolean(o.force), await deps.rbac.assertMayActOn(operator, u.id));
         say(`${u.username}: unlinked ${provider}`);
       });
     });

@@ -1,13 +1,13 @@
 // Configuration: the environment is read once, validated against `schema`, and frozen.
 // A bad value stops the start with the variable's name and what is allowed.
 import { schema, type Config, type VarSpec } from './schema.ts';
-import { oauthEnvNames, OIDC_SETTING_NAMES, readOAuthProviders } from './oauth.ts';
-import { checkSwitches, resolveAliases, unknownVariables } from './aliases.ts';
+import { collectOAuthEnv, isOAuthVariable, OIDC_SETTING_NAMES, readOidcProviders } from './oauth.ts';
+import { ALIASES, checkSwitches, resolveAliases, unknownVariables } from './aliases.ts';
 
 export { schema, type Config } from './schema.ts';
 export { parseDuration } from './parsers.ts';
-export { OAUTH_PROVIDER_IDS, oauthEnvNames, type OAuthProviderId, type OAuthProviderSettings } from './oauth.ts';
-export { ALIASES, activeAliases, aliasNamed, closestName, OWNED_PREFIXES, REPLACED_SERVICES, type Alias } from './aliases.ts';
+export { OAUTH_COMMON_SETTINGS, oauthScopes, oauthUrl, type OAuthEnv, type OAuthProviderSettings } from './oauth.ts';
+export { ALIASES, activeAliases, aliasNamed, closestName, OWNED_PREFIXES, REPLACED_SERVICES, unknownVariables, type Alias } from './aliases.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -35,7 +35,8 @@ export function loadConfig(given: Record<string, string | undefined> = process.e
       problems.push(`${spec.env}${via}: ${(err as Error).message}${spec.secret ? '' : ` (got "${String(raw).slice(0, 80)}")`}`);
     }
   }
-  out.oauthProviders = Object.freeze(readOAuthProviders(env, problems));
+  out.oauthProviders = Object.freeze(readOidcProviders(env, problems));
+  out.oauthEnv = Object.freeze(collectOAuthEnv(env, (name) => !known.has(name) && !ALIASES.some((a) => a.name === name)));
   if (problems.length === 0) crossCheck(out as Config, problems);
   if (problems.length === 0) checkSwitches(given, out as Config, known, problems);
   if (problems.length) throw new ConfigError(problems);
@@ -55,9 +56,13 @@ export function specOf(name: string): VarSpec<unknown> | undefined {
   return specByEnv().get(name);
 }
 
-/** Social sign-in settings, read per provider outside the schema (core/config/oauth.ts). */
+/**
+ * Social sign-in settings, read per provider outside the schema (core/config/oauth.ts).
+ * Any `AUTH_OAUTH_<PROVIDER>_<SETTING>` passes here: the oauth module refuses those its
+ * provider files do not have, with the same words, at start-up.
+ */
 function readOutsideSchema(name: string, env: Record<string, string | undefined>): boolean {
-  if (oauthEnvNames().includes(name)) return true;
+  if (isOAuthVariable(name) && !ALIASES.some((a) => a.name === name)) return true;
   const listed = (env.AUTH_OIDC_PROVIDERS ?? '').split(',').map((s) => s.trim().toUpperCase().replace(/-/g, '_')).filter(Boolean);
   return listed.some((n) => OIDC_SETTING_NAMES.some((s) => name === `AUTH_OIDC_${n}_${s}`));
 }

@@ -5,7 +5,7 @@ import {
   parseBaseUrl, parseBool, parseDuration, parseEnum, parseInteger, parseList, parseOptionalDuration, parseSender, parseTrustProxy, parseUrl,
   parseUrlList, parseEndpointUrl, parseSigningSecret, parseColor, parseLogoUrl, parsePathPrefix,
 } from './parsers.ts';
-import type { OAuthProviderSettings } from './oauth.ts';
+import type { OAuthEnv, OAuthProviderSettings } from './oauth.ts';
 
 export interface VarSpec<T> {
   /** Environment variable name. */
@@ -209,6 +209,11 @@ type Specs = typeof schema;
 type NonOptional = { [K in keyof Specs as Specs[K] extends { default: string } ? K : never]: ReturnType<Specs[K]['parse']> };
 type Optional = { [K in keyof Specs as Specs[K] extends { default: string } ? never : K]?: ReturnType<Specs[K]['parse']> };
 export type Config = Readonly<NonOptional & Optional & {
-  /** Social sign-in providers from `AUTH_OAUTH_<PROVIDER>_*` and `AUTH_OIDC_<NAME>_*` (see core/config/oauth.ts). */
-  oauthProviders: readonly OAuthProviderSettings[];
+  /** Generic OpenID Connect issuers from `AUTH_OIDC_PROVIDERS` and `AUTH_OIDC_<NAME>_*` (see core/config/oauth.ts). */
+  oauthProviders: readonly OAuthProviderSettings<'oidc'>[];
+  /**
+   * The named providers' `AUTH_OAUTH_<PROVIDER>_*` variables, as set: the oauth module
+   * checks them against its provider files at start-up (its envProviders).
+   */
+  oauthEnv: OAuthEnv;
 }>;

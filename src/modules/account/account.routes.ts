@@ -3,7 +3,8 @@
 // outcome or the error code in the query string, never in a JSON page.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { clearRefreshCookie, rateLimitHook, registrantCookie, sessionContext, setRefreshCookie, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { clearRefreshCookie, rateLimitHook, registrantCookie, sessionContext, setRefreshCookie, signedInBody, type CookieSettings } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import { isMultiFactor, type SignInGate } from '../sign-in/index.ts';
 import type { Templates } from '../mail/index.ts';
 import { normalizeEmail } from '../users/index.ts';

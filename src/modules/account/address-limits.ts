@@ -2,12 +2,12 @@
 // recorded whether or not an account exists there, so that the limit stops mail-bombing
 // and its answers say nothing about accounts. Requests for one address are serialised
 // with an advisory lock, so concurrent requests cannot slip past the limit together.
-import { sql } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import { createKeyedHasher } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { WriteBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
+import * as repo from './account.repo.ts';
 
 /**
  * What callers ask for by naming an address. The verification message that registration
@@ -32,8 +32,7 @@ export function createAddressLimits(deps: { clock: Clock; secret: string; onLimi
   const keyed = createKeyedHasher(deps.secret, 'tessera/address-limits/v1');
   const hash = (address: string) => keyed('address', address);
   /** The record of one request (what the rules count). */
-  const recordQuery = (on: Db, addressHash: Buffer, purpose: string, at: number) =>
-    on.insertInto('mail_requests').values({ address_hash: addressHash, purpose, created_at: new Date(at) });
+  const request = (addressHash: Buffer, purpose: string, at: number) => ({ address_hash: addressHash, purpose, created_at: new Date(at) });
 
   /**
    * Records a request of `purpose` for `email` unless one of the rules is exhausted, in
@@ -44,15 +43,14 @@ export function createAddressLimits(deps: { clock: Clock; secret: string; onLimi
     const now = deps.clock.now();
     // One address at a time; a service-wide rule serialises every address. Without a rule
     // there is nothing to count, so nothing to serialise: the request is only recorded.
-    if (rules.some((r) => r.everyAddress)) await sql`select pg_advisory_xact_lock(7318003, 0)`.execute(trx);
-    else if (rules.length) await sql`select pg_advisory_xact_lock(7318003, hashtext(${h.toString('hex')}))`.execute(trx);
+    if (rules.some((r) => r.everyAddress)) await repo.lockEveryAddress(trx);
+    else if (rules.length) await repo.lockAddress(trx, h.toString('hex'));
     for (const rule of rules) {
       if (rule.max <= 0) deps.onLimited?.();
       if (rule.max <= 0) throw new AppError('rate_limited', { headers: { 'retry-after': String(rule.windowSeconds) } });
-      let q = trx.selectFrom('mail_requests').select('created_at').where('created_at', '>', new Date(now - rule.windowSeconds * 1000));
-      if (!rule.everyAddress) q = q.where('address_hash', '=', h);
-      if (rule.purposes) q = q.where('purpose', 'in', rule.purposes);
-      const rows = await q.orderBy('created_at', 'desc').limit(rule.max).execute();
+      const rows = await repo.recentRequests(trx, {
+        since: new Date(now - rule.windowSeconds * 1000), addressHash: rule.everyAddress ? null : h, purposes: rule.purposes, limit: rule.max,
+      });
       if (rows.length >= rule.max) {
         const oldest = rows[rows.length - 1]!.created_at.getTime();
         const retryAfter = Math.max(1, Math.ceil((oldest + rule.windowSeconds * 1000 - now) / 1000));
@@ -61,23 +59,23 @@ export function createAddressLimits(deps: { clock: Clock; secret: string; onLimi
         throw new AppError('rate_limited', { headers: { 'retry-after': String(retryAfter) } });
       }
     }
-    await recordQuery(trx, h, purpose, now).execute();
+    await repo.insertRequest(trx, request(h, purpose, now));
   }
 
   /**
    * take without rules (registration's own message: recorded, never counted), as a write
    * of a batch; `on` builds the query (the batch's transaction or the pool).
    */
-  function recordIn(batch: WriteBatch, on: Db, email: string, purpose: string): void {
-    batch.write(recordQuery(on, hash(email), purpose, deps.clock.now()));
+  function recordBatched(batch: WriteBatch, on: Db, email: string, purpose: string): void {
+    repo.insertRequestBatched(batch, on, request(hash(email), purpose, deps.clock.now()));
   }
 
   /** Forgets requests older than `seconds`. */
   async function prune(db: Db, seconds: number): Promise<void> {
-    await db.deleteFrom('mail_requests').where('created_at', '<', new Date(deps.clock.now() - seconds * 1000)).execute();
+    await repo.deleteRequestsBefore(db, new Date(deps.clock.now() - seconds * 1000));
   }
 
-  return { take, recordIn, prune };
+  return { take, recordBatched, prune };
 }
 
 export type AddressLimits = ReturnType<typeof createAddressLimits>;

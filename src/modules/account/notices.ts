@@ -69,9 +69,9 @@ export function createNotices(deps: NoticesDeps) {
      * newSignIn for a session that a batch of writes will start: the earlier sessions are
      * read now (the batch's own insert is not among them); the notice joins the batch.
      */
-    async newSignInIn(batch: WriteBatch, user: UserRow, session: StartedSession): Promise<boolean> {
+    async newSignInBatched(batch: WriteBatch, user: UserRow, session: StartedSession): Promise<boolean> {
       const values = await newSignInValues(deps.db, user, session);
-      if (values && user.email !== null) mailer.sendIn(batch, 'new_sign_in', user.email, user.locale, values);
+      if (values && user.email !== null) mailer.sendBatched(batch, 'new_sign_in', user.email, user.locale, values);
       return Boolean(values);
     },
   };

@@ -5,11 +5,11 @@
 // tries; both expire. Checks take the row lock and run in the caller's transaction, so
 // that consuming a token and acting on it commit together.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import { createKeyedHasher, randomToken, sha256, sixDigitCode } from '../../core/crypto/index.ts';
 import type { WriteBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
+import * as repo from './account.repo.ts';
 import type { EmailTokenRow } from './account.table.ts';
 
 export const MAX_CODE_ATTEMPTS = 5;
@@ -38,65 +38,64 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
   type IssueInput = { purpose: TokenPurpose; userId: string | null; email: string; ttlSeconds: number; redirectTo?: string | null; locale?: string | null; amr?: string[] };
 
   /**
-   * The writes of an issue: the address's earlier live tokens of the purpose are spent and
-   * the new one stored. As one statement's two writes, the update sees the table as it was
-   * before, so it never spends the token inserted beside it.
+   * A new token's row and what is handed out. An issue spends the address's earlier live
+   * tokens of the purpose, then stores the new one; as one statement's two writes (in a
+   * batch), the update sees the table as it was before, so it never spends the token
+   * inserted beside it.
    */
-  function issueWrites(on: Db, input: IssueInput) {
+  function newToken(input: IssueInput) {
     const now = new Date(deps.clock.now());
     const id = randomUUID();
     const token = randomToken(32);
     const code = sixDigitCode();
     const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
-    const spend = on.updateTable('email_tokens').set({ consumed_at: now })
-      .where('purpose', '=', input.purpose).where('email', '=', input.email).where('consumed_at', 'is', null);
-    const insert = on.insertInto('email_tokens').values({
+    const row = {
       id, purpose: input.purpose, user_id: input.userId, email: input.email, token_hash: sha256(token), code_hash: codeHash(id, code),
       redirect_to: input.redirectTo ?? null, locale: input.locale ?? null, amr: input.amr ? input.amr.join(' ') : null, created_at: now, expires_at: expiresAt, consumed_at: null,
-    });
-    return { spend, insert, issued: { id, token, code, expiresAt } };
+    };
+    return { now, row, issued: { id, token, code, expiresAt } };
   }
 
   /** Whether `id` is a token of this purpose that was issued to the user (spent, replaced or not). */
   async function wasIssuedTo(on: Db, id: string, purpose: TokenPurpose, userId: string): Promise<boolean> {
     if (!UUID.test(id)) return false;
-    const row = await on.selectFrom('email_tokens').select('id').where('id', '=', id).where('purpose', '=', purpose).where('user_id', '=', userId).executeTakeFirst();
+    const row = await repo.findTokenIssuedTo(on, id, purpose, userId);
     return row !== undefined;
   }
 
   /** The user a token of this purpose was issued to (spent, replaced or not). */
   async function ownerOf(on: Db, id: string, purpose: TokenPurpose): Promise<string | undefined> {
     if (!UUID.test(id)) return undefined;
-    const row = await on.selectFrom('email_tokens').select('user_id').where('id', '=', id).where('purpose', '=', purpose).executeTakeFirst();
+    const row = await repo.findTokenOwner(on, id, purpose);
     return row?.user_id ?? undefined;
   }
 
   async function issue(trx: Db, input: IssueInput): Promise<Issued> {
-    const { spend, insert, issued } = issueWrites(trx, input);
-    await spend.execute();
-    await insert.execute();
+    const { now, row, issued } = newToken(input);
+    await repo.spendLiveTokens(trx, input.purpose, input.email, now);
+    await repo.insertToken(trx, row);
     return issued;
   }
 
   /** issue as writes of a batch; `on` builds the queries. */
-  function issueIn(batch: WriteBatch, on: Db, input: IssueInput): Issued {
-    const { spend, insert, issued } = issueWrites(on, input);
-    batch.write(spend);
-    batch.write(insert);
+  function issueBatched(batch: WriteBatch, on: Db, input: IssueInput): Issued {
+    const { now, row, issued } = newToken(input);
+    repo.spendLiveTokensBatched(batch, on, input.purpose, input.email, now);
+    repo.insertTokenBatched(batch, on, row);
     return issued;
   }
 
   async function findForUpdate(trx: Db, purpose: TokenPurpose, proof: Proof, lock = true): Promise<EmailTokenRow | undefined> {
-    let q = trx.selectFrom('email_tokens').selectAll().where('purpose', '=', purpose);
-    if ('token' in proof) q = q.where('token_hash', '=', sha256(proof.token));
+    let by: repo.TokenLookup;
+    if ('token' in proof) by = { tokenHash: sha256(proof.token) };
     else if ('id' in proof) {
       if (!UUID.test(proof.id)) return undefined;
-      q = q.where('id', '=', proof.id);
+      by = { id: proof.id };
     } else {
       // The newest live code sent to the address.
-      q = q.where('email', '=', proof.email).where('consumed_at', 'is', null).orderBy('created_at', 'desc').limit(1);
+      by = { newestLiveTo: proof.email };
     }
-    return (lock ? q.forUpdate() : q).executeTakeFirst();
+    return repo.findToken(trx, purpose, by, lock);
   }
 
   /**
@@ -115,11 +114,11 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
       const given = /^\d{6}$/.test(proof.code) ? codeHash(row.id, proof.code) : Buffer.alloc(32);
       if (!timingSafeEqual(given, row.code_hash)) {
         const attempts = row.attempts + 1;
-        await trx.updateTable('email_tokens').set({ attempts }).where('id', '=', row.id).execute();
+        await repo.setTokenAttempts(trx, row.id, attempts);
         return { ok: false, code: attempts >= MAX_CODE_ATTEMPTS ? 'too_many_attempts' : 'invalid_code' };
       }
     }
-    await trx.updateTable('email_tokens').set({ consumed_at: new Date(now) }).where('id', '=', row.id).execute();
+    await repo.markTokenConsumed(trx, row.id, new Date(now));
     return { ok: true, row: { ...row, consumed_at: new Date(now) } };
   }
 
@@ -134,16 +133,15 @@ export function createOneTimeTokens(deps: { clock: Clock; secret: string }) {
 
   /** Ends every live token of a user for a purpose (a reset spends the other reset links). */
   async function revokeForUser(trx: Db, userId: string, purpose: TokenPurpose): Promise<void> {
-    await trx.updateTable('email_tokens').set({ consumed_at: new Date(deps.clock.now()) })
-      .where('user_id', '=', userId).where('purpose', '=', purpose).where('consumed_at', 'is', null).execute();
+    await repo.spendLiveTokensOfUser(trx, userId, purpose, new Date(deps.clock.now()));
   }
 
   /** Deletes tokens that ended more than a week ago. */
   async function prune(db: Db): Promise<void> {
-    await db.deleteFrom('email_tokens').where(sql<boolean>`coalesce(consumed_at, expires_at) < ${new Date(deps.clock.now() - 7 * 86_400_000)}`).execute();
+    await repo.deleteTokensEndedBefore(db, new Date(deps.clock.now() - 7 * 86_400_000));
   }
 
-  return { issue, issueIn, consume, peekUser, revokeForUser, prune, wasIssuedTo, ownerOf };
+  return { issue, issueBatched, consume, peekUser, revokeForUser, prune, wasIssuedTo, ownerOf };
 }
 
 export type OneTimeTokens = ReturnType<typeof createOneTimeTokens>;

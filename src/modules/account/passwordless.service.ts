@@ -11,7 +11,7 @@ import type { Mailer } from '../mail/index.ts';
 import type { SessionContext } from '../sessions/index.ts';
 import { normalizeEmail, type UsersService } from '../users/index.ts';
 import { REQUESTED_PURPOSES, type AddressLimits } from './address-limits.ts';
-import type { Background } from './account.service.ts';
+import type { Background } from '../../core/background.ts';
 import type { OneTimeTokens, Proof } from './one-time-tokens.ts';
 import type { RedirectPolicy } from './redirects.ts';
 
@@ -77,7 +77,7 @@ export function createPasswordlessService(deps: PasswordlessDeps, background: Ba
         if (!s.signup) return { ok: false as const, code: 'email_token_invalid' as const };
         if (deps.beforeSignup && signupAllowedFor !== row.email) throw new SignupCheckNeeded(row.email, row.locale);
         user = await users.createFromEmail(trx, row.email, row.locale ?? 'en');
-        await deps.audit(trx, { type: 'user.registered', subject: user.id, details: { method: 'email_link_or_code', role: user.role } });
+        await deps.audit(trx, { type: 'user.registered', subject: user.id, details: { method: 'email_link_or_code', role: user.role }, user });
       }
       if (!user.is_active) throw new AppError('account_disabled');
       // Using the message proves the address; a first proof this way (not through the

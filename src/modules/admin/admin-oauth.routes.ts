@@ -1,9 +1,8 @@
 // /admin/oauth: social sign-in providers stored in the database (oauth:read to look,
 // oauth:manage to change), and users' linked identities, with the merge of two users'.
 import type { FastifyPluginAsync } from 'fastify';
-import { OAUTH_PROVIDER_IDS } from '../../core/config/index.ts';
 import { errorResponses } from '../../core/http/index.ts';
-import type { OAuthService } from '../oauth/index.ts';
+import { OAUTH_PROVIDER_IDS, type OAuthService } from '../oauth/index.ts';
 import { callerOfRequest, type PrincipalGuard } from '../rbac/index.ts';
 import type { AdminService } from './admin.service.ts';
 import { idParams, message, UUID } from './admin.schemas.ts';

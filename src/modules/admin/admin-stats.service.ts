@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import type { Database } from '../../database.ts';
-import * as repo from './admin-stats.repo.ts';
+import * as reports from '../reports/index.ts';
 
 export interface AdminStatsDeps {
   db: Kysely<Database>;
@@ -21,7 +21,7 @@ const METHODS = ['totp', 'passkey', 'email', 'sms'];
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The last `days` whole UTC days up to and including the day of `now`. */
-export function dayWindow(now: number, days: number): repo.DayWindow {
+export function dayWindow(now: number, days: number): reports.DayWindow {
   const today = Math.floor(now / DAY_MS) * DAY_MS;
   const first = today - (days - 1) * DAY_MS;
   return { firstDay: isoDay(first), lastDay: isoDay(today), from: new Date(first), to: new Date(today + DAY_MS) };
@@ -35,12 +35,12 @@ export function createAdminStatsService(deps: AdminStatsDeps) {
     const w = dayWindow(now, days);
     const idleCutoff = deps.idleTimeout > 0 ? new Date(now - deps.idleTimeout * 1000) : null;
     // One after another: the embedded database has a single connection anyway.
-    const signIns = await repo.signInsPerDay(db, w);
-    const reasons = await repo.failureReasons(db, w, 10);
-    const newUsers = await repo.newUsersPerDay(db, w);
-    const sessions = await repo.activeSessions(db, new Date(now), idleCutoff);
-    const users = await repo.userCounts(db);
-    const mfa = await repo.mfaAdoption(db);
+    const signIns = await reports.signInsPerDay(db, w);
+    const reasons = await reports.failureReasons(db, w, 10);
+    const newUsers = await reports.newUsersPerDay(db, w);
+    const sessions = await reports.activeSessions(db, new Date(now), idleCutoff);
+    const users = await reports.userCounts(db);
+    const mfa = await reports.mfaAdoption(db);
     const byMethod = new Map(mfa.methods.map((m) => [m.method, m.users]));
     const methods = [...new Set([...METHODS, ...byMethod.keys()])].map((method) => ({ method, users: byMethod.get(method) ?? 0 }));
     return {

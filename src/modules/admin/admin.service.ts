@@ -11,7 +11,7 @@ import type { AuditRecorder } from '../audit/index.ts';
 import { allows, type Caller, type RbacService } from '../rbac/index.ts';
 import type { SessionRow, SessionsService } from '../sessions/index.ts';
 import type { UserRow, UsersService } from '../users/index.ts';
-import * as repo from './admin.repo.ts';
+import * as reports from '../reports/index.ts';
 
 export interface AdminServiceDeps {
   db: Kysely<Database>;
@@ -83,8 +83,8 @@ export function createAdminService(deps: AdminServiceDeps) {
     const sort = desc ? sortParam.slice(1) : sortParam;
     if (!SORTS.has(sort)) throw new AppError('validation_failed', { details: [{ field: 'sort', message: 'one of created_at, email, username, with - for descending' }] });
     const limit = p.limit ?? 20;
-    const rows = await repo.listUsers(db, {
-      q: p.q, role: p.role, active: p.active, verified: p.verified, mfa: p.mfa, sort: sort as repo.SortKey, desc,
+    const rows = await reports.listUsers(db, {
+      q: p.q, role: p.role, active: p.active, verified: p.verified, mfa: p.mfa, sort: sort as reports.SortKey, desc,
       after: decodeCursor(p.cursor, sortParam), limit: limit + 1,
     });
     const page = rows.slice(0, limit);
@@ -141,7 +141,7 @@ export function createAdminService(deps: AdminServiceDeps) {
         ...(input.metadata ? { metadata: input.metadata } : {}), ...(input.locale ? { locale: input.locale } : {}),
       });
       for (const r of extra) if (r !== role) await rbac.assignIn(trx, caller, created.id, r);
-      await audit(trx, { type: 'user.created', subject: created.id, details: { username: created.username, email: created.email, role, roles: extra, passwordSet: hash !== null, setupEmail: Boolean(input.sendPasswordSetup) } });
+      await audit(trx, { type: 'user.created', subject: created.id, details: { username: created.username, email: created.email, role, roles: extra, passwordSet: hash !== null, setupEmail: Boolean(input.sendPasswordSetup) }, user: created });
       if (input.sendPasswordSetup) await deps.sendPasswordEmail(trx, created, 'password_setup');
       return created;
     });
@@ -161,15 +161,18 @@ export function createAdminService(deps: AdminServiceDeps) {
         ...(input.metadata !== undefined ? { metadata: input.metadata } : {}),
       });
       if (!before) throw new AppError('not_found');
-      const after = await requireUser(id, trx);
+      let after = await requireUser(id, trx);
       // A new address is unverified unless the admin says otherwise.
-      if (input.email !== undefined && after.email !== before.email && input.emailVerified === undefined) await users.update(trx, id, { email_verified: false });
+      if (input.email !== undefined && after.email !== before.email && input.emailVerified === undefined) {
+        await users.update(trx, id, { email_verified: false });
+        after = { ...after, email_verified: false };
+      }
       const changed: Record<string, unknown> = {};
       if (after.username !== before.username) changed.username = after.username;
       if (after.email !== before.email) changed.email = after.email;
       if (input.emailVerified !== undefined && input.emailVerified !== before.email_verified) changed.emailVerified = input.emailVerified;
       if (input.metadata !== undefined) changed.metadata = true;
-      if (Object.keys(changed).length) await audit(trx, { type: 'user.updated', subject: id, details: { changed, ...bypass } });
+      if (Object.keys(changed).length) await audit(trx, { type: 'user.updated', subject: id, details: { changed, ...bypass }, user: after });
       if (input.role !== undefined) await rbac.setDefaultRoleIn(trx, caller, id, input.role, bypass);
     });
     await users.changed(id);
@@ -199,7 +202,7 @@ export function createAdminService(deps: AdminServiceDeps) {
       if (before.is_active === active) return undefined;
       if (!active) await rbac.assertGuards(trx, caller, id);
       const announce = active ? undefined : await deps.sessions.revokeAllForUserIn(trx, id, 'account_disabled');
-      await audit(trx, { type: active ? 'user.enabled' : 'user.disabled', subject: id, details: bypass });
+      await audit(trx, { type: active ? 'user.enabled' : 'user.disabled', subject: id, details: bypass, user: { ...before, is_active: active } });
       return announce;
     });
     if (announce) await announce();

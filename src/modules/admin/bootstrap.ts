@@ -66,14 +66,14 @@ export async function bootstrapAdmin(deps: BootstrapDeps, s: BootstrapSettings):
     if (existing) {
       if (!existing.is_active) await deps.users.update(trx, existing.id, { is_active: true });
       await deps.rbac.grantSuperAdminIn(trx, existing.id);
-      await deps.audit(trx, { type: 'user.role_assigned', subject: existing.id, actor: { type: 'system' }, details: { role: 'super_admin', bootstrap: true } });
+      await deps.audit(trx, { type: 'user.role_assigned', subject: existing.id, actor: { type: 'system' }, details: { role: 'super_admin', bootstrap: true }, roles: await deps.rbac.rolesOfUserIn(trx, existing.id) });
       await deps.rbac.setDefaultRoleIn(trx, SYSTEM, existing.id, ADMIN);
       return { kind: 'promoted' as const, id: existing.id };
     }
     if (!canCreate || !hash) return { kind: 'skipped' as const };
     const created = await deps.users.createAccount(trx, { username: name, email, passwordHash: hash, role: ADMIN, emailVerified: true });
     await deps.rbac.grantSuperAdminIn(trx, created.id);
-    await deps.audit(trx, { type: 'user.created', subject: created.id, actor: { type: 'system' }, details: { username: name, email, role: ADMIN, roles: ['super_admin'], bootstrap: true } });
+    await deps.audit(trx, { type: 'user.created', subject: created.id, actor: { type: 'system' }, details: { username: name, email, role: ADMIN, roles: ['super_admin'], bootstrap: true }, user: created });
     return { kind: 'created' as const, id: created.id };
   });
   if (outcome.id) {
@@ -106,7 +106,7 @@ async function bootstrapPlainUser(deps: BootstrapDeps, username: string, passwor
     // (the administrator is ADMIN_USERNAME's user, or one made with the CLI).
     await deps.users.claimFirstUser(trx);
     const user = await deps.users.createAccount(trx, { username, email, passwordHash: hash, role, emailVerified: true });
-    await deps.audit(trx, { type: 'user.created', subject: user.id, actor: { type: 'system' }, details: { username, email, role, bootstrap: true } });
+    await deps.audit(trx, { type: 'user.created', subject: user.id, actor: { type: 'system' }, details: { username, email, role, bootstrap: true }, user });
     return user;
   });
   if (!created) return 'exists';

@@ -5,3 +5,4 @@ export { adminRoutes, documentPermission } from './admin.routes.ts';
 export { createAdminService, type AdminService } from './admin.service.ts';
 export { bootstrapAdmin } from './bootstrap.ts';
 export { createAdminStatsService, type AdminStatsService } from './admin-stats.service.ts';
+export { wireAdmin } from './wiring.ts';

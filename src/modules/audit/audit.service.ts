@@ -2,28 +2,20 @@
 // it records (or on its own when there is none, as for a failed sign-in), so that an
 // entry is never lost when the change happened. Address, agent and caller come from the
 // request context unless given.
+//
+// The log is a subscriber of the change feed (src/core/changes.ts): services emit changes,
+// and `subscriber` writes each one's entry.
 import type { Kysely } from 'kysely';
+import type { ChangeSubscriber } from '../../core/changes.ts';
 import type { PruneLimits, WriteBatch } from '../../core/db/index.ts';
 import type { Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors/index.ts';
-import { requestContext, type Actor } from '../../core/http/index.ts';
+import { requestContext, type Actor } from '../../core/context.ts';
 import type { Database, Db } from '../../database.ts';
-import { AUDIT_EVENT_TYPES, AUDIT_EVENTS, type AuditEventType } from './audit.catalogue.ts';
+import type { AuditEntry } from './audit.change.ts';
+import { AUDIT_EVENT_TYPES, AUDIT_EVENTS } from './audit.catalogue.ts';
 import * as repo from './audit.repo.ts';
 import type { AuditRow } from './audit.table.ts';
-
-export interface AuditEntry {
-  type: AuditEventType;
-  /** The user the event is about (null: none, or unknown as for a failed sign-in). */
-  subject?: string | null;
-  success?: boolean;
-  /** A short code saying why (failures). */
-  reason?: string;
-  /** Extra facts; never a secret. */
-  details?: Record<string, unknown>;
-  /** Who acted; defaults to the request's caller, else the subject of a success, else anonymous. */
-  actor?: Actor;
-}
 
 export interface AuditServiceDeps {
   db: Kysely<Database>;
@@ -70,13 +62,13 @@ export function createAuditService(deps: AuditServiceDeps) {
     };
   }
 
-  /** Writes one entry on `on` (the change's transaction, or the pool). */
+  /** Writes one entry on `on` (the change's transaction, or the pool); only the entry: changes go through the feed. */
   async function record(on: Db, entry: AuditEntry): Promise<void> {
     await repo.insertEntry(on, rowOf(entry));
   }
 
   /** record as a write of a batch. */
-  function recordIn(batch: WriteBatch, entry: AuditEntry): void {
+  function recordBatched(batch: WriteBatch, entry: AuditEntry): void {
     batch.write(repo.insertEntryQuery(db, rowOf(entry)));
   }
 
@@ -100,9 +92,13 @@ export function createAuditService(deps: AuditServiceDeps) {
     return { entries: page.map(presentEntry), nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null };
   }
 
+  /** The log's part of every change: its entry, in the change's transaction or batch. */
+  const subscriber: ChangeSubscriber<Db, AuditEntry> = { onChange: record, onChangeBatched: recordBatched };
+
   return {
     record,
-    recordIn,
+    recordBatched,
+    subscriber,
     list,
     /** Entries newer than `afterId` ('0': from the start), oldest first. */
     after: async (afterId: string, f: { userId?: string; types?: string[] } = {}, limit = 500) => (await repo.entriesAfter(db, afterId, f, limit)).map(presentEntry),
@@ -112,11 +108,3 @@ export function createAuditService(deps: AuditServiceDeps) {
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;
-/** What services take: one function that writes an entry in the given transaction. */
-export type AuditRecorder = AuditService['record'];
-/** Rows the caller holds that an entry's events would otherwise read (a new account's). */
-export interface KnownRows {
-  user?: { id: string; username: string; email: string | null; email_verified: boolean; role: string; is_active: boolean; locale: string; created_at: Date };
-}
-/** The same as a write of a batch; only for entries whose events need no read (eventsOfAuditNow). */
-export type AuditBatchRecorder = (batch: WriteBatch, entry: AuditEntry, known?: KnownRows) => void;

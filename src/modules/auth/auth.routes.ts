@@ -3,8 +3,9 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import {
   bearerToken, clearRefreshCookie, optionalBody, rateLimitHook, refreshCookie, sessionContext, setRefreshCookie, setRegistrantCookie,
-  type CookieSettings, type RateLimiter,
+  type CookieSettings,
 } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import type { PublicUser, UserRow } from '../users/index.ts';
 import { toPublicUser } from '../users/index.ts';
 import type { Authenticated, AuthService, LogoutScope } from './auth.service.ts';

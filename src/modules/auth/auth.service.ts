@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import type { Lockout } from '../../core/limits/lockout.ts';
+import type { Lockout } from '../../core/limits/index.ts';
 import type { Database } from '../../database.ts';
 import type { SignInGate } from '../sign-in/index.ts';
 import type { SessionsService } from '../sessions/index.ts';
@@ -21,7 +21,7 @@ export interface AuthServiceDeps {
   sessionCheck: boolean;
   lockout: Lockout;
   /** Claims and signatures of access tokens, and the decision log (the sign-in module's). */
-  gate: Pick<SignInGate, 'accessClaims' | 'accessClaimsCached' | 'sign' | 'signNow' | 'record' | 'decision'>;
+  gate: Pick<SignInGate, 'accessClaims' | 'accessClaimsCached' | 'sign' | 'signNow' | 'record' | 'recordIn' | 'decision'>;
   /** A custom-claims hook is configured (claims are then asked before a token is spent). */
   hasClaimsHook: boolean;
 }
@@ -161,9 +161,13 @@ export function createAuthService(deps: AuthServiceDeps) {
     }
     if (!who) throw failure ?? new AppError(creds.refreshToken ? 'invalid_refresh_token' : 'unauthorized');
     const { userId, sessionId } = who;
-    const revoked = scope === 'local' ? Number(await sessions.revokeOwn(userId, sessionId, 'logout'))
-      : await sessions.revokeAllForUser(userId, 'logout', scope === 'others' ? sessionId : undefined);
-    await record({ type: 'user.logout', subject: userId, actor: { type: 'user', id: userId }, details: { sessionsRevoked: revoked, scope, sessionId } });
+    // The entry is written in the transaction that ends the sessions; on its own when none ended.
+    const entry = (n: number) => ({ type: 'user.logout' as const, subject: userId, actor: { type: 'user' as const, id: userId }, details: { sessionsRevoked: n, scope, sessionId } });
+    let recorded = false;
+    const revoked = scope === 'local'
+      ? Number(await sessions.revokeOwn(userId, sessionId, 'logout', async (trx) => { recorded = true; await gate.recordIn(trx, entry(1)); }))
+      : await sessions.revokeAllForUser(userId, 'logout', scope === 'others' ? sessionId : undefined, async (trx, ids) => { recorded = true; await gate.recordIn(trx, entry(ids.length)); });
+    if (!recorded) await record(entry(revoked));
     decision('logout', { userId, scope, sessionsRevoked: revoked });
   }
 

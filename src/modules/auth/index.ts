@@ -5,3 +5,4 @@ export { authRoutes } from './auth.routes.ts';
 export { introspectRoutes } from './introspect.routes.ts';
 
 
+export { wireAuth } from './wiring.ts';

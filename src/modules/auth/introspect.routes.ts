@@ -8,7 +8,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { AppError } from '../../core/errors/index.ts';
 import { safeEqual } from '../../core/crypto/index.ts';
-import { errorResponses, type RateLimiter } from '../../core/http/index.ts';
+import { errorResponses } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import type { AuthService } from './auth.service.ts';
 
 /** The introspection of a service account's token; undefined when the token is not one. */

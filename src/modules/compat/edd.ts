@@ -8,7 +8,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import { profileErrors } from './errors.ts';
-import { bearerToken, rateLimitHook, sessionContext, type RateLimiter } from '../../core/http/index.ts';
+import { bearerToken, rateLimitHook, sessionContext } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import type { AdminService } from '../admin/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import { callerOfRequest, type PrincipalGuard, type RbacService } from '../rbac/index.ts';

@@ -5,7 +5,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import { profileErrors } from './errors.ts';
-import { rateLimitHook, sessionContext, type RateLimiter } from '../../core/http/index.ts';
+import { rateLimitHook, sessionContext } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import type { AccountService } from '../account/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { PasswordSignIn } from '../sign-in/index.ts';

@@ -9,11 +9,12 @@ import type { Kysely, OperationNodeSource } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { createWorker } from '../../core/worker.ts';
-import { pruneInBatches, type PruneLimits, type WriteBatch } from '../../core/db/index.ts';
-import { requestContext, type Actor } from '../../core/http/index.ts';
+import type { PruneLimits, WriteBatch } from '../../core/db/index.ts';
+import { requestContext, type Actor } from '../../core/context.ts';
 import type { Database, Db } from '../../database.ts';
 import { subjectOf, type EventType } from './events.catalogue.ts';
 import type { Publisher } from './nats.ts';
+import * as repo from './events.repo.ts';
 
 const BATCH = 100;
 const LEASE_MS = 10_000;
@@ -74,15 +75,15 @@ export function createEventsService(deps: EventsDeps) {
   /** Writes an event in the caller's transaction. */
   async function emit(on: Db, type: EventType, subject: string, data: Record<string, unknown> = {}, actor?: Actor): Promise<EventEnvelope> {
     const { envelope, payload, row } = envelopeOf(type, subject, data, actor);
-    await on.insertInto('events').values(row).execute();
+    await repo.insertEventQuery(on, row).execute();
     afterCommit(deps.fanOut ? await deps.fanOut(on, { id: envelope.id, type, payload }) : 0);
     return envelope;
   }
 
   /** emit as writes of a batch: the event, its webhook deliveries, then the kicks. */
-  function emitIn(batch: WriteBatch, type: EventType, subject: string, data: Record<string, unknown> = {}, actor?: Actor): EventEnvelope {
+  function emitBatched(batch: WriteBatch, type: EventType, subject: string, data: Record<string, unknown> = {}, actor?: Actor): EventEnvelope {
     const { envelope, payload, row } = envelopeOf(type, subject, data, actor);
-    batch.write(db.insertInto('events').values(row));
+    batch.write(repo.insertEventQuery(db, row));
     const deliveries = deps.fanOutQuery ? batch.counted(deps.fanOutQuery({ id: envelope.id, type, payload })) : undefined;
     batch.then(() => afterCommit(deliveries?.rows ?? 0));
     return envelope;
@@ -92,11 +93,7 @@ export function createEventsService(deps: EventsDeps) {
   async function lease(): Promise<boolean> {
     const now = new Date(clock.now());
     const until = new Date(clock.now() + LEASE_MS);
-    const row = await db.insertInto('event_dispatch_lease').values({ name: 'nats', holder, expires_at: until })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ holder, expires_at: until })
-        .where((eb) => eb.or([eb('event_dispatch_lease.holder', '=', holder), eb('event_dispatch_lease.expires_at', '<=', now)])))
-      .returning('holder').executeTakeFirst();
-    return row?.holder === holder;
+    return repo.takeLease(db, 'nats', holder, now, until);
   }
 
   /** One pass: publishes unpublished events in order until none is left or NATS fails. */
@@ -104,7 +101,7 @@ export function createEventsService(deps: EventsDeps) {
     if (!publisher?.ready() || !(await lease())) return 0;
     let sent = 0;
     for (;;) {
-      const rows = await db.selectFrom('events').select(['seq', 'id', 'subject', 'envelope']).where('published_at', 'is', null).orderBy('seq').limit(BATCH).execute();
+      const rows = await repo.unpublished(db, BATCH);
       for (const r of rows) {
         try {
           await publisher.publish(r.subject, JSON.stringify(r.envelope), r.id);
@@ -113,7 +110,7 @@ export function createEventsService(deps: EventsDeps) {
           log.warn({ eventId: r.id, err: (err as Error).message }, 'event not published; will retry');
           return sent;
         }
-        await db.updateTable('events').set({ published_at: new Date(clock.now()) }).where('seq', '=', r.seq).execute();
+        await repo.markPublished(db, r.seq, new Date(clock.now()));
         sent++;
       }
       if (rows.length < BATCH || worker.stopped) return sent;
@@ -130,15 +127,12 @@ export function createEventsService(deps: EventsDeps) {
    */
   async function prune(limits?: PruneLimits): Promise<number> {
     const before = new Date(clock.now() - deps.retention * 1000);
-    return (await pruneInBatches(db, {
-      table: 'events', key: 'seq',
-      where: (eb) => (publisher ? eb.and([eb('occurred_at', '<', before), eb('published_at', 'is not', null)]) : eb('occurred_at', '<', before)),
-    }, limits)).deleted;
+    return repo.pruneEvents(db, before, Boolean(publisher), limits);
   }
 
   return {
     emit,
-    emitIn,
+    emitBatched,
     kick,
     dispatch,
     prune,
@@ -150,14 +144,13 @@ export function createEventsService(deps: EventsDeps) {
       await publisher?.close();
     },
     /** Unpublished events (for /readyz details and tests). */
-    backlog: async () => Number((await db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('published_at', 'is', null).executeTakeFirstOrThrow()).n),
+    backlog: async () => (await repo.backlogOf(db)).count,
     mode: () => publisher?.mode() ?? 'off',
     /** Events waiting for NATS and the age of the oldest (metrics); nothing waits without NATS. */
     async queueState(): Promise<{ depth: number; oldestSeconds: number } | undefined> {
       if (!publisher) return undefined;
-      const r = await db.selectFrom('events').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('occurred_at').as('oldest')])
-        .where('published_at', 'is', null).executeTakeFirstOrThrow();
-      return { depth: Number(r.n), oldestSeconds: r.oldest ? Math.max(0, (clock.now() - new Date(r.oldest).getTime()) / 1000) : 0 };
+      const r = await repo.backlogOf(db);
+      return { depth: r.count, oldestSeconds: r.oldest ? Math.max(0, (clock.now() - r.oldest.getTime()) / 1000) : 0 };
     },
   };
 }

@@ -4,7 +4,7 @@
 // (503 hook_failed), `open` lets it through. The password never leaves Tessera.
 import type { Logger } from 'pino';
 import { AppError } from '../../core/errors/index.ts';
-import { requestContext } from '../../core/http/index.ts';
+import { requestContext } from '../../core/context.ts';
 import type { AuditEntry } from '../audit/index.ts';
 import type { OnFailure } from './custom-claims.ts';
 import type { HookClient, HookFailure } from './hook-client.ts';

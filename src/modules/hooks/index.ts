@@ -9,3 +9,4 @@ export { createHookClient, MAX_RESPONSE_BYTES, type HookClient, type HookOutcome
 export { createCustomClaimsHook, type CustomClaims, type CustomClaimsContext, type OnFailure } from './custom-claims.ts';
 export { createBeforeSignupHook, publicMessage, MAX_MESSAGE_LENGTH, type BeforeSignup, type SignupAttempt } from './before-signup.ts';
 export { mergeClaims, RESERVED_CLAIMS, RESERVED_HASURA_CLAIMS, MAX_ADDED_CLAIMS_BYTES, type MergedClaims } from './reserved-claims.ts';
+export { wireHooks } from './wiring.ts';

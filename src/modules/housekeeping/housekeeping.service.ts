@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import type { PruneLimits } from '../../core/db/index.ts';
 import type { Database } from '../../database.ts';
+import * as repo from './housekeeping.repo.ts';
 
 const LEASE_NAME = 'housekeeping';
 const INTERVAL_MS = 3_600_000;
@@ -68,11 +69,7 @@ export function createHousekeeping(deps: HousekeepingDeps) {
   async function lease(): Promise<boolean> {
     const now = new Date(clock.now());
     const until = new Date(clock.now() + leaseMs);
-    const row = await db.insertInto('job_leases').values({ name: LEASE_NAME, holder, expires_at: until })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ holder, expires_at: until })
-        .where((eb) => eb.or([eb('job_leases.holder', '=', holder), eb('job_leases.expires_at', '<=', now)])))
-      .returning('holder').executeTakeFirst();
-    return row?.holder === holder;
+    return (await repo.takeLease(db, LEASE_NAME, holder, until, now)) === holder;
   }
 
   async function pass(): Promise<HousekeepingRun> {

@@ -4,3 +4,4 @@
 // in `job_leases`).
 export { createHousekeeping, type Housekeeping, type HousekeepingRun, type Chore } from './housekeeping.service.ts';
 export type { JobLeasesTable } from './housekeeping.table.ts';
+export { wireHousekeeping } from './wiring.ts';

@@ -10,7 +10,8 @@ import type { Clock } from '../../core/clock.ts';
 import type { Encrypter, FirebaseScryptParams } from '../../core/crypto/index.ts';
 import type { Database, Db } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
-import { normalizeEmail, normalizeUsername } from '../users/index.ts';
+import { insertImportedIdentities, takenIdentities, type NewImportedIdentity } from '../oauth/index.ts';
+import { existingUsers, importedFrom, insertImportedUsers, normalizeEmail, normalizeUsername, takenUsernames, type NewImportedUser } from '../users/index.ts';
 import * as repo from './imports.repo.ts';
 import type { ImportRecord } from './record.ts';
 
@@ -122,17 +123,17 @@ export function createImporter(deps: ImporterDeps) {
           else candidates.push(r);
         }
         const emails = candidates.map((r) => (r.email ? normalizeEmail(r.email) : null));
-        const existing = await repo.existingUsers(trx, emails.filter((e): e is string => e !== null), candidates.flatMap((r) => (r.id ? [r.id] : [])));
+        const existing = await existingUsers(trx, emails.filter((e): e is string => e !== null), candidates.flatMap((r) => (r.id ? [r.id] : [])));
         // Without an address, a record already imported is known by its source id.
-        const importedBefore = await repo.importedFrom(trx, source, candidates.filter((r, k) => emails[k] === null).map((r) => r.sourceId));
+        const importedBefore = await importedFrom(trx, source, candidates.filter((r, k) => emails[k] === null).map((r) => r.sourceId));
         const byEmail = new Map(existing.map((u) => [u.email, u]));
         const byId = new Map(existing.map((u) => [u.id, u]));
-        const taken = await repo.takenIdentities(trx, candidates.flatMap((r) => r.identities));
+        const taken = await takenIdentities(trx, candidates.flatMap((r) => r.identities));
         const wanted = candidates.map((r) => (r.username && USERNAME.test(normalizeUsername(r.username)) ? normalizeUsername(r.username) : usernameFrom(r.email || r.sourceId)));
-        const usernamesTaken = await repo.takenUsernames(trx, wanted.map((u) => u.toLowerCase()));
+        const usernamesTaken = await takenUsernames(trx, wanted.map((u) => u.toLowerCase()));
         const now = new Date(clock.now());
-        const rows: repo.NewImportedUser[] = [];
-        const pending: { record: ImportRecord; row: repo.NewImportedUser }[] = [];
+        const rows: NewImportedUser[] = [];
+        const pending: { record: ImportRecord; row: NewImportedUser }[] = [];
 
         candidates.forEach((r, k) => {
           const email = emails[k]!;
@@ -161,7 +162,7 @@ export function createImporter(deps: ImporterDeps) {
           if (email !== null) seenEmails.add(email);
           seenUsernames.add(username.toLowerCase());
           for (const p of pairs) seenIdentities.add(p);
-          const row: repo.NewImportedUser = {
+          const row: NewImportedUser = {
             id: r.id ?? randomUUID(), username, email, password_hash: r.passwordHash, role: deps.defaultRole, is_active: !r.disabled,
             email_verified: email !== null && r.emailVerified, last_login: r.lastLogin ?? null, password_changed_at: r.passwordHash ? r.createdAt ?? now : null,
             metadata, created_at: r.createdAt ?? now, updated_at: now,
@@ -175,8 +176,8 @@ export function createImporter(deps: ImporterDeps) {
         }
         if (rows.length) await deps.claimFirstUser(trx);
         // A concurrent sign-up may take an email or username between the checks and here.
-        const inserted = await repo.insertUsers(trx, rows);
-        const identities: repo.NewImportedIdentity[] = [];
+        const inserted = await insertImportedUsers(trx, rows);
+        const identities: NewImportedIdentity[] = [];
         for (const { record, row } of pending) {
           if (!inserted.has(row.id)) {
             summary.conflicts.push(issue(record, 'email_taken'));
@@ -194,7 +195,7 @@ export function createImporter(deps: ImporterDeps) {
           }
           if (opts.events && deps.emitCreated) await deps.emitCreated(trx, { ...row }, source);
         }
-        summary.identities += await repo.insertIdentities(trx, identities);
+        summary.identities += await insertImportedIdentities(trx, identities);
       };
       if (opts.dryRun) await write(db);
       else await db.transaction().execute(write);

@@ -6,3 +6,4 @@ export { ImportFormatError, type ImportRecord, type ImportIdentity } from './rec
 export { parseFirebase, firebaseHasPasswords, FIREBASE_B64, standardB64 } from './sources/firebase.ts';
 export { parseSupabase } from './sources/supabase.ts';
 export { parseJsonLines } from './sources/auth0.ts';
+export { wireImports } from './wiring.ts';

@@ -9,3 +9,4 @@ export { createLogTransport } from './transports/log.ts';
 export type { MailTransport, OutgoingMail } from './transports/transport.ts';
 export { createMailer, type Mailer } from './mailer.ts';
 export type { MailOutboxTable } from './mail.table.ts';
+export { wireMail } from './wiring.ts';

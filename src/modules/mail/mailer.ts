@@ -21,8 +21,8 @@ export function createMailer(deps: MailerDeps) {
       return outbox.enqueue(trx, kind, { to, ...rendered });
     },
     /** send as a write of a batch. */
-    sendIn(batch: WriteBatch, kind: MailKind, to: string, locale: string, values: Record<string, unknown>): string {
-      return outbox.enqueueIn(batch, kind, { to, ...templates.render(kind, locale, { appName: deps.appName, ...values }) });
+    sendBatched(batch: WriteBatch, kind: MailKind, to: string, locale: string, values: Record<string, unknown>): string {
+      return outbox.enqueueBatched(batch, kind, { to, ...templates.render(kind, locale, { appName: deps.appName, ...values }) });
     },
     /** Starts delivery of what was just committed (without waiting for it). */
     flush(): void {

@@ -55,6 +55,12 @@ export async function pruneFinishedBefore(db: Db, before: Date, limits?: PruneLi
   return (await pruneInBatches(db, { table: 'mail_outbox', key: 'id', where: (eb) => eb.or([eb('sent_at', '<', before), eb('failed_at', '<', before)]) }, limits)).deleted;
 }
 
+/** How many messages are neither sent nor given up (`n`), and the earliest time one of them is due (`due`). */
+export async function unsentStats(db: Db): Promise<{ n: string; due: Date | null }> {
+  return db.selectFrom('mail_outbox').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('next_attempt_at').as('due')])
+    .where('sent_at', 'is', null).where('failed_at', 'is', null).executeTakeFirstOrThrow();
+}
+
 export async function counts(db: Db): Promise<{ pending: number; sent: number; failed: number }> {
   const row = await db.selectFrom('mail_outbox').select([
     sql<string>`count(*) filter (where sent_at is null and failed_at is null)`.as('pending'),

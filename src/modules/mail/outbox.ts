@@ -58,7 +58,7 @@ export function createMailOutbox(deps: MailOutboxDeps) {
   }
 
   /** enqueue as a write of a batch. */
-  function enqueueIn(batch: WriteBatch, kind: string, mail: OutgoingMail): string {
+  function enqueueBatched(batch: WriteBatch, kind: string, mail: OutgoingMail): string {
     const row = messageOf(kind, mail);
     batch.write(repo.insertMessageQuery(db, row));
     return row.id;
@@ -115,7 +115,7 @@ export function createMailOutbox(deps: MailOutboxDeps) {
 
   return {
     enqueue,
-    enqueueIn,
+    enqueueBatched,
     kick,
     deliverDue,
     /** Starts polling for due messages (retries, and messages queued by other processes). */
@@ -129,8 +129,7 @@ export function createMailOutbox(deps: MailOutboxDeps) {
     },
     /** Messages not yet sent nor given up, and how long the most overdue has waited (metrics). */
     async queueState(): Promise<{ depth: number; oldestSeconds: number }> {
-      const r = await db.selectFrom('mail_outbox').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('next_attempt_at').as('due')])
-        .where('sent_at', 'is', null).where('failed_at', 'is', null).executeTakeFirstOrThrow();
+      const r = await repo.unsentStats(db);
       return { depth: Number(r.n), oldestSeconds: r.due ? Math.max(0, (clock.now() - new Date(r.due).getTime()) / 1000) : 0 };
     },
     /** Deletes messages sent or given up more than a week ago, in bounded batches (housekeeping). */

@@ -4,6 +4,8 @@
 // Queue depths and lags are read from the database when scraped, not kept in memory:
 // every instance reports the same shared queues, and nothing drifts after a restart.
 import client, { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ChangeSubscriber } from '../../core/changes.ts';
+import type { WriteBatch } from '../../core/db/index.ts';
 
 /** What a scrape reads from outside this module: queue state and the connection pool. */
 export interface MetricsSources {
@@ -12,7 +14,7 @@ export interface MetricsSources {
   pool(): { total: number; idle: number; waiting: number; max: number };
 }
 
-/** An audit entry as far as metrics care (see audit.service.ts). */
+/** A change (an audit entry) as far as metrics care (see audit.change.ts). */
 export interface AuditFacts {
   type: string;
   success?: boolean | undefined;
@@ -106,33 +108,39 @@ export function createMetrics(sources?: MetricsSources) {
     });
   }
 
+  /** Counts what an audit entry tells: sign-ins, reuse detections, lockouts. */
+  function observeAudit(entry: AuditFacts): void {
+    switch (entry.type) {
+      case 'user.login_succeeded':
+      case 'user.login_failed': {
+        const method = typeof entry.details?.method === 'string' ? entry.details.method : methodOf(entry.details?.amr);
+        let outcome = entry.type === 'user.login_succeeded' ? 'success' : (entry.reason ?? 'failed');
+        if (!reasons.has(outcome)) {
+          if (reasons.size >= MAX_REASONS) outcome = 'other';
+          else reasons.add(outcome);
+        }
+        signIns.inc({ method, outcome });
+        break;
+      }
+      case 'session.refresh_reused':
+        refreshReuse.inc();
+        break;
+      case 'account.locked':
+        lockouts.inc({ event: 'locked' });
+        break;
+    }
+  }
+
   return {
     /** Called once per answered request (onResponse). */
     observeRequest(method: string, route: string, status: number, seconds: number): void {
       http.observe({ method, route, status: String(status) }, seconds);
     },
-    /** Counts what an audit entry tells: sign-ins, reuse detections, lockouts. */
-    observeAudit(entry: AuditFacts): void {
-      switch (entry.type) {
-        case 'user.login_succeeded':
-        case 'user.login_failed': {
-          const method = typeof entry.details?.method === 'string' ? entry.details.method : methodOf(entry.details?.amr);
-          let outcome = entry.type === 'user.login_succeeded' ? 'success' : (entry.reason ?? 'failed');
-          if (!reasons.has(outcome)) {
-            if (reasons.size >= MAX_REASONS) outcome = 'other';
-            else reasons.add(outcome);
-          }
-          signIns.inc({ method, outcome });
-          break;
-        }
-        case 'session.refresh_reused':
-          refreshReuse.inc();
-          break;
-        case 'account.locked':
-          lockouts.inc({ event: 'locked' });
-          break;
-      }
-    },
+    /** Metrics' part of every change (a subscriber of the change feed): its counts; a batch's once it committed. */
+    changes: {
+      onChange: (_on: unknown, entry: AuditFacts) => observeAudit(entry),
+      onChangeBatched: (batch: WriteBatch, entry: AuditFacts) => batch.then(() => observeAudit(entry)),
+    } satisfies ChangeSubscriber<unknown, AuditFacts>,
     rateLimited(limiter: string): void {
       rateLimited.inc({ limiter });
     },

@@ -8,6 +8,7 @@ import type { Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import type { MfaMethod } from './methods/method.ts';
+import * as repo from './mfa.repo.ts';
 import type { MfaChallengeRow } from './mfa.table.ts';
 
 export const MAX_MFA_ATTEMPTS = 5;
@@ -33,10 +34,10 @@ export function createChallenges(deps: ChallengesDeps) {
 
   async function create(trx: Db, userId: string, purpose: string, extra: { client?: string; tokenHash?: Buffer; ttl?: number; firstAmr?: string } = {}): Promise<MfaChallengeRow> {
     const created = now();
-    return trx.insertInto('mfa_challenges').values({
+    return repo.insertChallenge(trx, {
       id: randomUUID(), user_id: userId, purpose, method: null, factor_id: null, code_hash: null, token_hash: extra.tokenHash ?? null,
       client: extra.client ?? null, first_amr: extra.firstAmr ?? null, created_at: created, expires_at: new Date(created.getTime() + (extra.ttl ?? deps.challengeTtl) * 1000), consumed_at: null,
-    }).returningAll().executeTakeFirstOrThrow();
+    });
   }
 
   /** Why an unspent challenge takes no more answers (expired, or out of attempts), if it does not. */
@@ -49,9 +50,7 @@ export function createChallenges(deps: ChallengesDeps) {
   /** The challenge of an id, locked for the transaction; undefined when there is none. */
   async function lock(trx: Db, challengeId: string, purpose?: string): Promise<MfaChallengeRow | undefined> {
     if (!isChallengeId(challengeId)) return undefined;
-    let q = trx.selectFrom('mfa_challenges').selectAll().where('id', '=', challengeId);
-    if (purpose !== undefined) q = q.where('purpose', '=', purpose);
-    return q.forUpdate().executeTakeFirst();
+    return repo.lockChallenge(trx, challengeId, purpose);
   }
 
   /**
@@ -69,10 +68,10 @@ export function createChallenges(deps: ChallengesDeps) {
     const right = await method.check(trx, { userId: ch.user_id, challenge: ch }, code);
     if (!right) {
       const attempts = ch.attempts + 1;
-      await trx.updateTable('mfa_challenges').set({ attempts }).where('id', '=', ch.id).execute();
+      await repo.setChallengeAttempts(trx, ch.id, attempts);
       return { ok: false, code: attempts >= MAX_MFA_ATTEMPTS ? 'too_many_attempts' : 'invalid_code' };
     }
-    await trx.updateTable('mfa_challenges').set({ consumed_at: now() }).where('id', '=', ch.id).execute();
+    await repo.markChallengeConsumed(trx, ch.id, now());
     return { ok: true, challenge: ch };
   }
 

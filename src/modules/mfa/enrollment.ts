@@ -8,6 +8,7 @@ import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
 import type { UserRow, UsersService } from '../users/index.ts';
 import { flowAmr, type Challenges } from './challenges.ts';
+import * as repo from './mfa.repo.ts';
 
 /** Seconds an enrollment token lasts (15 minutes): time to install an authenticator app. */
 const ENROLLMENT_TTL = 15 * 60;
@@ -31,7 +32,7 @@ export function createEnrollment(deps: EnrollmentDeps) {
 
   /** The user an enrollment token stands for (without spending it). */
   async function enrollmentUser(token: string): Promise<{ user: UserRow; challengeId: string; client: string; amr: string[] }> {
-    const ch = await db.selectFrom('mfa_challenges').selectAll().where('token_hash', '=', sha256(token)).where('purpose', '=', 'enroll').executeTakeFirst();
+    const ch = await repo.findChallengeByToken(db, sha256(token), 'enroll');
     if (!ch || ch.consumed_at || ch.expires_at.getTime() <= clock.now()) throw new AppError('unauthorized', { message: 'The enrollment token is invalid or has expired' });
     const user = await deps.users.findById(ch.user_id);
     if (!user?.is_active) throw new AppError('unauthorized');
@@ -40,7 +41,7 @@ export function createEnrollment(deps: EnrollmentDeps) {
 
   /** Spends the token once its factor is enrolled. */
   async function spendEnrollment(challengeId: string): Promise<void> {
-    await db.updateTable('mfa_challenges').set({ consumed_at: new Date(clock.now()) }).where('id', '=', challengeId).execute();
+    await repo.markChallengeConsumed(db, challengeId, new Date(clock.now()));
   }
 
   return { enrollmentToken, enrollmentUser, spendEnrollment };

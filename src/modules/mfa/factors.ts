@@ -6,7 +6,7 @@ import type { Database, Db } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import type { MethodRegistry } from './methods/method.ts';
 import type { RecoveryCodes } from './methods/recovery-codes.ts';
-import { activeFactors } from './mfa.repo.ts';
+import * as repo from './mfa.repo.ts';
 
 export interface FactorsDeps {
   db: Kysely<Database>;
@@ -21,7 +21,7 @@ export function createFactors(deps: FactorsDeps) {
 
   /** The caller's factors, for GET /auth/mfa. */
   async function list(userId: string) {
-    const factors = await activeFactors(db, userId);
+    const factors = await repo.activeFactors(db, userId);
     return {
       factors: factors.map((f) => ({
         id: f.id, type: f.type, createdAt: f.created_at.toISOString(), lastUsedAt: f.last_used_at?.toISOString() ?? null,
@@ -35,27 +35,27 @@ export function createFactors(deps: FactorsDeps) {
   async function remove(userId: string, factorId: string): Promise<void> {
     if (!/^[0-9a-f-]{36}$/i.test(factorId)) throw new AppError('not_found');
     await db.transaction().execute(async (trx) => {
-      const gone = await trx.deleteFrom('mfa_factors').where('id', '=', factorId).where('user_id', '=', userId).where('verified_at', 'is not', null).returning('type').executeTakeFirst();
+      const gone = await repo.deleteVerifiedFactor(trx, factorId, userId);
       if (!gone) throw new AppError('not_found');
       await deps.audit(trx, { type: 'mfa.factor_removed', subject: userId, details: { factorId, type: gone.type } });
-      if ((await activeFactors(trx, userId)).length === 0) await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+      if ((await repo.activeFactors(trx, userId)).length === 0) await repo.deleteRecoveryCodesOf(trx, userId);
     });
   }
 
   /** Removes every factor, recovery code and open challenge of a user (admin reset); returns how many factors were active. */
   async function resetIn(trx: Db, userId: string): Promise<number> {
-    const active = (await activeFactors(trx, userId)).length;
-    await trx.deleteFrom('mfa_factors').where('user_id', '=', userId).execute();
-    await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
-    await trx.deleteFrom('mfa_challenges').where('user_id', '=', userId).where('purpose', '<>', 'enroll').execute();
+    const active = (await repo.activeFactors(trx, userId)).length;
+    await repo.deleteFactorsOf(trx, userId);
+    await repo.deleteRecoveryCodesOf(trx, userId);
+    await repo.deleteChallengesOf(trx, userId, 'enroll');
     return active;
   }
 
   /** Deletes challenges that ended more than a day ago, and unfinished enrollments older than a day. */
   async function prune(): Promise<void> {
     const dayAgo = new Date(clock.now() - 86_400_000);
-    await db.deleteFrom('mfa_challenges').where('expires_at', '<', dayAgo).execute();
-    await db.deleteFrom('mfa_factors').where('verified_at', 'is', null).where('created_at', '<', dayAgo).execute();
+    await repo.deleteChallengesExpiredBefore(db, dayAgo);
+    await repo.deletePendingFactorsCreatedBefore(db, dayAgo);
   }
 
   return { list, remove, resetIn, prune };

@@ -6,3 +6,4 @@ export { createTwilioProvider } from './sms/twilio.ts';
 export { createSnsProvider } from './sms/aws-sns.ts';
 export { createLogSmsProvider } from './sms/log.ts';
 export type { SmsProvider } from './sms/provider.ts';
+export { wireMfa } from './wiring.ts';

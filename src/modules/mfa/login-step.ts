@@ -4,14 +4,14 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
-import type { AccountFailures } from '../../core/limits/lockout.ts';
+import type { AccountFailures } from '../../core/limits/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import type { Mailer } from '../mail/index.ts';
 import type { UserRow, UsersService } from '../users/index.ts';
 import { flowAmr, isChallengeId, type Challenges } from './challenges.ts';
-import { activeFactors } from './mfa.repo.ts';
+import * as repo from './mfa.repo.ts';
 import { AMR, type Method, type MethodRegistry } from './methods/method.ts';
 import type { MfaChallengeRow } from './mfa.table.ts';
 
@@ -35,7 +35,7 @@ export function createLoginStep(deps: LoginStepDeps) {
 
   /** The methods a user can answer a challenge with, the preferred first. */
   async function methodsOf(userId: string): Promise<Method[]> {
-    const [factors, passkeys] = await Promise.all([activeFactors(db, userId), deps.hasPasskeys(userId)]);
+    const [factors, passkeys] = await Promise.all([repo.activeFactors(db, userId), deps.hasPasskeys(userId)]);
     const types = new Set(factors.map((f) => f.type));
     const methods: Method[] = passkeys ? ['passkey'] : [];
     for (const m of registry.all) if (await m.offered(userId, types, methods)) methods.push(m.type);
@@ -64,7 +64,7 @@ export function createLoginStep(deps: LoginStepDeps) {
       // When the preferred code cannot go out (a cap, the provider), the challenge still
       // stands: the user can answer with another method or ask again.
       try {
-        await db.transaction().execute(async (trx) => send(trx, ch, user, (await activeFactors(trx, user.id)).find((f) => f.type === first.type)));
+        await db.transaction().execute(async (trx) => send(trx, ch, user, (await repo.activeFactors(trx, user.id)).find((f) => f.type === first.type)));
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         deps.log.warn({ userId: user.id, method: first.type, code: err.code }, 'the code of the preferred second factor was not sent');
@@ -81,7 +81,7 @@ export function createLoginStep(deps: LoginStepDeps) {
       if (!ch || ch.consumed_at || !['login', 'reauth'].includes(ch.purpose) || (userId && ch.user_id !== userId)) throw new AppError('mfa_challenge_invalid');
       const why = challenges.closed(ch);
       if (why) throw new AppError(why);
-      const factor = (await activeFactors(trx, ch.user_id)).find((f) => f.type === method);
+      const factor = (await repo.activeFactors(trx, ch.user_id)).find((f) => f.type === method);
       const sender = registry.get(method)?.send;
       if (!factor || !sender) throw new AppError('mfa_method_unavailable');
       const user = await deps.users.findById(ch.user_id, trx);
@@ -94,7 +94,7 @@ export function createLoginStep(deps: LoginStepDeps) {
   /** Completes a sign-in challenge; returns the user, the client and the amr to sign in with. */
   async function completeLogin(challengeId: string, method: Method, code: string): Promise<{ user: UserRow; client: string; amr: string[] }> {
     // A locked account answers nothing, whichever challenge or address the answer comes from.
-    const owner = isChallengeId(challengeId) ? await db.selectFrom('mfa_challenges').select('user_id').where('id', '=', challengeId).where('purpose', '=', 'login').executeTakeFirst() : undefined;
+    const owner = isChallengeId(challengeId) ? await repo.findChallengeOwner(db, challengeId, 'login') : undefined;
     if (owner) await deps.failures.assertOpen(owner.user_id);
     let ch: MfaChallengeRow;
     try {
@@ -121,7 +121,7 @@ export function createLoginStep(deps: LoginStepDeps) {
       if (!row || row.consumed_at || row.user_id !== userId) throw new AppError('mfa_challenge_invalid');
       const why = challenges.closed(row);
       if (why) throw new AppError(why);
-      await trx.updateTable('mfa_challenges').set({ consumed_at: new Date(clock.now()) }).where('id', '=', row.id).execute();
+      await repo.markChallengeConsumed(trx, row.id, new Date(clock.now()));
       return row;
     });
     const user = await deps.users.findById(ch.user_id);
@@ -133,7 +133,7 @@ export function createLoginStep(deps: LoginStepDeps) {
 
   /** The user a live sign-in challenge belongs to (for passkey options of its second step). */
   async function challengeUser(challengeId: string): Promise<string> {
-    const row = isChallengeId(challengeId) ? await db.selectFrom('mfa_challenges').select(['user_id', 'consumed_at', 'expires_at']).where('id', '=', challengeId).where('purpose', '=', 'login').executeTakeFirst() : undefined;
+    const row = isChallengeId(challengeId) ? await repo.findChallengeState(db, challengeId, 'login') : undefined;
     if (!row || row.consumed_at) throw new AppError('mfa_challenge_invalid');
     if (row.expires_at.getTime() <= clock.now()) throw new AppError('mfa_challenge_expired');
     return row.user_id;

@@ -3,7 +3,8 @@
 // token a role that requires MFA hands out at sign-in; enrolling with the latter signs in.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { bearerToken, rateLimitHook, sessionContext, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { bearerToken, rateLimitHook, sessionContext, signedInBody, type CookieSettings } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import { firstFactorOf, type SignInGate } from '../sign-in/index.ts';
 import type { UserRow, UsersService } from '../users/index.ts';
 import type { Method, MfaService } from './mfa.service.ts';

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import { createKeyedHasher, type Encrypter } from '../../core/crypto/index.ts';
-import type { AccountFailures } from '../../core/limits/lockout.ts';
+import type { AccountFailures } from '../../core/limits/index.ts';
 import type { Database } from '../../database.ts';
 import type { AddressLimits } from '../account/index.ts';
 import type { AuditRecorder } from '../audit/index.ts';

@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import { AppError } from '../../core/errors/index.ts';
-import type { AccountFailures } from '../../core/limits/lockout.ts';
+import type { AccountFailures } from '../../core/limits/index.ts';
 import type { Database } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import type { Mailer } from '../mail/index.ts';

@@ -5,5 +5,9 @@ export { createProviderRegistry, type ProviderRegistry, type ProviderSummary, ty
 export { createVault, type Vault } from './vault.ts';
 export { createOAuthService, type OAuthService } from './oauth.service.ts';
 export { oauthRoutes, BINDING_COOKIE } from './oauth.routes.ts';
-export { ADAPTERS } from './providers/index.ts';
-export { countIdentitiesOf, deleteIdentitiesOf as removeAllIdentitiesIn } from './oauth.repo.ts';
+export { ADAPTERS, OAUTH_PROVIDER_IDS, oauthEnvNames, type OAuthProviderId, type OAuthProviderSettings } from './providers/index.ts';
+export { envProviders } from './env-providers.ts';
+export {
+  countIdentitiesOf, deleteIdentitiesOf as removeAllIdentitiesIn, takenIdentities, insertImportedIdentities, type NewImportedIdentity,
+} from './oauth.repo.ts';
+export { wireOAuth } from './wiring.ts';

@@ -1,7 +1,8 @@
-// Kysely queries of social sign-in: identities, states in flight, stored providers.
+// Kysely queries of social sign-in: identities, states in flight, stored providers, the
+// refresh worker's runs.
 import { sql } from 'kysely';
 import type { Db } from '../../database.ts';
-import type { IdentityRow, OAuthStateRow, RefreshRunError, UserIdentitiesTable } from './oauth.table.ts';
+import type { IdentityRow, OAuthProvidersTable, OAuthStateRow, RefreshRunError, UserIdentitiesTable } from './oauth.table.ts';
 import type { Insertable, Updateable } from 'kysely';
 
 export const insertState = (db: Db, row: OAuthStateRow) => db.insertInto('oauth_states').values(row).execute();
@@ -32,6 +33,28 @@ export const countIdentitiesOf = async (db: Db, userId: string) => Number((await
 
 export const identitiesOf = (db: Db, userId: string) =>
   db.selectFrom('user_identities').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
+
+/** `provider provider_user_id` of the identities among these that exist already (imports). */
+export async function takenIdentities(db: Db, pairs: { provider: string; providerUserId: string }[]): Promise<Set<string>> {
+  if (!pairs.length) return new Set();
+  const rows = await db.selectFrom('user_identities').select(['provider', 'provider_user_id'])
+    .where('provider_user_id', 'in', [...new Set(pairs.map((p) => p.providerUserId))]).execute();
+  return new Set(rows.map((r) => `${r.provider} ${r.provider_user_id}`));
+}
+
+export interface NewImportedIdentity {
+  id: string; user_id: string; provider: string; provider_user_id: string; email: string | null; name: string | null; avatar_url: string | null;
+  created_at: Date; updated_at: Date;
+}
+
+/** Inserts imported identities (no tokens) that no unique index refuses; returns how many went in. */
+export async function insertImportedIdentities(db: Db, rows: NewImportedIdentity[]): Promise<number> {
+  if (!rows.length) return 0;
+  const inserted = await db.insertInto('user_identities')
+    .values(rows.map((r) => ({ ...r, email_verified: false, profile: JSON.stringify({ imported: true }) as never, scopes: [], refresh_attempts: 0, needs_reconsent: false })))
+    .onConflict((oc) => oc.doNothing()).returning('id').execute();
+  return inserted.length;
+}
 
 /** Removes every identity of a user; returns how many. */
 export const deleteIdentitiesOf = async (db: Db, userId: string) => Number((await db.deleteFrom('user_identities').where('user_id', '=', userId).executeTakeFirst()).numDeletedRows);
@@ -77,20 +100,6 @@ export const finishRefresh = (db: Db, id: string, heldUntil: Date, changes: Upda
     .where('id', '=', id).where('refresh_locked_until', '=', heldUntil)
     .returningAll().executeTakeFirst();
 
-export async function flagSet(db: Db, name: string): Promise<boolean> {
-  return Boolean(await db.selectFrom('system_flags').select('name').where('name', '=', name).executeTakeFirst());
-}
-
-/** True when the flag was not set before. */
-export async function setFlag(db: Db, name: string): Promise<boolean> {
-  return Boolean(await db.insertInto('system_flags').values({ name }).onConflict((oc) => oc.column('name').doNothing()).returning('name').executeTakeFirst());
-}
-
-/** True when the flag was set before. */
-export async function clearFlag(db: Db, name: string): Promise<boolean> {
-  return Boolean(await db.deleteFrom('system_flags').where('name', '=', name).returning('name').executeTakeFirst());
-}
-
 /** What the refresh worker looks after, by provider. */
 export async function refreshCounts(db: Db, now: Date) {
   const { rows } = await sql<{ provider: string; identities: number; with_tokens: number; due: number; failing: number; needs_reconsent: number; next_due: Date | null; last_refreshed: Date | null }>`
@@ -108,6 +117,27 @@ export async function refreshCounts(db: Db, now: Date) {
       nextDue: r.next_due?.toISOString() ?? null, lastRefreshed: r.last_refreshed?.toISOString() ?? null,
     })),
   };
+}
+
+/** An identity by its id, whatever its state. */
+export const findIdentityById = (db: Db, id: string) =>
+  db.selectFrom('user_identities').selectAll().where('id', '=', id).executeTakeFirst();
+
+/** The providers stored in the database, in name order. */
+export const listProviders = (db: Db) => db.selectFrom('oauth_providers').selectAll().orderBy('name').execute();
+
+/** The sealed secrets of a stored provider, or undefined when none is stored under that name. */
+export const providerSecrets = (db: Db, name: string) =>
+  db.selectFrom('oauth_providers').select(['client_secret_encrypted', 'private_key_encrypted']).where('name', '=', name).executeTakeFirst();
+
+/** Inserts a provider, or replaces the stored one of that name (created_at stays). */
+export async function upsertProvider(db: Db, row: Omit<Insertable<OAuthProvidersTable>, 'created_at'>, createdAt: Date): Promise<void> {
+  await db.insertInto('oauth_providers').values({ ...row, created_at: createdAt }).onConflict((oc) => oc.column('name').doUpdateSet(row)).execute();
+}
+
+/** True when a stored provider was deleted. */
+export async function deleteProvider(db: Db, name: string): Promise<boolean> {
+  return Boolean(await db.deleteFrom('oauth_providers').where('name', '=', name).returning('name').executeTakeFirst());
 }
 
 export async function setProviderEnabled(db: Db, name: string, enabled: boolean, at: Date): Promise<boolean> {

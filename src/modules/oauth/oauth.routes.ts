@@ -6,7 +6,8 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { randomToken } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
-import { errorResponses, rateLimitHook, sessionContext, setRefreshCookie, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { errorResponses, rateLimitHook, sessionContext, setRefreshCookie, signedInBody, type CookieSettings } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import type { OAuthService, Outcome } from './oauth.service.ts';
 
 export interface OAuthRoutesOptions {

@@ -7,11 +7,11 @@ import * as client from 'openid-client';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
-import type { OAuthProviderId, OAuthProviderSettings } from '../../core/config/index.ts';
 import type { Encrypter } from '../../core/crypto/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
-import { ADAPTERS, type Endpoints, type ProviderAdapter } from './providers/index.ts';
+import { ADAPTERS, type Endpoints, type OAuthProviderId, type OAuthProviderSettings, type ProviderAdapter } from './providers/index.ts';
+import * as repo from './oauth.repo.ts';
 import type { OAuthProviderRow } from './oauth.table.ts';
 
 export interface ResolvedProvider {
@@ -84,7 +84,7 @@ export function createProviderRegistry(deps: {
 
   async function storedRows(): Promise<OAuthProviderRow[]> {
     const now = clock.now();
-    if (!stored || now - stored.at > DB_TTL_MS) stored = { at: now, rows: await db.selectFrom('oauth_providers').selectAll().orderBy('name').execute() };
+    if (!stored || now - stored.at > DB_TTL_MS) stored = { at: now, rows: await repo.listProviders(db) };
     return stored.rows;
   }
 

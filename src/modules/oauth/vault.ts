@@ -16,6 +16,7 @@ import { AppError } from '../../core/errors/index.ts';
 import { createWorker, type Worker } from '../../core/worker.ts';
 import type { Database, Db } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
+import { clearSystemFlag, setSystemFlag, systemFlagSet } from '../users/index.ts';
 import * as repo from './oauth.repo.ts';
 import type { IdentityRow, RefreshRunError } from './oauth.table.ts';
 import type { ProviderRegistry } from './registry.ts';
@@ -157,7 +158,7 @@ export function createVault(deps: {
    * `tessera oauth refresh status` shows; an idle pass writes nothing.
    */
   async function pass(force = false): Promise<number> {
-    if (!force && (await repo.flagSet(db, REFRESH_PAUSED_FLAG))) return 0;
+    if (!force && (await systemFlagSet(db, REFRESH_PAUSED_FLAG))) return 0;
     const startedAt = new Date(clock.now());
     const tally: Tally = { refreshed: 0, failed: 0, errors: [] };
     let total = 0;
@@ -201,14 +202,14 @@ export function createVault(deps: {
     revokeAtProvider,
     /** Pauses or resumes the background refresh on every instance (a flag in the database). */
     async setPaused(paused: boolean): Promise<boolean> {
-      return paused ? repo.setFlag(db, REFRESH_PAUSED_FLAG) : repo.clearFlag(db, REFRESH_PAUSED_FLAG);
+      return paused ? setSystemFlag(db, REFRESH_PAUSED_FLAG) : clearSystemFlag(db, REFRESH_PAUSED_FLAG);
     },
     /** The worker's state, its last run (any instance's) and the tokens it looks after. */
     async status() {
       const counts = await repo.refreshCounts(db, new Date(clock.now()));
       const run = await repo.lastRefreshRun(db);
       const lastRun = run ? { startedAt: run.started_at.toISOString(), finishedAt: run.finished_at.toISOString(), refreshed: run.refreshed, failed: run.failed, errors: run.errors } : null;
-      return { paused: await repo.flagSet(db, REFRESH_PAUSED_FLAG), marginSeconds: deps.marginSeconds, lastRun, ...counts };
+      return { paused: await systemFlagSet(db, REFRESH_PAUSED_FLAG), marginSeconds: deps.marginSeconds, lastRun, ...counts };
     },
     tokenColumns,
     dueAt,
@@ -243,7 +244,7 @@ export function createVault(deps: {
         // Another instance is refreshing it: wait for its outcome (at most 10 s).
         if (waited >= 10_000) throw new AppError('oauth_provider_unavailable');
         await new Promise((r) => setTimeout(r, 100));
-        const again = await on.selectFrom('user_identities').selectAll().where('id', '=', row.id).executeTakeFirst();
+        const again = await repo.findIdentityById(on, row.id);
         if (!again) throw new AppError('identity_not_found');
         row = again;
       }

@@ -1,6 +1,7 @@
 // The consents a user gave to applications (per client and scope set), listed and
 // withdrawn from the account page. Withdrawing ends the application's grants too.
 import { AppError } from '../../core/errors/index.ts';
+import { liveGrantsOf } from './grants.ts';
 import * as repo from './oidc.repo.ts';
 import type { ProviderDeps } from './provider-deps.ts';
 
@@ -14,7 +15,7 @@ export function createConsents(deps: ProviderDeps) {
   }
 
   async function revoke(userId: string, clientId: string): Promise<void> {
-    const grants = await repo.liveGrantsOf(db, userId, clientId);
+    const grants = await liveGrantsOf(db, userId, clientId);
     const removed = await db.transaction().execute(async (trx) => {
       const removed = await repo.deleteConsent(trx, userId, clientId);
       if (removed) await audit(trx, { type: 'oidc.consent_revoked', subject: userId, actor: { type: 'user', id: userId }, details: { clientId, grantIds: grants.map((g) => g.session_id) } });

@@ -11,3 +11,4 @@ export { adminOidcClientsRoutes } from './admin-clients.routes.ts';
 export { SUPPORTED_SCOPES, type PresentedClient, type ClientInput, type ClientChanges } from './clients.service.ts';
 export type { AuthorizeQuery, AuthorizeStart } from './authorize.ts';
 export type { LogoutQuery, LogoutPlan } from './logout.ts';
+export { wireOidc } from './wiring.ts';

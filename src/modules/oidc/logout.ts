@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { pinnedPost, resolveTarget } from '../../core/net/index.ts';
 import { AppError } from '../../core/errors/index.ts';
+import { ownerOfSession } from '../sessions/index.ts';
+import { grantsOfEndedSso, liveGrantsOfSso } from './grants.ts';
 import * as repo from './oidc.repo.ts';
 import type { OidcClientRow } from './oidc.table.ts';
 import type { ProviderDeps } from './provider-deps.ts';
@@ -54,7 +56,7 @@ export function createLogout(deps: ProviderDeps) {
    * asked (back-channel). `userId`, when known, must own the session.
    */
   async function endSession(sessionId: string, userId: string | undefined, clientId: string | undefined): Promise<void> {
-    const grants = await repo.liveGrantsOfSso(db, sessionId);
+    const grants = await liveGrantsOfSso(db, sessionId);
     const owner = await sessions.proof(sessionId);
     const ended: string[] = [];
     if (owner !== null) {
@@ -118,8 +120,7 @@ export function createLogout(deps: ProviderDeps) {
 
   /** Ends a session named by a verified id_token_hint: only its own user's. */
   async function endHinted(sessionId: string, userId: string, clientId: string | undefined): Promise<void> {
-    const owner = await db.selectFrom('sessions').select('user_id').where('id', '=', sessionId).executeTakeFirst();
-    if (!owner || owner.user_id !== userId) throw new AppError('oidc_request_invalid');
+    if ((await ownerOfSession(db, sessionId)) !== userId) throw new AppError('oidc_request_invalid');
     await endSession(sessionId, userId, clientId);
   }
 
@@ -131,7 +132,7 @@ export function createLogout(deps: ProviderDeps) {
    * on every instance; the notices are claimed in the database, so each client hears once.
    */
   async function ssoSessionEnded(by: { ssoSessionId: string } | { userId: string }): Promise<void> {
-    const grants = await repo.grantsOfEndedSso(db, by);
+    const grants = await grantsOfEndedSso(db, by);
     if (!grants.length) return;
     const ended: string[] = [];
     for (const g of grants) if (g.revoked_at === null && (await sessions.revoke(g.session_id, 'sso_session_ended'))) ended.push(g.session_id);

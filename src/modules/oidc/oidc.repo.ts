@@ -66,19 +66,17 @@ export const findGrant = (db: Db, sessionId: string) =>
   db.selectFrom('oidc_grants').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
 
 /**
- * Grants whose browser session ended (revoked, or gone) and whose client was not told yet:
- * those of one browser session, or every one of a user.
+ * Grants started from a browser session whose client was not told of their end yet: those
+ * of one browser session, or every one of a user (grants.ts keeps those whose browser
+ * session ended).
  */
-export const grantsOfEndedSso = (db: Db, by: { ssoSessionId: string } | { userId: string }) => {
+export const unnotifiedSsoGrants = (db: Db, by: { ssoSessionId: string } | { userId: string }) => {
   let q = db.selectFrom('oidc_grants')
-    .innerJoin('sessions as grant_session', 'grant_session.id', 'oidc_grants.session_id')
-    .leftJoin('sessions as sso', 'sso.id', 'oidc_grants.sso_session_id')
-    .select(['oidc_grants.session_id', 'oidc_grants.client_id', 'oidc_grants.user_id', 'oidc_grants.sso_session_id', 'grant_session.revoked_at'])
-    .where('oidc_grants.sso_session_id', 'is not', null)
-    .where('oidc_grants.logout_notified_at', 'is', null)
-    .where((eb) => eb.or([eb('sso.id', 'is', null), eb('sso.revoked_at', 'is not', null)]));
-  q = 'ssoSessionId' in by ? q.where('oidc_grants.sso_session_id', '=', by.ssoSessionId) : q.where('oidc_grants.user_id', '=', by.userId);
-  return q.limit(500).execute();
+    .select(['session_id', 'client_id', 'user_id', 'sso_session_id'])
+    .where('sso_session_id', 'is not', null)
+    .where('logout_notified_at', 'is', null);
+  q = 'ssoSessionId' in by ? q.where('sso_session_id', '=', by.ssoSessionId) : q.where('user_id', '=', by.userId);
+  return q.execute();
 };
 
 /** Claims the back-channel notice of ended grants: only the rows this call marks are notified. */
@@ -92,18 +90,19 @@ export const claimLogoutNotices = async (db: Db, sessionIds: string[], at: Date)
     .execute();
 };
 
-/** Live grants started from a browser session, with their client's back-channel logout URI. */
-export const liveGrantsOfSso = (db: Db, ssoSessionId: string) =>
-  db.selectFrom('oidc_grants').innerJoin('sessions', 'sessions.id', 'oidc_grants.session_id')
-    .innerJoin('oidc_clients', 'oidc_clients.client_id', 'oidc_grants.client_id')
+/** Grants started from a browser session, with their client's back-channel logout URI. */
+export const grantsOfSso = (db: Db, ssoSessionId: string) =>
+  db.selectFrom('oidc_grants').innerJoin('oidc_clients', 'oidc_clients.client_id', 'oidc_grants.client_id')
     .select(['oidc_grants.session_id', 'oidc_grants.client_id', 'oidc_grants.user_id', 'oidc_clients.backchannel_logout_uri'])
-    .where('oidc_grants.sso_session_id', '=', ssoSessionId).where('sessions.revoked_at', 'is', null).execute();
+    .where('oidc_grants.sso_session_id', '=', ssoSessionId).execute();
 
-/** Live grants of a user to a client. */
-export const liveGrantsOf = (db: Db, userId: string, clientId: string) =>
-  db.selectFrom('oidc_grants').innerJoin('sessions', 'sessions.id', 'oidc_grants.session_id')
-    .select(['oidc_grants.session_id']).where('oidc_grants.user_id', '=', userId).where('oidc_grants.client_id', '=', clientId)
-    .where('sessions.revoked_at', 'is', null).execute();
+/** Grants of a user to a client. */
+export const grantsOf = (db: Db, userId: string, clientId: string) =>
+  db.selectFrom('oidc_grants').select(['session_id']).where('user_id', '=', userId).where('client_id', '=', clientId).execute();
+
+/** Grants held by a client. */
+export const grantsOfClient = (db: Db, clientId: string) =>
+  db.selectFrom('oidc_grants').select(['session_id']).where('client_id', '=', clientId).execute();
 
 // ---- housekeeping ---------------------------------------------------------------------------
 

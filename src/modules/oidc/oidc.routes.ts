@@ -5,7 +5,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { AppError } from '../../core/errors/index.ts';
-import { bearerToken, clearRefreshCookie, errorResponses, refreshCookie, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { bearerToken, clearRefreshCookie, errorResponses, refreshCookie, type CookieSettings } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import type { OidcProvider } from './oidc.service.ts';
 
 export interface OidcRoutesOptions {

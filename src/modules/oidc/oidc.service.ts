@@ -4,6 +4,7 @@ import { createAuthorization } from './authorize.ts';
 import { createClientsService, SUPPORTED_SCOPES, type ClientsService } from './clients.service.ts';
 import { createConsents } from './consents.ts';
 import { ACR_VALUES } from './id-token.ts';
+import { liveGrantsOfClient } from './grants.ts';
 import { createLogout } from './logout.ts';
 import * as repo from './oidc.repo.ts';
 import type { ProviderDeps } from './provider-deps.ts';
@@ -65,9 +66,7 @@ export function createOidcProvider(d: OidcProviderDeps) {
     signInPage: (handle: string, loginHint?: string | null) => `/ui/sign-in?redirectTo=${encodeURIComponent(`${base}/ui/oauth2/authorize?request=${handle}`)}${loginHint ? `&login_hint=${encodeURIComponent(loginHint)}` : ''}`,
     /** Deletes a client and ends the grants it holds. */
     removeClient: (clientId: string) => clients.remove(clientId, async (trx, id) => {
-      const rows = await trx.selectFrom('oidc_grants').innerJoin('sessions', 'sessions.id', 'oidc_grants.session_id')
-        .select('oidc_grants.session_id').where('oidc_grants.client_id', '=', id).where('sessions.revoked_at', 'is', null).execute();
-      for (const r of rows) await d.sessions.revokeOneIn(trx, (await trx.selectFrom('sessions').select('user_id').where('id', '=', r.session_id).executeTakeFirstOrThrow()).user_id, r.session_id, 'client_deleted');
+      for (const r of await liveGrantsOfClient(trx, id)) await d.sessions.revokeOneIn(trx, r.session_user_id, r.session_id, 'client_deleted');
     }),
     /** Hourly housekeeping: expired requests, and codes a day past their expiry (kept that long for reuse detection). */
     prune: () => repo.pruneExpired(d.db, new Date(d.clock.now() - 86_400_000)),

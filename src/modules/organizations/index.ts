@@ -12,3 +12,6 @@ export {
 export { createInvitations, type Invitations } from './invitations.ts';
 export { organizationsRoutes } from './organizations.routes.ts';
 export { adminOrganizationsRoutes } from './admin-organizations.routes.ts';
+// RBAC keeps a role that members hold (passed to it as a function: rbac cannot import this module).
+export { roleHeldByMembers } from './organizations.repo.ts';
+export { wireOrganizations } from './wiring.ts';

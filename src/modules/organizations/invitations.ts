@@ -143,7 +143,7 @@ export function createInvitations(deps: InvitationsDeps) {
     const result = await deps.users.register({ username: input.username, email: inv.email, password: input.password, locale: input.locale }, async (trx, user) => {
       const locked = await pending(token, trx);
       await deps.users.markEmailVerified(trx, user.id);
-      await audit(trx, { type: 'user.registered', subject: user.id, details: { method: 'invitation', role: user.role, organizationId: locked.organization_id } });
+      await audit(trx, { type: 'user.registered', subject: user.id, details: { method: 'invitation', role: user.role, organizationId: locked.organization_id }, user: { ...user, email_verified: true } });
       await joinWith(trx, locked, user);
       return locked.organization_id;
     });

@@ -68,12 +68,10 @@ export async function lockMember(on: Db, organizationId: string, userId: string)
   return on.selectFrom('organization_members').selectAll().where('organization_id', '=', organizationId).where('user_id', '=', userId).forUpdate().executeTakeFirst();
 }
 
-export type MemberView = MemberRow & { username: string; email: string | null };
-
-export async function listMembers(on: Db, organizationId: string): Promise<MemberView[]> {
-  return on.selectFrom('organization_members as m').innerJoin('users as u', 'u.id', 'm.user_id')
-    .selectAll('m').select(['u.username', 'u.email'])
-    .where('m.organization_id', '=', organizationId).orderBy('m.created_at').orderBy('m.user_id').execute();
+/** The members of an organization, oldest first. */
+export async function listMembers(on: Db, organizationId: string): Promise<MemberRow[]> {
+  return on.selectFrom('organization_members').selectAll()
+    .where('organization_id', '=', organizationId).orderBy('created_at').orderBy('user_id').execute();
 }
 
 export async function insertMember(on: Db, m: { organization_id: string; user_id: string; role: string; created_at: Date }): Promise<boolean> {
@@ -101,25 +99,16 @@ export async function memberIds(on: Db, organizationId: string): Promise<string[
   return (await on.selectFrom('organization_members').select('user_id').where('organization_id', '=', organizationId).execute()).map((r) => r.user_id);
 }
 
-/** Ends the organization as the active one of a user's sessions (or of every member's). */
-export async function clearActive(on: Db, organizationId: string, userId?: string): Promise<void> {
-  let q = on.updateTable('sessions').set({ organization_id: null }).where('organization_id', '=', organizationId);
-  if (userId) q = q.where('user_id', '=', userId);
-  await q.execute();
-}
-
-export async function setActive(on: Db, sessionId: string, userId: string, organizationId: string | null): Promise<boolean> {
-  const r = await on.updateTable('sessions').set({ organization_id: organizationId }).where('id', '=', sessionId).where('user_id', '=', userId).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
-  return Boolean(r);
-}
-
-/** The active organization of a session with the user's role in it (no row: none, or no longer a member). */
-export async function activeOfSession(on: Db, sessionId: string, userId: string): Promise<{ organization_id: string; slug: string; role: string } | undefined> {
-  return on.selectFrom('sessions as s')
-    .innerJoin('organization_members as m', (j) => j.onRef('m.organization_id', '=', 's.organization_id').onRef('m.user_id', '=', 's.user_id'))
-    .innerJoin('organizations as o', 'o.id', 'm.organization_id')
+/** A user's membership of an organization with the organization's slug (no row: not a member). */
+export async function membershipWithSlug(on: Db, organizationId: string, userId: string): Promise<{ organization_id: string; slug: string; role: string } | undefined> {
+  return on.selectFrom('organization_members as m').innerJoin('organizations as o', 'o.id', 'm.organization_id')
     .select(['m.organization_id', 'o.slug', 'm.role'])
-    .where('s.id', '=', sessionId).where('s.user_id', '=', userId).executeTakeFirst();
+    .where('m.organization_id', '=', organizationId).where('m.user_id', '=', userId).executeTakeFirst();
+}
+
+/** Whether some member holds `role` as organization role (RBAC keeps such a role). */
+export async function roleHeldByMembers(on: Db, role: string): Promise<boolean> {
+  return Boolean(await on.selectFrom('organization_members').select('user_id').where('role', '=', role).limit(1).executeTakeFirst());
 }
 
 export async function hasMemberships(on: Db, userId: string): Promise<boolean> {

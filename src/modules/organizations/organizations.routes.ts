@@ -4,7 +4,8 @@
 // organization in the token), so a member of one organization cannot read or act on another.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { errorResponses as errors, rateLimitHook, type RateLimiter } from '../../core/http/index.ts';
+import { errorResponses as errors, rateLimitHook } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import type { Authenticated } from '../auth/index.ts';
 import type { Invitations } from './invitations.ts';
 import type { OrganizationsService } from './organizations.service.ts';

@@ -20,6 +20,8 @@ import { AppError } from '../../core/errors/index.ts';
 import type { Database, Db } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import { allows, ROLE_NAME, type Caller, type RbacService } from '../rbac/index.ts';
+import { activeOrganizationOf, clearActiveOrganization, setActiveOrganization } from '../sessions/index.ts';
+import { namesOf, userExists } from '../users/index.ts';
 import * as repo from './organizations.repo.ts';
 import type { MemberRow, OrganizationRow } from './organizations.table.ts';
 
@@ -66,7 +68,20 @@ export function presentOrganization(o: OrganizationRow) {
   return { id: o.id, name: o.name, slug: o.slug, logoUrl: o.logo_url, metadata: o.metadata ?? {}, createdAt: o.created_at.toISOString(), updatedAt: o.updated_at.toISOString() };
 }
 
-export function presentMember(m: repo.MemberView) {
+/** A member with the user's name and address (the users module keeps those). */
+export type MemberView = MemberRow & { username: string; email: string | null };
+
+/** The members of an organization, oldest first, with their users' names and addresses. */
+async function membersWithNames(on: Db, organizationId: string): Promise<MemberView[]> {
+  const members = await repo.listMembers(on, organizationId);
+  const names = new Map((await namesOf(on, members.map((m) => m.user_id))).map((u) => [u.id, u]));
+  return members.flatMap((m) => {
+    const u = names.get(m.user_id);
+    return u ? [{ ...m, username: u.username, email: u.email }] : [];
+  });
+}
+
+export function presentMember(m: MemberView) {
   return { userId: m.user_id, username: m.username, email: m.email, role: shortRole(m.role), joinedAt: m.created_at.toISOString() };
 }
 
@@ -149,7 +164,7 @@ export function createOrganizationsService(deps: OrganizationsServiceDeps) {
       try {
         const row = await db.transaction().execute(async (trx) => {
           const extra = ownerId ? await actorUserChecks(acting, ownerId, trx) : {};
-          if (ownerId && !(await trx.selectFrom('users').select('id').where('id', '=', ownerId).executeTakeFirst())) throw new AppError('not_found');
+          if (ownerId && !(await userExists(trx, ownerId))) throw new AppError('not_found');
           const at = now();
           const o = await repo.insertOrganization(trx, { id, name, slug, logo_url: input.logoUrl ?? null, metadata: input.metadata ?? {}, created_by: actingUser(acting), created_at: at });
           if (ownerId) await repo.insertMember(trx, { organization_id: id, user_id: ownerId, role: ORG_OWNER, created_at: at });
@@ -224,11 +239,11 @@ export function createOrganizationsService(deps: OrganizationsServiceDeps) {
 
   async function listMembers(acting: Acting, organizationId: string) {
     await requirePermission(acting, organizationId, 'organization:read');
-    return (await repo.listMembers(db, organizationId)).map(presentMember);
+    return (await membersWithNames(db, organizationId)).map(presentMember);
   }
 
   async function memberView(organizationId: string, userId: string) {
-    const m = (await repo.listMembers(db, organizationId)).find((r) => r.user_id === userId);
+    const m = (await membersWithNames(db, organizationId)).find((r) => r.user_id === userId);
     if (!m) throw new AppError('organization_member_not_found');
     return presentMember(m);
   }
@@ -238,7 +253,7 @@ export function createOrganizationsService(deps: OrganizationsServiceDeps) {
     await db.transaction().execute(async (trx) => {
       if (!(await repo.lockOrganization(trx, organizationId))) throw new AppError('organization_not_found');
       const extra = await actorUserChecks(acting, userId, trx);
-      if (!(await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst())) throw new AppError('not_found');
+      if (!(await userExists(trx, userId))) throw new AppError('not_found');
       const r = await requireOrgRole(trx, role);
       if (!(await repo.insertMember(trx, { organization_id: organizationId, user_id: userId, role: r.name, created_at: now() }))) throw new AppError('organization_member_exists');
       await audit(trx, { type: 'organization.member_added', subject: userId, actor: actorOf(acting), details: { organizationId, userId, role: shortRole(r.name), ...extra } });
@@ -284,7 +299,7 @@ export function createOrganizationsService(deps: OrganizationsServiceDeps) {
       assertHoldsIn(held, await rbac.permissionsOfRolesIn(trx, [target.role]));
       await repo.deleteMember(trx, organizationId, userId);
       await assertOwnerRemains(trx, organizationId);
-      await repo.clearActive(trx, organizationId, userId);
+      await clearActiveOrganization(trx, organizationId, userId);
       await audit(trx, { type: 'organization.member_removed', subject: userId, actor: actorOf(acting), details: { organizationId, userId, role: shortRole(target.role), ...extra } });
     });
     await deps.userChanged(userId);
@@ -297,7 +312,7 @@ export function createOrganizationsService(deps: OrganizationsServiceDeps) {
       const me = (await repo.lockMember(trx, organizationId, userId))!;
       await repo.deleteMember(trx, organizationId, userId);
       await assertOwnerRemains(trx, organizationId);
-      await repo.clearActive(trx, organizationId, userId);
+      await clearActiveOrganization(trx, organizationId, userId);
       await audit(trx, { type: 'organization.member_left', subject: userId, actor: { type: 'user', id: userId }, details: { organizationId, userId, role: shortRole(me.role) } });
     });
     await deps.userChanged(userId);
@@ -336,14 +351,15 @@ export function createOrganizationsService(deps: OrganizationsServiceDeps) {
   /** The session's active organization, as long as the user is still a member of it. */
   async function activeClaims(userId: string, sessionId: string): Promise<OrganizationClaims | null> {
     if (!(await memberOfAny.get(userId, () => repo.hasMemberships(db, userId)))) return null;
-    const a = await repo.activeOfSession(db, sessionId, userId);
+    const active = await activeOrganizationOf(db, sessionId, userId);
+    const a = active ? await repo.membershipWithSlug(db, active, userId) : undefined;
     if (!a) return null;
     return { id: a.organization_id, slug: a.slug, role: shortRole(a.role), permissions: await rbac.permissionsOfRoles([a.role]) };
   }
 
   /** Records (or clears, with null) the active organization of a session; the member check is the caller's (claimsFor). */
   async function setActive(userId: string, sessionId: string, organizationId: string | null): Promise<void> {
-    if (!(await repo.setActive(db, sessionId, userId, organizationId))) throw new AppError('session_revoked');
+    if (!(await setActiveOrganization(db, sessionId, userId, organizationId))) throw new AppError('session_revoked');
   }
 
   /** Whether a user may do `permission` in an organization now (the server-side check). */

@@ -3,3 +3,4 @@
 export { createPasskeysService, type PasskeysService } from './passkeys.service.ts';
 export { passkeysRoutes } from './passkeys.routes.ts';
 export { hasPasskeys, removeAllOf as removeAllPasskeysIn } from './passkeys.repo.ts';
+export { wirePasskeys } from './wiring.ts';

@@ -1,7 +1,8 @@
 // Passkeys under /auth/passkeys: the two WebAuthn ceremonies, and the caller's passkeys.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { errorResponses as errors, rateLimitHook, sessionContext, signedInBody, type CookieSettings, type RateLimiter } from '../../core/http/index.ts';
+import { errorResponses as errors, rateLimitHook, sessionContext, signedInBody, type CookieSettings } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import type { PasskeysService } from './passkeys.service.ts';
 
 export interface PasskeysRoutesOptions {

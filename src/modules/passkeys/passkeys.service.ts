@@ -62,21 +62,17 @@ export function createPasskeysService(deps: PasskeysDeps) {
   const { db, clock, log, settings: s } = deps;
   const now = () => new Date(clock.now());
 
-  const ofUser = (userId: string) => db.selectFrom('passkeys').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
+  const ofUser = (userId: string) => repo.passkeysOf(db, userId);
 
   async function storeChallenge(challenge: string, purpose: Purpose, userId: string | null, mfaChallengeId: string | null = null) {
     const created = now();
-    await db.insertInto('passkey_challenges').values({ challenge, purpose, user_id: userId, mfa_challenge_id: mfaChallengeId, created_at: created, expires_at: new Date(created.getTime() + s.challengeTtl * 1000), consumed_at: null }).execute();
+    await repo.insertCeremonyChallenge(db, { challenge, purpose, user_id: userId, mfa_challenge_id: mfaChallengeId, created_at: created, expires_at: new Date(created.getTime() + s.challengeTtl * 1000), consumed_at: null });
   }
 
   /** Spends the challenge the response signed: once, before it expires, for this purpose. */
   async function consumeChallenge(response: { response?: { clientDataJSON?: unknown } }, purposes: Purpose[]) {
     const challenge = challengeOf(response);
-    const row = challenge
-      ? await db.updateTable('passkey_challenges').set({ consumed_at: now() })
-        .where('challenge', '=', challenge).where('purpose', 'in', purposes).where('consumed_at', 'is', null).where('expires_at', '>', now())
-        .returningAll().executeTakeFirst()
-      : undefined;
+    const row = challenge ? await repo.spendCeremonyChallenge(db, challenge, purposes, now()) : undefined;
     if (!row) throw new AppError('passkey_challenge_invalid');
     return row;
   }
@@ -109,11 +105,11 @@ export function createPasskeysService(deps: PasskeysDeps) {
     }
     const count = (await ofUser(user.id)).length;
     const row = await db.transaction().execute(async (trx) => {
-      const row = await trx.insertInto('passkeys').values({
+      const row = await repo.insertPasskeyIfNew(trx, {
         id: info.credential.id, user_id: user.id, name: (name?.trim() || `Passkey ${count + 1}`).slice(0, 100),
         public_key: Buffer.from(info.credential.publicKey), counter: String(info.credential.counter), transports: info.credential.transports ?? [],
         device_type: info.credentialDeviceType, backed_up: info.credentialBackedUp, aaguid: info.aaguid, created_at: now(), last_used_at: null,
-      }).onConflict((oc) => oc.column('id').doNothing()).returningAll().executeTakeFirst();
+      });
       if (row) await deps.audit(trx, { type: 'passkey.added', subject: user.id, details: { passkeyId: row.id, name: row.name } });
       return row;
     });
@@ -152,7 +148,7 @@ export function createPasskeysService(deps: PasskeysDeps) {
   async function verifyLogin(response: AuthenticationResponseJSON, ctx: Omit<SessionContext, 'amr'>) {
     const ch = await consumeChallenge(response, ['login', 'factor']);
     const credentialId = typeof response.id === 'string' ? response.id : '';
-    const passkey = credentialId ? await db.selectFrom('passkeys').selectAll().where('id', '=', credentialId).executeTakeFirst() : undefined;
+    const passkey = credentialId ? await repo.findPasskey(db, credentialId) : undefined;
     if (!passkey || (ch.user_id && ch.user_id !== passkey.user_id)) throw new AppError('passkey_invalid');
     let info;
     try {
@@ -173,7 +169,7 @@ export function createPasskeysService(deps: PasskeysDeps) {
       }
       throw new AppError('passkey_invalid');
     }
-    await db.updateTable('passkeys').set({ counter: String(info.newCounter), last_used_at: now() }).where('id', '=', passkey.id).execute();
+    await repo.recordPasskeyUse(db, passkey.id, String(info.newCounter), now());
     const user = await deps.users.findById(passkey.user_id);
     if (!user) throw new AppError('passkey_invalid');
     if (!user.is_active) throw new AppError('account_disabled');
@@ -195,11 +191,11 @@ export function createPasskeysService(deps: PasskeysDeps) {
   return {
     registrationOptions, verifyRegistration, loginOptions, verifyLogin,
     /** Deletes ceremony challenges that ended more than a day ago. */
-    prune: async () => { await db.deleteFrom('passkey_challenges').where('expires_at', '<', new Date(clock.now() - 86_400_000)).execute(); },
+    prune: async () => { await repo.deleteCeremonyChallengesExpiredBefore(db, new Date(clock.now() - 86_400_000)); },
     hasPasskeys: (userId: string) => repo.hasPasskeys(db, userId),
     list: async (userId: string) => (await ofUser(userId)).map(present),
     async rename(userId: string, id: string, name: string) {
-      const row = await db.updateTable('passkeys').set({ name: name.trim().slice(0, 100) }).where('id', '=', id).where('user_id', '=', userId).returningAll().executeTakeFirst();
+      const row = await repo.renamePasskey(db, userId, id, name.trim().slice(0, 100));
       if (!row) throw new AppError('not_found');
       return present(row);
     },
@@ -210,7 +206,7 @@ export function createPasskeysService(deps: PasskeysDeps) {
       const current = await deps.users.findById(user.id);
       if (keys.length === 1 && !current?.password_hash && (await deps.identityCount?.(user.id) ?? 0) === 0) throw new AppError('last_sign_in_method');
       await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('passkeys').where('id', '=', id).where('user_id', '=', user.id).execute();
+        await repo.deletePasskey(trx, id, user.id);
         await deps.audit(trx, { type: 'passkey.removed', subject: user.id, details: { passkeyId: id } });
       });
     },

@@ -29,3 +29,4 @@ export interface PasskeyChallengesTable {
 }
 
 export type PasskeyRow = Selectable<PasskeysTable>;
+export type PasskeyChallengeRow = Selectable<PasskeyChallengesTable>;

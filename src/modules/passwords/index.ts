@@ -5,3 +5,4 @@ export { createPasswordPolicy, type PasswordPolicy, type PolicySettings, type Po
 export { createBreachChecker, type BreachResult } from './breach.ts';
 export { commonPasswords } from './common.ts';
 export { passwordPolicyRoutes } from './passwords.routes.ts';
+export { wirePasswords } from './wiring.ts';

@@ -4,10 +4,13 @@
 // that a change of roles applies at once to every server-side check.
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
-import { bearerToken, setActor, type Actor } from '../../core/http/index.ts';
+import { bearerToken } from '../../core/http/index.ts';
+import { setActor, type Actor } from '../../core/context.ts';
 import type { UserRow } from '../users/index.ts';
 import type { AccessClaims, ClientClaims, VerifiedToken } from '../tokens/index.ts';
-import { allows, type Access, type Caller } from './rbac.service.ts';
+import type { Access } from './access.ts';
+import { allows } from './names.ts';
+import type { Caller } from './safety-rules.ts';
 
 export type Principal =
   | { kind: 'user'; user: UserRow; claims: AccessClaims; roles: string[]; permissions: ReadonlySet<string> }

@@ -4,3 +4,4 @@
 export { createRbacService, allows, SUPER_ADMIN, ADMIN, ROLE_NAME, PERMISSION_NAME, type RbacService, type Caller, type Access } from './rbac.service.ts';
 export { createPrincipalGuard, callerOf, callerOfRequest, actorOf, permissionOf, type Principal, type PrincipalGuard } from './guard.ts';
 export { rbacRoutes } from './rbac.routes.ts';
+export { wireRbac } from './wiring.ts';

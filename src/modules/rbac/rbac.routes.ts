@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import { errorResponses } from '../../core/http/index.ts';
-import { allows } from './rbac.service.ts';
+import { allows } from './names.ts';
 import type { PrincipalGuard } from './guard.ts';
 
 export interface RbacRoutesOptions {

@@ -4,3 +4,4 @@
 export { createServiceAccountsService, type ServiceAccountsService, type PresentedServiceAccount, type ServiceAuth } from './service-accounts.service.ts';
 export { serviceTokenRoutes } from './service-accounts.routes.ts';
 export { createServiceTokenIntrospection, type IntrospectServiceToken, type ServiceTokenIntrospection } from './introspection.ts';
+export { wireServiceAccounts } from './wiring.ts';

@@ -1,6 +1,6 @@
 import type { Db } from '../../database.ts';
 import type { ServiceAccountRow, ServiceAccountsTable } from './service-accounts.table.ts';
-import type { Insertable } from 'kysely';
+import type { Insertable, Updateable } from 'kysely';
 
 export async function insertAccount(db: Db, row: Insertable<ServiceAccountsTable>): Promise<void> {
   await db.insertInto('service_accounts').values(row).execute();
@@ -8,6 +8,25 @@ export async function insertAccount(db: Db, row: Insertable<ServiceAccountsTable
 
 export async function findById(db: Db, id: string): Promise<ServiceAccountRow | undefined> {
   return db.selectFrom('service_accounts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The account of an id, locked for the transaction. */
+export async function lockById(trx: Db, id: string): Promise<ServiceAccountRow | undefined> {
+  return trx.selectFrom('service_accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function updateAccount(db: Db, id: string, set: Updateable<ServiceAccountsTable>): Promise<void> {
+  await db.updateTable('service_accounts').set(set).where('id', '=', id).execute();
+}
+
+/** updateAccount; false when there is no account of that id. */
+export async function updateAccountIfExists(db: Db, id: string, set: Updateable<ServiceAccountsTable>): Promise<boolean> {
+  return (await db.updateTable('service_accounts').set(set).where('id', '=', id).returning('id').executeTakeFirst()) !== undefined;
+}
+
+/** Deletes an account; returns its id and client id, or undefined when there was none. */
+export async function deleteAccount(db: Db, id: string): Promise<Pick<ServiceAccountRow, 'id' | 'client_id'> | undefined> {
+  return db.deleteFrom('service_accounts').where('id', '=', id).returning(['id', 'client_id']).executeTakeFirst();
 }
 
 export async function findByClientId(db: Db, clientId: string): Promise<ServiceAccountRow | undefined> {

@@ -6,7 +6,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { AppError } from '../../core/errors/index.ts';
-import { errorResponses, type RateLimiter } from '../../core/http/index.ts';
+import { errorResponses } from '../../core/http/index.ts';
+import type { RateLimiter } from '../../core/limits/index.ts';
 import type { ServiceAccountsService } from './service-accounts.service.ts';
 
 export interface ServiceTokenRoutesOptions {

@@ -105,7 +105,7 @@ export function createServiceAccountsService(deps: ServiceAccountsDeps) {
 
   async function update(caller: Caller, id: string, input: { name?: string; description?: string; permissions?: string[]; active?: boolean }) {
     await db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('service_accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+      const row = await repo.lockById(trx, id);
       if (!row) throw new AppError('not_found');
       const changes: Record<string, unknown> = {};
       if (input.permissions !== undefined) {
@@ -123,7 +123,7 @@ export function createServiceAccountsService(deps: ServiceAccountsDeps) {
       if (input.description !== undefined && input.description !== row.description) { set.description = input.description; changes.description = input.description; }
       if (input.active !== undefined && input.active !== row.is_active) { set.is_active = input.active; changes.active = input.active; }
       if (!Object.keys(changes).length) return;
-      await trx.updateTable('service_accounts').set({ ...set, updated_at: new Date(clock.now()) }).where('id', '=', id).execute();
+      await repo.updateAccount(trx, id, { ...set, updated_at: new Date(clock.now()) });
       await audit(trx, { type: 'service_account.updated', details: { serviceAccountId: id, changes } });
     });
     await changed(id);
@@ -134,9 +134,8 @@ export function createServiceAccountsService(deps: ServiceAccountsDeps) {
     const expires = futureDate('secretExpiresAt', input.secretExpiresAt);
     const secret = newSecret();
     await db.transaction().execute(async (trx) => {
-      const r = await trx.updateTable('service_accounts').set({ secret_hash: sha256(secret), secret_expires_at: expires, updated_at: new Date(clock.now()) })
-        .where('id', '=', id).returning('id').executeTakeFirst();
-      if (!r) throw new AppError('not_found');
+      const found = await repo.updateAccountIfExists(trx, id, { secret_hash: sha256(secret), secret_expires_at: expires, updated_at: new Date(clock.now()) });
+      if (!found) throw new AppError('not_found');
       await audit(trx, { type: 'service_account.secret_rotated', details: { serviceAccountId: id, secretExpiresAt: expires?.toISOString() ?? null } });
     });
     await changed(id);
@@ -145,7 +144,7 @@ export function createServiceAccountsService(deps: ServiceAccountsDeps) {
 
   async function remove(_caller: Caller, id: string): Promise<void> {
     await db.transaction().execute(async (trx) => {
-      const r = await trx.deleteFrom('service_accounts').where('id', '=', id).returning(['id', 'client_id']).executeTakeFirst();
+      const r = await repo.deleteAccount(trx, id);
       if (!r) throw new AppError('not_found');
       await audit(trx, { type: 'service_account.deleted', details: { serviceAccountId: id, clientId: r.client_id } });
     });
@@ -177,7 +176,7 @@ export function createServiceAccountsService(deps: ServiceAccountsDeps) {
     }
     const issued = await deps.tokens.issueClientToken({ id: row.id, clientId: row.client_id }, requested, deps.tokenExpiry);
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable('service_accounts').set({ last_used_at: new Date(clock.now()) }).where('id', '=', row.id).execute();
+      await repo.updateAccount(trx, row.id, { last_used_at: new Date(clock.now()) });
       await audit(trx, { type: 'service_account.token_issued', actor: { type: 'service_account', id: row.id }, details: { clientId, scope: requested } });
     });
     return { access_token: issued.accessToken, token_type: 'Bearer' as const, expires_in: deps.tokenExpiry, scope: requested.join(' ') };

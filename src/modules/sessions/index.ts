@@ -8,4 +8,8 @@ export { openGeoLocator, noGeoLocator, type GeoLocator, type GeoLocation } from 
 export { parseUserAgent, type Device } from './device.ts';
 export { createRefreshTokenCodec, type RefreshTokenCodec } from './refresh-token.ts';
 export type { SessionRow } from './sessions.table.ts';
+// For other modules, inside their own transactions: the OpenID provider (owners and states
+// of its grants' sessions) and organizations (the active organization of a session).
+export { ownerOfSession, sessionStates, activeOrganizationOf, setActiveOrganization, clearActiveOrganization } from './sessions.repo.ts';
 export { sessionsRoutes } from './sessions.routes.ts';
+export { wireSessions, openGeo } from './wiring.ts';

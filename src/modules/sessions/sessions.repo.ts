@@ -250,3 +250,34 @@ export async function pruneSessionsExpiredBefore(db: Db, before: Date, limits?: 
 export async function findSession(db: Db, id: string) {
   return db.selectFrom('sessions').select(['id', 'user_id', 'amr', 'reauthenticated_at', 'created_at', 'revoked_at']).where('id', '=', id).executeTakeFirst();
 }
+
+// ---- what other modules read and change of sessions (through index.ts) ---------------------
+
+/** The user a session belongs to, whatever its state; undefined for an unknown session. */
+export async function ownerOfSession(db: Db, id: string): Promise<string | undefined> {
+  return (await db.selectFrom('sessions').select('user_id').where('id', '=', id).executeTakeFirst())?.user_id;
+}
+
+/** Owner and revocation of the sessions among `ids` that exist (the OpenID provider's grants). */
+export async function sessionStates(db: Db, ids: string[]): Promise<{ id: string; user_id: string; revoked_at: Date | null }[]> {
+  if (!ids.length) return [];
+  return db.selectFrom('sessions').select(['id', 'user_id', 'revoked_at']).where('id', 'in', ids).execute();
+}
+
+/** The active organization of a user's session: null for none, undefined for no such session. */
+export async function activeOrganizationOf(db: Db, sessionId: string, userId: string): Promise<string | null | undefined> {
+  return (await db.selectFrom('sessions').select('organization_id').where('id', '=', sessionId).where('user_id', '=', userId).executeTakeFirst())?.organization_id;
+}
+
+/** Sets (or clears) the active organization of a user's live session; false when there is none. */
+export async function setActiveOrganization(db: Db, sessionId: string, userId: string, organizationId: string | null): Promise<boolean> {
+  const r = await db.updateTable('sessions').set({ organization_id: organizationId }).where('id', '=', sessionId).where('user_id', '=', userId).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
+  return Boolean(r);
+}
+
+/** Ends an organization as the active one of a user's sessions (or of everyone's). */
+export async function clearActiveOrganization(db: Db, organizationId: string, userId?: string): Promise<void> {
+  let q = db.updateTable('sessions').set({ organization_id: null }).where('organization_id', '=', organizationId);
+  if (userId) q = q.where('user_id', '=', userId);
+  await q.execute();
+}

@@ -3,7 +3,7 @@
 // and client addresses, in the lockout's store (Redis when configured). A known password
 // therefore buys no fresh set of tries at the second factor.
 import type { FastifyBaseLogger } from 'fastify';
-import { accountKey, type AccountFailures, type Lockout } from '../../core/limits/lockout.ts';
+import { accountKey, type AccountFailures, type Lockout } from '../../core/limits/index.ts';
 import type { UserRow } from '../users/index.ts';
 
 export interface AccountFailuresDeps {

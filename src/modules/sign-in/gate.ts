@@ -2,14 +2,14 @@
 // passkey, OAuth, a completed second factor, a required enrollment, the replacement of an
 // expired password) ends in `complete`, which decides in named steps what the session
 // still needs and only then starts it. Nothing else in the code base starts a session or
-// signs a user's access token (test/sign-in.gate.test.ts enforces it).
+// signs a user's access token (test/architecture.test.ts enforces it).
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
 import { writeBatch, type WriteBatch } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
-import type { Lockout } from '../../core/limits/lockout.ts';
+import type { Lockout } from '../../core/limits/index.ts';
 import type { Database } from '../../database.ts';
 import type { AuditBatchRecorder, AuditRecorder } from '../audit/index.ts';
 import type { CustomClaims } from '../hooks/index.ts';
@@ -60,7 +60,7 @@ export interface SecondFactors {
 type StartedSession = Pick<SessionRow, 'id' | 'user_id' | 'browser' | 'os' | 'ip' | 'created_at'> & { location: unknown };
 export interface SignInNotices {
   newSignIn(trx: Db, user: UserRow, session: StartedSession): Promise<boolean>;
-  newSignInIn(batch: WriteBatch, user: UserRow, session: NewSessionRow): Promise<boolean>;
+  newSignInBatched(batch: WriteBatch, user: UserRow, session: NewSessionRow): Promise<boolean>;
 }
 
 export interface SignInGateDeps {
@@ -82,7 +82,7 @@ export interface SignInGateDeps {
   lockout: Lockout;
   mfa: SecondFactors;
   audit: AuditRecorder;
-  auditIn: AuditBatchRecorder;
+  auditBatched: AuditBatchRecorder;
   access: (userId: string) => Promise<Access>;
   accessCached?: (userId: string) => Access | undefined;
   customClaims?: CustomClaims | undefined;
@@ -115,9 +115,12 @@ export function createSignInGate(deps: SignInGateDeps) {
 
   async function record(entry: Parameters<AuditRecorder>[1]): Promise<void> {
     const batch = writeBatch();
-    deps.auditIn(batch, entry);
+    deps.auditBatched(batch, entry);
     await batch.run(db);
   }
+
+  /** Records an entry inside the caller's transaction (with the change it tells of). */
+  const recordIn = (trx: Db, entry: Parameters<AuditRecorder>[1]): Promise<void> => deps.audit(trx, entry);
 
   function decision(event: string, fields: Record<string, unknown>): void {
     if (deps.debugMode) log.info({ auth: event, ...fields }, `auth decision: ${event}`);
@@ -234,11 +237,11 @@ export function createSignInGate(deps: SignInGateDeps) {
   /** The writes of a session as one statement, when no active-session limit must decide evictions. */
   async function startWrites(user: UserRow, ctx: SessionContext, sessionId: string, now: Date, proof: Proof): Promise<{ refreshToken: string } | undefined> {
     const batch = writeBatch();
-    const started = sessions.startIn(batch, user.id, ctx, sessionId);
+    const started = sessions.startBatched(batch, user.id, ctx, sessionId);
     if (!started) return undefined;
-    users.recordLoginIn(batch, user.id, now, proof.newHash);
-    const noticed = proof.notify ? await deps.notices.newSignInIn(batch, user, started.session) : false;
-    deps.auditIn(batch, { type: 'user.login_succeeded', subject: user.id, actor: { type: 'user', id: user.id }, details: { sessionId, client: ctx.client, amr: ctx.amr } });
+    users.recordLoginBatched(batch, user.id, now, proof.newHash);
+    const noticed = proof.notify ? await deps.notices.newSignInBatched(batch, user, started.session) : false;
+    deps.auditBatched(batch, { type: 'user.login_succeeded', subject: user.id, actor: { type: 'user', id: user.id }, details: { sessionId, client: ctx.client, amr: ctx.amr } });
     await batch.run(db);
     if (noticed) deps.mailer.flush();
     return { refreshToken: started.refreshToken };
@@ -333,7 +336,7 @@ export function createSignInGate(deps: SignInGateDeps) {
     return { accessToken: await sign(claims), expiresAt: claims.exp, organization: org };
   }
 
-  return { switchOrganization, complete, accessClaims, accessClaimsCached, signNow, sign, record, decision, startGrant, signIdToken };
+  return { switchOrganization, complete, accessClaims, accessClaimsCached, signNow, sign, record, recordIn, decision, startGrant, signIdToken };
 }
 
 export type SignInGate = ReturnType<typeof createSignInGate>;

@@ -8,3 +8,4 @@ export { createPasswordSignIn, type PasswordSignIn, type LoginInput } from './pa
 export { createAccountFailures } from './account-failures.ts';
 export { createCaptcha, type Captcha } from './captcha.ts';
 export { createAddressClaim, type AddressClaim, type AddressProof } from './address-claim.ts';
+export { wireSignIn } from './wiring.ts';

@@ -4,3 +4,4 @@ export { createKeyStore, jwkThumbprint, ROTATION_PROPAGATION_S, type KeyStore, t
 export { createTokensService, assuranceLevel, HASURA_NAMESPACE, type TokensService, type AccessClaims, type ClientClaims, type TokenSubject, type TokenOrganization, type VerifiedToken } from './tokens.service.ts';
 export { tokensRoutes } from './tokens.routes.ts';
 export { signJwt, signJwtAsync, verifyJwt, type JwtAlg, type JwtKey } from './jwt.ts';
+export { wireTokens } from './wiring.ts';

@@ -117,3 +117,101 @@ export async function claimFlag(db: Db, name: string): Promise<boolean> {
   const row = await db.insertInto('system_flags').values({ name }).onConflict((oc) => oc.column('name').doNothing()).returning('name').executeTakeFirst();
   return row !== undefined;
 }
+
+export async function flagSet(db: Db, name: string): Promise<boolean> {
+  return Boolean(await db.selectFrom('system_flags').select('name').where('name', '=', name).executeTakeFirst());
+}
+
+/** True when the flag was set before. */
+export async function clearFlag(db: Db, name: string): Promise<boolean> {
+  return Boolean(await db.deleteFrom('system_flags').where('name', '=', name).returning('name').executeTakeFirst());
+}
+
+// ---- what other modules read and change of users (through index.ts) ------------------------
+
+export async function userExists(db: Db, id: string): Promise<boolean> {
+  return Boolean(await db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst());
+}
+
+/** Locks a user's row for the rest of the transaction; false for an unknown user. */
+export async function lockUser(db: Db, id: string): Promise<boolean> {
+  return Boolean(await db.selectFrom('users').select('id').where('id', '=', id).forUpdate().executeTakeFirst());
+}
+
+/** A user's primary (default) role; undefined for an unknown user. */
+export async function primaryRoleOf(db: Db, id: string): Promise<string | undefined> {
+  return (await db.selectFrom('users').select('role').where('id', '=', id).executeTakeFirst())?.role;
+}
+
+/** Sets a user's primary role. RBAC decides whether it may, and announces the change. */
+export async function setPrimaryRoleIn(db: Db, id: string, role: string, at: Date): Promise<void> {
+  await db.updateTable('users').set({ role, updated_at: at }).where('id', '=', id).execute();
+}
+
+/** Whether some user has `role` as primary role. */
+export async function primaryRoleInUse(db: Db, role: string): Promise<boolean> {
+  return Boolean(await db.selectFrom('users').select('id').where('role', '=', role).limit(1).executeTakeFirst());
+}
+
+/**
+ * Active users, but `except`, whose primary role is one of `roles` or who are among `ids`
+ * (RBAC passes the holders of those roles as extra roles).
+ */
+export async function countActiveHolders(db: Db, roles: string[], ids: string[], except: string | null): Promise<number> {
+  if (!roles.length) return 0;
+  const r = await sql<{ n: string }>`
+    select count(*) as n from users u
+    where u.is_active and u.id <> ${except ?? '00000000-0000-0000-0000-000000000000'}
+      and (u.role in (${sql.join(roles)})${ids.length ? sql` or u.id in (${sql.join(ids)})` : sql``})`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Usernames and addresses of users, by id (unknown ids are left out). */
+export async function namesOf(db: Db, ids: string[]): Promise<{ id: string; username: string; email: string | null }[]> {
+  if (!ids.length) return [];
+  return db.selectFrom('users').select(['id', 'username', 'email']).where('id', 'in', ids).execute();
+}
+
+// ---- imports (`tessera import` writes users in batches) -------------------------------------
+
+export interface ExistingUser { id: string; email: string; username: string; origin: { source?: unknown; id?: unknown } | null }
+
+/** Users that hold one of these emails (case-insensitively) or ids. */
+export async function existingUsers(db: Db, emails: string[], ids: string[]): Promise<ExistingUser[]> {
+  if (!emails.length && !ids.length) return [];
+  const rows = await db.selectFrom('users')
+    .select(['id', 'username', sql<string>`lower(email)`.as('email'), sql<ExistingUser['origin']>`metadata -> 'import'`.as('origin')])
+    .where((eb) => eb.or([
+      ...(emails.length ? [eb(sql`lower(email)`, 'in', emails)] : []),
+      ...(ids.length ? [eb('id', 'in', ids)] : []),
+    ]))
+    .execute();
+  return rows;
+}
+
+export async function takenUsernames(db: Db, lowered: string[]): Promise<Set<string>> {
+  if (!lowered.length) return new Set();
+  const rows = await db.selectFrom('users').select(sql<string>`lower(username)`.as('u')).where(sql`lower(username)`, 'in', lowered).execute();
+  return new Set(rows.map((r) => r.u));
+}
+
+export interface NewImportedUser {
+  id: string; username: string; email: string | null; password_hash: string | null; role: string; is_active: boolean; email_verified: boolean;
+  last_login: Date | null; password_changed_at: Date | null; metadata: Record<string, unknown>; created_at: Date; updated_at: Date;
+}
+
+/** The users an earlier run imported from these records of `source` (records without an address). */
+export async function importedFrom(db: Db, source: string, sourceIds: string[]): Promise<Set<string>> {
+  if (!sourceIds.length) return new Set();
+  const rows = await db.selectFrom('users').select(sql<string>`metadata -> 'import' ->> 'id'`.as('sid'))
+    .where(sql`metadata -> 'import' ->> 'source'`, '=', source).where(sql`metadata -> 'import' ->> 'id'`, 'in', sourceIds).execute();
+  return new Set(rows.map((r) => r.sid));
+}
+
+/** Inserts what no unique index refuses; returns the ids that went in. */
+export async function insertImportedUsers(db: Db, rows: NewImportedUser[]): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const inserted = await db.insertInto('users').values(rows.map((r) => ({ ...r, metadata: JSON.stringify(r.metadata) as never })))
+    .onConflict((oc) => oc.doNothing()).returning('id').execute();
+  return new Set(inserted.map((r) => r.id));
+}

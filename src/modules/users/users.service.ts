@@ -189,7 +189,7 @@ export function createUsersService(deps: UsersServiceDeps) {
     findByUsername: (username: string, on: Db = db) => repo.findByUsername(on, normalizeUsername(username)),
     recordLogin: (on: Db, id: string, at: Date, newHash?: string) => repo.recordLogin(on, id, at, newHash),
     /** recordLogin and changed, as writes of a batch: the row's update and its announcement. */
-    recordLoginIn(batch: WriteBatch, id: string, at: Date, newHash?: string): void {
+    recordLoginBatched(batch: WriteBatch, id: string, at: Date, newHash?: string): void {
       batch.write(repo.recordLoginQuery(db, id, at, newHash));
       deps.bus.publishWith(batch, { kind: 'user', id });
     },

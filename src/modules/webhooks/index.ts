@@ -6,3 +6,4 @@ export { createWebhooksService, presentDelivery, SECRET_GRACE_MS, type WebhooksS
 export { createDeliveryWorker, backoffMs, type DeliveryWorker } from './webhooks.delivery.ts';
 export { fanOut, fanOutQuery } from './webhooks.repo.ts';
 export type { DeliveryStatus } from './webhooks.table.ts';
+export { wireWebhooks } from './wiring.ts';

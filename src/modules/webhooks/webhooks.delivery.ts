@@ -156,8 +156,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     kick: () => scanner.kick(),
     /** Deliveries pending and how long the most overdue has waited (metrics). */
     async queueState(): Promise<{ depth: number; oldestSeconds: number }> {
-      const r = await db.selectFrom('webhook_deliveries').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('next_attempt_at').as('due')])
-        .where('status', '=', 'pending').executeTakeFirstOrThrow();
+      const r = await repo.pendingStats(db);
       return { depth: Number(r.n), oldestSeconds: r.due ? Math.max(0, (clock.now() - new Date(r.due).getTime()) / 1000) : 0 };
     },
     /** Waits until nothing is in flight here (tests). */

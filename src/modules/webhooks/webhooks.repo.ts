@@ -134,6 +134,12 @@ export async function pruneFinished(db: Db, before: Date, limits?: PruneLimits):
   return (await pruneInBatches(db, { table: 'webhook_deliveries', key: 'id', where: (eb) => eb('completed_at', '<', before) }, limits)).deleted;
 }
 
+/** How many deliveries are pending (`n`), and the earliest time one of them is due (`due`). */
+export async function pendingStats(db: Db): Promise<{ n: string; due: Date | null }> {
+  return db.selectFrom('webhook_deliveries').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('next_attempt_at').as('due')])
+    .where('status', '=', 'pending').executeTakeFirstOrThrow();
+}
+
 /** Gives a claimed delivery back untried (the worker is stopping). */
 export async function release(db: Db, id: string, lease: Date): Promise<void> {
   await db.updateTable('webhook_deliveries').set((eb) => ({ locked_until: null, attempts: eb('attempts', '-', 1) })).where('id', '=', id).where('locked_until', '=', lease).execute();

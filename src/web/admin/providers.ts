@@ -2,7 +2,7 @@
 // database (add, edit, enable or disable, delete). Secrets are never shown: only whether
 // one is stored; an empty secret field keeps the stored one.
 import type { FastifyInstance } from 'fastify';
-import { OAUTH_PROVIDER_IDS } from '../../core/config/index.ts';
+import { OAUTH_PROVIDER_IDS } from '../../modules/oauth/index.ts';
 import type { WebContext } from '../context.ts';
 import { html } from '../html.ts';
 import { sendAdminPage } from './shell.ts';

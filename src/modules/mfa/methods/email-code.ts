@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../../core/errors/index.ts';
 import type { Mailer } from '../../mail/index.ts';
 import type { UserRow } from '../../users/index.ts';
-import { activeFactors } from '../mfa.repo.ts';
+import * as repo from '../mfa.repo.ts';
 import type { MethodContext, MfaMethod } from './method.ts';
 import type { RecoveryCodes } from './recovery-codes.ts';
 import type { SentCodes } from './sent-code.ts';
@@ -25,11 +25,11 @@ export function createEmailCode(ctx: MethodContext, deps: EmailCodeDeps) {
   async function enable(user: UserRow): Promise<{ factorId: string; recoveryCodes: string[] | null }> {
     if (user.email === null) throw new AppError('email_required');
     if (!user.email_verified) throw new AppError('email_not_verified');
-    if ((await activeFactors(db, user.id)).some((f) => f.type === 'email')) throw new AppError('mfa_factor_exists');
+    if ((await repo.activeFactors(db, user.id)).some((f) => f.type === 'email')) throw new AppError('mfa_factor_exists');
     return db.transaction().execute(async (trx) => {
       const id = randomUUID();
       const hadCodes = await deps.recovery.exist(trx, user.id);
-      await trx.insertInto('mfa_factors').values({ id, user_id: user.id, type: 'email', secret_encrypted: null, phone: null, last_time_step: null, verified_at: now(), last_used_at: null, created_at: now() }).execute();
+      await repo.insertFactor(trx, { id, user_id: user.id, type: 'email', secret_encrypted: null, phone: null, last_time_step: null, verified_at: now(), last_used_at: null, created_at: now() });
       await ctx.audit(trx, { type: 'mfa.factor_added', subject: user.id, details: { factorId: id, type: 'email' } });
       return { factorId: id, recoveryCodes: hadCodes ? null : await deps.recovery.issue(trx, user.id) };
     });
@@ -41,7 +41,7 @@ export function createEmailCode(ctx: MethodContext, deps: EmailCodeDeps) {
     async check(trx, to, code) {
       const right = await sent.check(trx, to.challenge, 'email', code);
       // The address is the factor, whichever challenge the code came by.
-      if (right) await trx.updateTable('mfa_factors').set({ last_used_at: now() }).where('user_id', '=', to.userId).where('type', '=', 'email').execute();
+      if (right) await repo.markFactorsOfTypeUsed(trx, to.userId, 'email', now());
       return right;
     },
     async send(trx, challenge, user, factor) {

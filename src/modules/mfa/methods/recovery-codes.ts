@@ -1,10 +1,9 @@
 // Recovery codes: ten single-use codes handed out with a user's first factor, the way in
 // when the other factors are lost. Stored as keyed hashes; offered only beside another method.
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import { AppError } from '../../../core/errors/index.ts';
 import type { Db } from '../../../database.ts';
-import { activeFactors } from '../mfa.repo.ts';
+import * as repo from '../mfa.repo.ts';
 import type { MethodContext, MfaMethod } from './method.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
@@ -17,25 +16,25 @@ export function createRecoveryCodes(ctx: MethodContext) {
 
   /** How many unused codes the user has. */
   async function remaining(userId: string): Promise<number> {
-    return Number((await db.selectFrom('mfa_recovery_codes').select(sql<string>`count(*)`.as('n')).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirstOrThrow()).n);
+    return repo.countUnusedRecoveryCodes(db, userId);
   }
 
   /** Whether the user has codes at all (a further factor hands out none). */
   async function exist(trx: Db, userId: string): Promise<boolean> {
-    return (await trx.selectFrom('mfa_recovery_codes').select('id').where('user_id', '=', userId).limit(1).execute()).length > 0;
+    return repo.hasRecoveryCodes(trx, userId);
   }
 
   /** Replaces the user's codes with fresh ones; returns them formatted, to be shown once. */
   async function issue(trx: Db, userId: string): Promise<string[]> {
-    await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+    await repo.deleteRecoveryCodesOf(trx, userId);
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => Array.from(randomBytes(10), (b) => ALPHABET[b % ALPHABET.length]).join(''));
-    await trx.insertInto('mfa_recovery_codes').values(codes.map((c) => ({ user_id: userId, code_hash: hash(userId, c), used_at: null }))).execute();
+    await repo.insertRecoveryCodes(trx, userId, codes.map((c) => hash(userId, c)));
     return codes.map((c) => `${c.slice(0, 5)}-${c.slice(5)}`);
   }
 
   /** New codes on request (step-up checked by the caller); the old ones stop working. */
   async function regenerate(userId: string): Promise<string[]> {
-    if ((await activeFactors(db, userId)).length === 0) throw new AppError('mfa_not_enabled');
+    if ((await repo.activeFactors(db, userId)).length === 0) throw new AppError('mfa_not_enabled');
     return db.transaction().execute(async (trx) => {
       await ctx.audit(trx, { type: 'mfa.recovery_codes_regenerated', subject: userId });
       return issue(trx, userId);
@@ -49,9 +48,7 @@ export function createRecoveryCodes(ctx: MethodContext) {
     async check(trx, to, code) {
       const normalized = code.trim().toLowerCase().replace(/[\s-]/g, '');
       if (!/^[a-z0-9]{10}$/.test(normalized)) return false;
-      const used = await trx.updateTable('mfa_recovery_codes').set({ used_at: now() })
-        .where('user_id', '=', to.userId).where('code_hash', '=', hash(to.userId, normalized)).where('used_at', 'is', null).executeTakeFirst();
-      return Number(used.numUpdatedRows) === 1;
+      return (await repo.useRecoveryCode(trx, to.userId, hash(to.userId, normalized), now())) === 1;
     },
   };
 

@@ -3,6 +3,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { sixDigitCode } from '../../../core/crypto/index.ts';
 import type { Db } from '../../../database.ts';
+import * as repo from '../mfa.repo.ts';
 import type { MfaChallengeRow, MfaFactorRow } from '../mfa.table.ts';
 import type { MethodContext } from './method.ts';
 
@@ -11,7 +12,7 @@ export function createSentCodes(ctx: MethodContext) {
     /** Puts a fresh code for `method` (to `factor`) on a challenge; returns it for sending. */
     async issue(trx: Db, challenge: MfaChallengeRow, method: 'email' | 'sms', factor: MfaFactorRow | undefined): Promise<string> {
       const code = sixDigitCode();
-      await trx.updateTable('mfa_challenges').set({ method, code_hash: ctx.keyed(challenge.id, code), factor_id: factor?.id ?? null }).where('id', '=', challenge.id).execute();
+      await repo.setChallengeCode(trx, challenge.id, { method, code_hash: ctx.keyed(challenge.id, code), factor_id: factor?.id ?? null });
       return code;
     },
 
@@ -19,7 +20,7 @@ export function createSentCodes(ctx: MethodContext) {
     async check(trx: Db, challenge: MfaChallengeRow | undefined, method: 'email' | 'sms', code: string): Promise<boolean> {
       const ch = challenge;
       const right = ch !== undefined && ch.method === method && ch.code_hash !== null && /^\d{6}$/.test(code) && timingSafeEqual(ctx.keyed(ch.id, code), ch.code_hash);
-      if (right && ch.factor_id) await trx.updateTable('mfa_factors').set({ last_used_at: ctx.now() }).where('id', '=', ch.factor_id).execute();
+      if (right && ch.factor_id) await repo.markFactorUsed(trx, ch.factor_id, ctx.now());
       return right;
     },
   };

@@ -7,7 +7,7 @@ import type { Db } from '../../../database.ts';
 import type { AddressLimits } from '../../account/index.ts';
 import type { UserRow } from '../../users/index.ts';
 import type { Challenges } from '../challenges.ts';
-import { activeFactors } from '../mfa.repo.ts';
+import * as repo from '../mfa.repo.ts';
 import type { MfaChallengeRow, MfaFactorRow } from '../mfa.table.ts';
 import type { SmsProvider } from '../sms/provider.ts';
 import type { MethodContext, MfaMethod } from './method.ts';
@@ -68,11 +68,11 @@ export function createSmsCode(ctx: MethodContext, deps: SmsCodeDeps) {
   async function enroll(user: UserRow, phone: string): Promise<{ verificationId: string; expiresAt: Date }> {
     if (!s.enabled) throw new AppError('mfa_method_unavailable');
     if (!E164.test(phone)) throw new AppError('validation_failed', { details: [{ field: 'phone', message: 'an E.164 number such as +33612345678' }] });
-    if ((await activeFactors(db, user.id)).some((f) => f.type === 'sms')) throw new AppError('mfa_factor_exists');
+    if ((await repo.activeFactors(db, user.id)).some((f) => f.type === 'sms')) throw new AppError('mfa_factor_exists');
     const ch = await db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('mfa_factors').where('user_id', '=', user.id).where('type', '=', 'sms').where('verified_at', 'is', null).execute();
+      await repo.deletePendingFactors(trx, user.id, 'sms');
       const id = randomUUID();
-      const factor = await trx.insertInto('mfa_factors').values({ id, user_id: user.id, type: 'sms', secret_encrypted: null, phone, last_time_step: null, verified_at: null, last_used_at: null, created_at: now() }).returningAll().executeTakeFirstOrThrow();
+      const factor = await repo.insertFactorReturning(trx, { id, user_id: user.id, type: 'sms', secret_encrypted: null, phone, last_time_step: null, verified_at: null, last_used_at: null, created_at: now() });
       const challenge = await deps.challenges.create(trx, user.id, 'phone');
       await send(trx, challenge, user, factor);
       return challenge;
@@ -84,7 +84,7 @@ export function createSmsCode(ctx: MethodContext, deps: SmsCodeDeps) {
   async function verify(user: UserRow, verificationId: string, code: string): Promise<{ factorId: string; recoveryCodes: string[] | null }> {
     const ch = await deps.challenges.answerOrThrow('phone', verificationId, method, code, user.id);
     return db.transaction().execute(async (trx) => {
-      await trx.updateTable('mfa_factors').set({ verified_at: now() }).where('id', '=', ch.factor_id!).execute();
+      await repo.markFactorVerified(trx, ch.factor_id!, now());
       await ctx.audit(trx, { type: 'mfa.factor_added', subject: user.id, details: { factorId: ch.factor_id, type: 'sms' } });
       const hadCodes = await deps.recovery.exist(trx, user.id);
       return { factorId: ch.factor_id!, recoveryCodes: hadCodes ? null : await deps.recovery.issue(trx, user.id) };

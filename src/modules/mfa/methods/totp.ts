@@ -7,7 +7,7 @@ import type { Encrypter } from '../../../core/crypto/index.ts';
 import { AppError } from '../../../core/errors/index.ts';
 import type { Db } from '../../../database.ts';
 import type { UserRow } from '../../users/index.ts';
-import { activeFactors } from '../mfa.repo.ts';
+import * as repo from '../mfa.repo.ts';
 import type { MfaFactorRow } from '../mfa.table.ts';
 import type { MethodContext, MfaMethod } from './method.ts';
 import type { RecoveryCodes } from './recovery-codes.ts';
@@ -35,22 +35,20 @@ export function createTotp(ctx: MethodContext, deps: TotpDeps) {
     if (!result.valid) return false;
     const step = String((result as { timeStep: number }).timeStep);
     // Two requests racing with one code: only one moves the time step.
-    const moved = await trx.updateTable('mfa_factors').set({ last_time_step: step, last_used_at: now() })
-      .where('id', '=', factor.id).where((eb) => eb.or([eb('last_time_step', 'is', null), eb('last_time_step', '<', step)])).executeTakeFirst();
-    return Number(moved.numUpdatedRows) === 1;
+    return (await repo.advanceTimeStep(trx, factor.id, step, now())) === 1;
   }
 
   /** Starts enrollment: a new secret (replacing an unfinished one), its URI and QR code. */
   async function setup(user: UserRow) {
-    if ((await activeFactors(db, user.id)).some((f) => f.type === 'totp')) throw new AppError('mfa_factor_exists');
+    if ((await repo.activeFactors(db, user.id)).some((f) => f.type === 'totp')) throw new AppError('mfa_factor_exists');
     const secret = generateSecret({ length: 20 });
     const id = randomUUID();
     await db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('mfa_factors').where('user_id', '=', user.id).where('type', '=', 'totp').where('verified_at', 'is', null).execute();
-      await trx.insertInto('mfa_factors').values({
+      await repo.deletePendingFactors(trx, user.id, 'totp');
+      await repo.insertFactor(trx, {
         id, user_id: user.id, type: 'totp', secret_encrypted: encrypter.encrypt(secret, `totp:${id}`), phone: null,
         last_time_step: null, verified_at: null, last_used_at: null, created_at: now(),
-      }).execute();
+      });
     });
     const uri = generateURI({ issuer: deps.issuer, label: user.email ?? user.username, secret });
     // Loaded when the first factor is enrolled, not at start-up.
@@ -63,10 +61,10 @@ export function createTotp(ctx: MethodContext, deps: TotpDeps) {
   /** Activates the factor with a first code; returns the recovery codes (shown once). */
   async function activate(user: UserRow, code: string): Promise<{ factorId: string; recoveryCodes: string[] }> {
     const outcome = await db.transaction().execute(async (trx) => {
-      const pending = await trx.selectFrom('mfa_factors').selectAll().where('user_id', '=', user.id).where('type', '=', 'totp').where('verified_at', 'is', null).forUpdate().executeTakeFirst();
+      const pending = await repo.lockPendingFactor(trx, user.id, 'totp');
       if (!pending) return { ok: false as const, error: 'mfa_challenge_invalid' as const };
       if (!(await checkFactor(trx, pending, code))) return { ok: false as const, error: 'invalid_code' as const };
-      await trx.updateTable('mfa_factors').set({ verified_at: now() }).where('id', '=', pending.id).execute();
+      await repo.markFactorVerified(trx, pending.id, now());
       await ctx.audit(trx, { type: 'mfa.factor_added', subject: user.id, details: { factorId: pending.id, type: 'totp' } });
       return { ok: true as const, factorId: pending.id, recoveryCodes: await deps.recovery.issue(trx, user.id) };
     });
@@ -78,7 +76,7 @@ export function createTotp(ctx: MethodContext, deps: TotpDeps) {
     type: 'totp',
     offered: async (_userId, factorTypes) => factorTypes.has('totp'),
     async check(trx, to, code) {
-      const factor = (await activeFactors(trx, to.userId)).find((f) => f.type === 'totp');
+      const factor = (await repo.activeFactors(trx, to.userId)).find((f) => f.type === 'totp');
       return factor ? checkFactor(trx, factor, code) : false;
     },
   };

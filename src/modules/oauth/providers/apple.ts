@@ -3,9 +3,21 @@ import { oidcProfile, type ProviderAdapter } from './types.ts';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
-export const apple: ProviderAdapter = {
+export const apple: ProviderAdapter<'apple'> = {
   kind: 'apple',
   displayName: 'Apple',
+  // No CLIENT_SECRET: the key below signs one at each use (clientSecret).
+  env: {
+    settings: ['TEAM_ID', 'KEY_ID', 'PRIVATE_KEY'],
+    read(from, s) {
+      const v = from.variable;
+      s.teamId = from.get('TEAM_ID')?.trim();
+      s.keyId = from.get('KEY_ID')?.trim();
+      s.privateKey = from.get('PRIVATE_KEY')?.replace(/\\n/g, '\n');
+      if (!s.teamId || !s.keyId || !s.privateKey) from.problem(`${v('TEAM_ID')}, ${v('KEY_ID')} and ${v('PRIVATE_KEY')}: all three are required with ${v('CLIENT_ID')} (they sign the client secret)`);
+      else if (!s.privateKey.includes('BEGIN PRIVATE KEY')) from.problem(`${v('PRIVATE_KEY')}: expected the PKCS#8 PEM of the .p8 key (BEGIN PRIVATE KEY)`);
+    },
+  },
   oidc: true,
   pkce: false,
   scopes: ['name', 'email'],

@@ -2,7 +2,7 @@ import { str, type ProviderAdapter } from './types.ts';
 
 interface BitbucketEmail { email: string; is_primary: boolean; is_confirmed: boolean }
 
-export const bitbucket: ProviderAdapter = {
+export const bitbucket: ProviderAdapter<'bitbucket'> = {
   kind: 'bitbucket',
   displayName: 'Bitbucket',
   oidc: false,

@@ -1,6 +1,6 @@
 import { str, type ProviderAdapter } from './types.ts';
 
-export const discord: ProviderAdapter = {
+export const discord: ProviderAdapter<'discord'> = {
   kind: 'discord',
   displayName: 'Discord',
   oidc: false,

@@ -1,6 +1,6 @@
 import { str, type ProviderAdapter } from './types.ts';
 
-export const facebook: ProviderAdapter = {
+export const facebook: ProviderAdapter<'facebook'> = {
   kind: 'facebook',
   displayName: 'Facebook',
   oidc: false,

@@ -2,9 +2,10 @@ import { str, type ProviderAdapter } from './types.ts';
 
 interface GitHubEmail { email: string; primary: boolean; verified: boolean }
 
-export const github: ProviderAdapter = {
+export const github: ProviderAdapter<'github'> = {
   kind: 'github',
   displayName: 'GitHub',
+  env: { settings: ['API_URL'], read: (from, s) => { s.baseUrl = from.url('API_URL'); } },
   oidc: false,
   pkce: true,
   scopes: ['read:user', 'user:email'],

@@ -1,8 +1,9 @@
 import { oidcProfile, type ProviderAdapter } from './types.ts';
 
-export const gitlab: ProviderAdapter = {
+export const gitlab: ProviderAdapter<'gitlab'> = {
   kind: 'gitlab',
   displayName: 'GitLab',
+  env: { settings: ['URL'], read: (from, s) => { s.baseUrl = from.url('URL'); } },
   oidc: true,
   pkce: true,
   scopes: ['openid', 'profile', 'email'],

@@ -1,6 +1,6 @@
 import { oidcProfile, type ProviderAdapter } from './types.ts';
 
-export const google: ProviderAdapter = {
+export const google: ProviderAdapter<'google'> = {
   kind: 'google',
   displayName: 'Google',
   oidc: true,

@@ -1,6 +1,6 @@
 import { oidcProfile, type ProviderAdapter } from './types.ts';
 
-export const linkedin: ProviderAdapter = {
+export const linkedin: ProviderAdapter<'linkedin'> = {
   kind: 'linkedin',
   displayName: 'LinkedIn',
   oidc: true,

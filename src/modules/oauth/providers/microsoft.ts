@@ -1,8 +1,15 @@
 import { oidcProfile, type ProviderAdapter } from './types.ts';
 
-export const microsoft: ProviderAdapter = {
+export const microsoft: ProviderAdapter<'microsoft'> = {
   kind: 'microsoft',
   displayName: 'Microsoft',
+  env: {
+    settings: ['TENANT_ID'],
+    read(from, s) {
+      s.tenantId = from.get('TENANT_ID')?.trim() ?? 'common';
+      if (!/^[A-Za-z0-9.-]{1,100}$/.test(s.tenantId)) from.problem(`${from.variable('TENANT_ID')}: expected common, organizations, consumers, a tenant id or a domain`);
+    },
+  },
   oidc: true,
   pkce: true,
   scopes: ['openid', 'email', 'profile', 'offline_access'],

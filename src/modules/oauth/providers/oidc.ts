@@ -1,7 +1,7 @@
 import { oidcProfile, type ProviderAdapter } from './types.ts';
 
 /** Any OpenID Connect issuer (Keycloak, Okta, Auth0, Authentik, ...), by discovery. */
-export const oidc: ProviderAdapter = {
+export const oidc: ProviderAdapter<'oidc'> = {
   kind: 'oidc',
   displayName: 'OpenID Connect',
   oidc: true,

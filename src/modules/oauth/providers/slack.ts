@@ -1,6 +1,6 @@
 import { oidcProfile, type ProviderAdapter } from './types.ts';
 
-export const slack: ProviderAdapter = {
+export const slack: ProviderAdapter<'slack'> = {
   kind: 'slack',
   displayName: 'Slack',
   oidc: true,

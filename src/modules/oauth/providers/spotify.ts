@@ -1,6 +1,6 @@
 import { str, type ProviderAdapter } from './types.ts';
 
-export const spotify: ProviderAdapter = {
+export const spotify: ProviderAdapter<'spotify'> = {
   kind: 'spotify',
   displayName: 'Spotify',
   oidc: false,

@@ -1,6 +1,6 @@
 import { oidcProfile, type ProviderAdapter } from './types.ts';
 
-export const twitch: ProviderAdapter = {
+export const twitch: ProviderAdapter<'twitch'> = {
   kind: 'twitch',
   displayName: 'Twitch',
   oidc: true,

@@ -1,6 +1,6 @@
 import { str, type ProviderAdapter } from './types.ts';
 
-export const twitter: ProviderAdapter = {
+export const twitter: ProviderAdapter<'twitter'> = {
   kind: 'twitter',
   displayName: 'X (Twitter)',
   oidc: false,

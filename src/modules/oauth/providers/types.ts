@@ -1,5 +1,6 @@
-// The shape of a social sign-in provider adapter: its endpoints, default scopes, how it
-// authenticates at the token endpoint, and how its profile maps to an identity.
+// The shape of a social sign-in provider adapter: its name and display name, its own
+// environment settings, its endpoints, default scopes, how it authenticates at the token
+// endpoint, and how its profile maps to an identity.
 import type { OAuthProviderSettings } from '../../../core/config/index.ts';
 
 /** What Tessera keeps of a provider's user. */
@@ -35,9 +36,32 @@ export interface ProfileInput {
   callback: Record<string, string>;
 }
 
-export interface ProviderAdapter {
-  kind: string;
+/**
+ * A provider's own environment settings, `AUTH_OAUTH_<PROVIDER>_<SETTING>`, beside the
+ * ones every provider reads (OAUTH_COMMON_SETTINGS in core/config/oauth.ts).
+ */
+export interface ProviderEnv {
+  /** The setting names (`TENANT_ID`), documented in docs/configuration.md. */
+  settings: readonly string[];
+  /** Fills `settings` from them once the client id is set; each problem names its variable. */
+  read(from: ProviderEnvReader, settings: OAuthProviderSettings): void;
+}
+
+export interface ProviderEnvReader {
+  /** A setting's value; undefined when unset or blank. */
+  get(setting: string): string | undefined;
+  /** A setting's variable name (`AUTH_OAUTH_MICROSOFT_TENANT_ID`). */
+  variable(setting: string): string;
+  /** An http(s) URL setting; a problem otherwise. */
+  url(setting: string): string | undefined;
+  problem(message: string): void;
+}
+
+export interface ProviderAdapter<Kind extends string = string> {
+  /** The name in URLs and in its variables (`AUTH_OAUTH_<KIND>_*`). */
+  kind: Kind;
   displayName: string;
+  env?: ProviderEnv;
   /** OpenID Connect: an ID token is expected and validated, and a nonce is sent. */
   oidc: boolean;
   /** PKCE (S256) is sent. */

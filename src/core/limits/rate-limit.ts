@@ -1,11 +1,9 @@
 // Per-client-IP limits on credential endpoints. Counters live in memory, or in Redis when
 // REDIS_URL is set so that every instance shares them; if Redis fails, an in-memory
 // limiter takes over for that instance until Redis answers again.
-import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../errors/index.ts';
-import { clientKey } from './client-key.ts';
 
 export interface RateLimitOptions {
   max: number;
@@ -39,12 +37,5 @@ export function createRateLimiter(opts: RateLimitOptions): RateLimiter {
         throw res;
       }
     },
-  };
-}
-
-/** An onRequest hook limiting one route group by client IP (proxy-aware via trustProxy; IPv6 per /64). */
-export function rateLimitHook(limiter: RateLimiter, group: string) {
-  return async (req: FastifyRequest): Promise<void> => {
-    await limiter.hit(`${group}:${clientKey(req.ip)}`);
   };
 }

@@ -1,6 +1,6 @@
-// The admin API's read model: users listed with filters across the tables of several
-// modules (roles, factors, passkeys). Reads only; every change goes through the owning
-// module's service.
+// Users listed for the admin API with filters across the tables of several modules
+// (users, roles, factors, passkeys). Reads only; every change goes through the owning
+// module.
 import { sql } from 'kysely';
 import type { Db } from '../../database.ts';
 import type { UserRow } from '../users/index.ts';
