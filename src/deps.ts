@@ -219,7 +219,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const changes = createChangeFeed<Db, AuditEntry>();
     const auditing = wireAudit(config, { db, clock });
     const outbound = outboundPolicy(config, overrides.resolveHost);
-    const hooked = wireWebhooks(config, { db, clock, encrypter, log, outbound, version: packageVersion(), changes });
+    const version = packageVersion();
+    const hooked = wireWebhooks(config, { db, clock, encrypter, log, outbound, version, changes });
     const worker = webhookWorker = hooked.worker;
     const eventing = wireEvents(config, { db, clock, log, ...hooked.eventSinks });
     const ev = events = eventing.events;
@@ -297,7 +298,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const readinessChecks: Record<string, () => Promise<void>> = {};
 
     return {
-      config, version: packageVersion(), log, clock, db, dbKind: handle.kind, redis, bus: bus0, passwords, limiter, limits, policy, captcha,
+      config, version, log, clock, db, dbKind: handle.kind, redis, bus: bus0, passwords, limiter, limits, policy, captcha,
       degradedChecks: degradedChecks(redis, bus0, eventing.degradedChecks), cookies: cookieSettings(config),
       users, sessions, tokens, keys, auth, gate, passwordSignIn, outbox, mailer, account, mfa, passkeys, passwordless, redirects, audit, events: ev,
       webhooks: hooked.webhooks, webhookWorker: worker, oauth, oauthVault: vault, rbac, organizations, invitations, serviceAccounts, oidc, admin, importer,
