@@ -63,6 +63,7 @@ function serverEnv(db: Record<string, string>): Record<string, string> {
     AUTH_INTROSPECTION_SECRET: INTROSPECTION_SECRET, AUTH_EMAIL_NEW_SIGNIN_NOTICE: 'false',
     // The limits would refuse a load generator on one address; they are measured by tests.
     AUTH_RATE_LIMIT_MAX: '1000000000', AUTH_RATE_LIMIT_LOGIN_ATTEMPTS: '1000000000', AUTH_RATE_LIMIT_SIGNUP_ATTEMPTS: '1000000000',
+    ...(process.env.BENCH_CHEAP_HASH ? { AUTH_PASSWORD_ARGON2_MEMORY: '1024', AUTH_PASSWORD_ARGON2_ITERATIONS: '1' } : {}),
   };
 }
 

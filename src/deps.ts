@@ -32,7 +32,7 @@ import { wireAccount, wirePasswordless, type AccountService, type PasswordlessSe
 import { wireAuth, type AuthService } from './modules/auth/index.ts';
 import { createAddressClaim, wireSignIn, type Captcha, type PasswordSignIn, type SignInGate } from './modules/sign-in/index.ts';
 import { wireMfa, type MfaService } from './modules/mfa/index.ts';
-import { hasPasskeys, removeAllPasskeysIn, wirePasskeys, type PasskeysService } from './modules/passkeys/index.ts';
+import { hasPasskeysRead, removeAllPasskeysIn, wirePasskeys, type PasskeysService } from './modules/passkeys/index.ts';
 import { wirePasswords, type PasswordPolicy } from './modules/passwords/index.ts';
 import { loadTemplates, wireMail, type MailOutbox, type Mailer } from './modules/mail/index.ts';
 import { openGeo, wireSessions, type SessionsService } from './modules/sessions/index.ts';
@@ -252,7 +252,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     const accounts = wireAccount(config, { db, clock, log, users, sessions, passwords, mailer, claim: addressClaim.claim, secret, afterDelete: superAdminRemains, changes, hooks, metrics, background });
     const { account, notices, redirects } = accounts;
     const mfaWired = wireMfa(config, {
-      db, clock, log, encrypter, secret, users, sessions, mailer, limits: accounts.addressLimits, hasPasskeys: (userId) => hasPasskeys(db, userId),
+      db, clock, log, encrypter, secret, users, sessions, mailer, limits: accounts.addressLimits, hasPasskeysRead: (reads, userId) => hasPasskeysRead(reads, db, userId),
       changes, rbac, lockout, onLocked: accounts.onLocked,
     });
     const { mfa } = mfaWired;

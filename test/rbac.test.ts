@@ -14,6 +14,31 @@ const post = (t: TestApp, token: string, url: string, payload: object) => t.app.
 const authorize = (t: TestApp, token: string, permission: string) => post(t, token, '/auth/authorize', { permission });
 
 describe('roles and permissions', () => {
+  test('each sign-in token carries the roles held at that moment, from a cold and from a warm cache', async () => {
+    const t = await createTestApp({ env: { AUTH_JWT_INCLUDE_PERMISSIONS: 'true' } });
+    try {
+      const a = (await signUp(t.app)).accessToken;
+      assert.equal((await post(t, a, '/admin/permissions', { name: 'ledger:read' })).statusCode, 201);
+      assert.equal((await post(t, a, '/admin/roles', { name: 'auditor', permissions: ['ledger:read'] })).statusCode, 201);
+      const { creds, user } = await register(t.app);
+      const tokenRoles = async () => {
+        const claims = decodeJwtPart((await login(t.app, creds, 'native')).accessToken, 1);
+        return { roles: [...claims.roles].sort(), permissions: claims.permissions };
+      };
+      // Cold: the primary role from the row just read, no extra role.
+      assert.deepEqual(await tokenRoles(), { roles: [user.role], permissions: [] });
+      // Granted between two sign-ins (the first one cached the roles): the next token has it.
+      assert.equal((await put(t, a, `/admin/users/${user.id}/roles/auditor`)).statusCode, 200);
+      assert.deepEqual(await tokenRoles(), { roles: ['auditor', user.role].sort(), permissions: ['ledger:read'] });
+      assert.deepEqual(await tokenRoles(), { roles: ['auditor', user.role].sort(), permissions: ['ledger:read'] }, 'warm');
+      // Revoked: gone from the next token.
+      assert.equal((await del(t, a, `/admin/users/${user.id}/roles/auditor`)).statusCode, 200);
+      assert.deepEqual(await tokenRoles(), { roles: [user.role], permissions: [] });
+    } finally {
+      await t.close();
+    }
+  });
+
   test('inheritance: effective permissions through included roles, at once on the server, at the next refresh in the token', async () => {
     const t = await createTestApp({ env: { AUTH_JWT_INCLUDE_PERMISSIONS: 'true', AUTH_JWT_HASURA_CLAIMS: 'true' } });
     try {

@@ -29,6 +29,17 @@ export function createKeyedCache<T>(opts: KeyedCacheOptions) {
     entries.clear();
   });
 
+  /** Keeps a value read while no invalidation arrived (the read began at `since`). */
+  function store(id: string, value: T, since: number): void {
+    if (since !== epoch || !opts.bus.connected()) return;
+    entries.delete(id);
+    if (entries.size >= max) {
+      const oldest = entries.keys().next().value;
+      if (oldest !== undefined) entries.delete(oldest);
+    }
+    entries.set(id, { value, storedAt: opts.clock.now() });
+  }
+
   return {
     /** The cached value when it is current, without loading (the synchronous fast path). */
     peek(id: string): T | undefined {
@@ -44,16 +55,13 @@ export function createKeyedCache<T>(opts: KeyedCacheOptions) {
       }
       const readEpoch = epoch;
       const value = await load();
-      if (value !== undefined && readEpoch === epoch && opts.bus.connected()) {
-        entries.delete(id);
-        if (entries.size >= max) {
-          const oldest = entries.keys().next().value;
-          if (oldest !== undefined) entries.delete(oldest);
-        }
-        entries.set(id, { value, storedAt: opts.clock.now() });
-      }
+      if (value !== undefined) store(id, value, readEpoch);
       return value;
     },
+    /** The count of drops so far: taken before a read made elsewhere (a read batch), given to `put` after it. */
+    epoch: () => epoch,
+    /** Stores a value read elsewhere, unless an invalidation arrived since `since` (an `epoch()` taken before the read). */
+    put: (id: string, value: T, since: number): void => store(id, value, since),
     size: () => entries.size,
   };
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
 import { createTestDatabase, testDbMode, type TestDatabase } from '../../../test/helpers/db.ts';
 import { connectDatabase, type DatabaseHandle } from './connect.ts';
-import { writeBatch } from './batch.ts';
+import { readBatch, writeBatch } from './batch.ts';
 
 interface T { items: { id: number; name: string }; tags: { item_id: number; tag: string } }
 
@@ -92,4 +92,31 @@ test('an empty batch sends nothing and still runs its callbacks', async () => {
   batch.then(() => { ran = true; });
   await batch.run({} as Kysely<T>);
   assert.equal(ran, true);
+});
+
+test('a read batch is one statement: each value (arrays, booleans, counts, empty aggregates) is known after the run', async () => {
+  await db.deleteFrom('tags').execute();
+  await db.deleteFrom('items').execute();
+  await db.insertInto('items').values([{ id: 1, name: 'one' }, { id: 2, name: 'two' }]).execute();
+  await db.insertInto('tags').values([{ item_id: 1, tag: 'b' }, { item_id: 1, tag: 'a' }]).execute();
+  const reads = readBatch();
+  const tagsOf1 = reads.value<string[]>(sql`select coalesce(array_agg(tag order by tag), '{}')::text[] from tags where item_id = ${1}`);
+  const tagsOf2 = reads.value<string[]>(sql`select coalesce(array_agg(tag order by tag), '{}')::text[] from tags where item_id = ${2}`);
+  const has2 = reads.value<boolean>(sql`select exists (${db.selectFrom('tags').select('tag').where('item_id', '=', 2)})`);
+  const has1 = reads.value<boolean>(sql`select exists (${db.selectFrom('tags').select('tag').where('item_id', '=', 1)})`);
+  const count = reads.value<number>(sql`select count(*)::int from items`);
+  assert.equal(reads.size, 5);
+  assert.throws(() => tagsOf1.value, /before the batch ran/);
+  const statements: string[] = [];
+  const counting = db.withPlugin({ transformQuery: (a) => { statements.push(a.queryId.queryId); return a.node; }, transformResult: async (a) => a.result });
+  await reads.run(counting);
+  assert.equal(statements.length, 1);
+  assert.deepEqual(tagsOf1.value, ['a', 'b']);
+  assert.deepEqual(tagsOf2.value, []);
+  assert.equal(has1.value, true);
+  assert.equal(has2.value, false);
+  assert.equal(count.value, 2);
+  // An empty batch sends nothing.
+  await readBatch().run(counting);
+  assert.equal(statements.length, 1);
 });

@@ -61,3 +61,47 @@ export function writeBatch(): RunnableBatch {
     },
   };
 }
+
+/** A value a read batch returns, known once the batch has run. */
+export interface Read<T> { readonly value: T }
+
+/**
+ * Reads that need nothing from each other, sent as one statement: each is a scalar
+ * subquery of `select (...) as r0, (...) as r1`, so N round trips cost one. A part returns
+ * one value (a count, a boolean, an array built with array_agg); reading it before the
+ * run throws.
+ */
+export interface ReadBatch {
+  /** Adds a query of one row and one column; its value is known after the run. */
+  value<T>(query: OperationNodeSource): Read<T>;
+}
+
+export interface RunnableReadBatch extends ReadBatch {
+  /** Runs every read as one statement (none when the batch is empty). */
+  run(db: Kysely<any>): Promise<void>;
+  readonly size: number;
+}
+
+export function readBatch(): RunnableReadBatch {
+  const parts: { query: OperationNodeSource; set: (v: unknown) => void }[] = [];
+  return {
+    value<T>(query: OperationNodeSource): Read<T> {
+      let ran = false;
+      let value: T;
+      parts.push({ query, set: (v) => { value = v as T; ran = true; } });
+      return {
+        get value(): T {
+          if (!ran) throw new Error('a read batch value was read before the batch ran');
+          return value;
+        },
+      };
+    },
+    get size() { return parts.length; },
+    async run(db) {
+      if (!parts.length) return;
+      const { rows } = await sql`select ${sql.join(parts.map((p, i) => sql`(${p.query}) as ${sql.raw(`r${i}`)}`))}`.execute(db);
+      const row = (rows[0] ?? {}) as Record<string, unknown>;
+      parts.forEach((p, i) => p.set(row[`r${i}`]));
+    },
+  };
+}

@@ -2,7 +2,7 @@
 // repos share. Repos take `db` or a transaction first; services open transactions.
 export { connectDatabase, type DatabaseHandle, type DbKind, type ConnectOptions, type SqlQuery } from './connect.ts';
 export { migrateToLatest, migrateIfPending, migrationsDone, createMigrator, MIGRATION_NAMES } from './migrate.ts';
-export { writeBatch, type WriteBatch, type RunnableBatch, type Counted } from './batch.ts';
+export { writeBatch, readBatch, type WriteBatch, type RunnableBatch, type Counted, type ReadBatch, type RunnableReadBatch, type Read } from './batch.ts';
 export { coalesce, type CoalesceOptions } from './coalesce.ts';
 export { pruneInBatches, DEFAULT_PRUNE_LIMITS, type PruneLimits, type PruneResult, type PruneTarget } from './prune.ts';
 

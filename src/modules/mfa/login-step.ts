@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
 import type { AccountFailures } from '../../core/limits/index.ts';
+import { readBatch, type Read, type ReadBatch } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Database } from '../../database.ts';
 import type { AuditRecorder } from '../audit/index.ts';
@@ -15,6 +16,9 @@ import * as repo from './mfa.repo.ts';
 import { AMR, type Method, type MethodRegistry } from './methods/method.ts';
 import type { MfaChallengeRow } from './mfa.table.ts';
 
+/** What a sign-in needs after its first factor. */
+export type SecondStep = { kind: 'none' } | { kind: 'enroll' } | { kind: 'challenge'; methods: Method[] };
+
 export interface LoginStepDeps {
   db: Kysely<Database>;
   clock: Clock;
@@ -23,7 +27,7 @@ export interface LoginStepDeps {
   users: UsersService;
   audit: AuditRecorder;
   failures: AccountFailures;
-  hasPasskeys: (userId: string) => Promise<boolean>;
+  hasPasskeysRead: (reads: ReadBatch, userId: string) => Read<boolean>;
   rolesOf: (userId: string) => Promise<string[]>;
   requiredForRoles: string[];
   challenges: Challenges;
@@ -33,26 +37,43 @@ export interface LoginStepDeps {
 export function createLoginStep(deps: LoginStepDeps) {
   const { db, clock, mailer, challenges, methods: registry } = deps;
 
+  /**
+   * The methods a user can answer a challenge with, the preferred first: the factors and
+   * passkeys join the caller's read batch, and the function returned answers after its run.
+   */
+  function methodsRead(reads: ReadBatch, userId: string): () => Promise<Method[]> {
+    const factorTypes = repo.activeFactorTypesRead(reads, db, userId);
+    const passkeys = deps.hasPasskeysRead(reads, userId);
+    return async () => {
+      const types = new Set(factorTypes.value);
+      const methods: Method[] = passkeys.value ? ['passkey'] : [];
+      for (const m of registry.all) if (await m.offered(userId, types, methods)) methods.push(m.type);
+      return methods;
+    };
+  }
+
   /** The methods a user can answer a challenge with, the preferred first. */
   async function methodsOf(userId: string): Promise<Method[]> {
-    const [factors, passkeys] = await Promise.all([repo.activeFactors(db, userId), deps.hasPasskeys(userId)]);
-    const types = new Set(factors.map((f) => f.type));
-    const methods: Method[] = passkeys ? ['passkey'] : [];
-    for (const m of registry.all) if (await m.offered(userId, types, methods)) methods.push(m.type);
-    return methods;
+    const reads = readBatch();
+    const methods = methodsRead(reads, userId);
+    await reads.run(db);
+    return methods();
   }
 
   /**
-   * What a sign-in needs after its first factor, read once: `enroll` when one of the
-   * user's roles (or a role they include) requires a factor and there is none, `challenge` (with the methods) when the user has
-   * factors, `none` otherwise.
+   * What a sign-in needs after its first factor, read once (in the gate's read batch):
+   * `enroll` when one of the user's roles (or a role they include) requires a factor and
+   * there is none, `challenge` (with the methods) when the user has factors, `none` otherwise.
    */
-  async function secondStep(user: UserRow): Promise<{ kind: 'none' } | { kind: 'enroll' } | { kind: 'challenge'; methods: Method[] }> {
-    const methods = await methodsOf(user.id);
-    if (methods.length) return { kind: 'challenge', methods };
-    if (!deps.requiredForRoles.length) return { kind: 'none' };
-    const roles = await deps.rolesOf(user.id);
-    return roles.some((r) => deps.requiredForRoles.includes(r)) ? { kind: 'enroll' } : { kind: 'none' };
+  function secondStepRead(reads: ReadBatch, user: UserRow): () => Promise<SecondStep> {
+    const methodsNow = methodsRead(reads, user.id);
+    return async () => {
+      const methods = await methodsNow();
+      if (methods.length) return { kind: 'challenge', methods };
+      if (!deps.requiredForRoles.length) return { kind: 'none' };
+      const roles = await deps.rolesOf(user.id);
+      return roles.some((r) => deps.requiredForRoles.includes(r)) ? { kind: 'enroll' } : { kind: 'none' };
+    };
   }
 
   /** The sign-in challenge for a user with factors; the preferred method's code is sent. */
@@ -139,5 +160,5 @@ export function createLoginStep(deps: LoginStepDeps) {
     return row.user_id;
   }
 
-  return { methodsOf, secondStep, loginChallenge, resend, completeLogin, completeWithPasskey, challengeUser };
+  return { methodsOf, secondStepRead, loginChallenge, resend, completeLogin, completeWithPasskey, challengeUser };
 }

@@ -1,6 +1,7 @@
 // Kysely queries of MFA shared by the methods and the flows: plain functions over `db` or
 // `trx`, no rules. Factors, recovery codes, then challenges.
 import { sql, type Insertable } from 'kysely';
+import type { Read, ReadBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { MfaChallengeRow, MfaChallengesTable, MfaFactorRow, MfaFactorsTable } from './mfa.table.ts';
 
@@ -9,6 +10,10 @@ import type { MfaChallengeRow, MfaChallengesTable, MfaFactorRow, MfaFactorsTable
 /** A user's verified factors, oldest first. */
 export const activeFactors = (on: Db, userId: string): Promise<MfaFactorRow[]> =>
   on.selectFrom('mfa_factors').selectAll().where('user_id', '=', userId).where('verified_at', 'is not', null).orderBy('created_at').execute();
+
+/** The types of a user's verified factors, as a part of a read batch. */
+export const activeFactorTypesRead = (reads: ReadBatch, db: Db, userId: string): Read<string[]> =>
+  reads.value(db.selectFrom('mfa_factors').select(sql<string[]>`coalesce(array_agg(type), '{}')::text[]`.as('types')).where('user_id', '=', userId).where('verified_at', 'is not', null));
 
 export async function insertFactor(db: Db, row: Insertable<MfaFactorsTable>): Promise<void> {
   await db.insertInto('mfa_factors').values(row).execute();

@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.ts';
+import type { Read, ReadBatch } from '../../core/db/index.ts';
 import { createKeyedHasher, type Encrypter } from '../../core/crypto/index.ts';
 import type { AccountFailures } from '../../core/limits/index.ts';
 import type { Database } from '../../database.ts';
@@ -55,8 +56,8 @@ export interface MfaDeps {
   /** Per-number and service-wide SMS caps, recorded like other per-address requests. */
   limits: AddressLimits;
   settings: MfaSettings;
-  /** Whether the user has passkeys (from the passkeys module, which builds on this one). */
-  hasPasskeys: (userId: string) => Promise<boolean>;
+  /** Whether the user has passkeys, as a part of a read batch (from the passkeys module, which builds on this one). */
+  hasPasskeysRead: (reads: ReadBatch, userId: string) => Read<boolean>;
   /** The user's roles with every role they include (for AUTH_MFA_REQUIRED_FOR_ROLES). */
   rolesOf: (userId: string) => Promise<string[]>;
   audit: AuditRecorder;
@@ -81,7 +82,7 @@ export function createMfaService(deps: MfaDeps) {
   const methods = methodRegistry([totp, sms, email, recovery]);
 
   const login = createLoginStep({
-    db, clock, log, mailer, users, audit, failures, hasPasskeys: deps.hasPasskeys, rolesOf: deps.rolesOf,
+    db, clock, log, mailer, users, audit, failures, hasPasskeysRead: deps.hasPasskeysRead, rolesOf: deps.rolesOf,
     requiredForRoles: s.requiredForRoles, challenges, methods,
   });
   const enrollment = createEnrollment({ db, clock, users, challenges });
@@ -100,7 +101,7 @@ export function createMfaService(deps: MfaDeps) {
     completeLogin: login.completeLogin,
     completeWithPasskey: login.completeWithPasskey,
     challengeUser: login.challengeUser,
-    secondStep: login.secondStep,
+    secondStepRead: login.secondStepRead,
     enrollmentToken: enrollment.enrollmentToken,
     enrollmentUser: enrollment.enrollmentUser,
     spendEnrollment: enrollment.spendEnrollment,

@@ -12,7 +12,7 @@ import { createSnsProvider } from './sms/aws-sns.ts';
 import { createLogSmsProvider } from './sms/log.ts';
 import { createTwilioProvider } from './sms/twilio.ts';
 
-export function wireMfa(config: Config, deps: Pick<MfaDeps, 'db' | 'clock' | 'log' | 'encrypter' | 'secret' | 'users' | 'sessions' | 'mailer' | 'limits' | 'hasPasskeys'> & {
+export function wireMfa(config: Config, deps: Pick<MfaDeps, 'db' | 'clock' | 'log' | 'encrypter' | 'secret' | 'users' | 'sessions' | 'mailer' | 'limits' | 'hasPasskeysRead'> & {
   changes: ChangeEmitter;
   rbac: { effectiveRoles(userId: string): Promise<string[]> };
   lockout: Lockout;
@@ -28,7 +28,7 @@ export function wireMfa(config: Config, deps: Pick<MfaDeps, 'db' | 'clock' | 'lo
       : createLogSmsProvider(log);
   const mfa = createMfaService({
     db: deps.db, clock: deps.clock, log, encrypter: deps.encrypter, secret: deps.secret, users, sessions: deps.sessions, mailer: deps.mailer, sms, limits: deps.limits,
-    hasPasskeys: deps.hasPasskeys, rolesOf: (userId) => rbac.effectiveRoles(userId), audit: deps.changes.emit, failures,
+    hasPasskeysRead: deps.hasPasskeysRead, rolesOf: (userId) => rbac.effectiveRoles(userId), audit: deps.changes.emit, failures,
     settings: {
       issuer: config.mfaTotpIssuer, challengeTtl: config.mfaChallengeExpiresIn, requiredForRoles: config.mfaRequiredForRoles,
       reauthMaxAge: config.reauthMaxAge, smsEnabled: config.mfaSmsEnabled, smsPerNumberPerHour: config.mfaSmsPerNumberLimit, smsPerDay: config.mfaSmsDailyLimit,

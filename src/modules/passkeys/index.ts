@@ -2,5 +2,5 @@
 // second factor, and their management (list, rename, remove).
 export { createPasskeysService, type PasskeysService } from './passkeys.service.ts';
 export { passkeysRoutes } from './passkeys.routes.ts';
-export { hasPasskeys, removeAllOf as removeAllPasskeysIn } from './passkeys.repo.ts';
+export { hasPasskeysRead, removeAllOf as removeAllPasskeysIn } from './passkeys.repo.ts';
 export { wirePasskeys } from './wiring.ts';

@@ -2,13 +2,14 @@
 // `trx`, no rules. The first two are also exported by index.ts, for other modules' rules
 // that need them before the passkeys service exists (the second step of sign-in asks
 // whether a user has one; the first proof of an address removes them).
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
+import type { Read, ReadBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { PasskeyChallengeRow, PasskeyChallengesTable, PasskeyRow, PasskeysTable } from './passkeys.table.ts';
 
-/** Whether the user has at least one passkey. */
-export const hasPasskeys = async (db: Db, userId: string): Promise<boolean> =>
-  (await db.selectFrom('passkeys').select('id').where('user_id', '=', userId).limit(1).execute()).length > 0;
+/** Whether the user has at least one passkey, as a part of a read batch. */
+export const hasPasskeysRead = (reads: ReadBatch, db: Db, userId: string): Read<boolean> =>
+  reads.value(sql`select exists (${db.selectFrom('passkeys').select('id').where('user_id', '=', userId)})`);
 
 /** Removes every passkey of a user and their ceremonies in flight; returns how many passkeys. */
 export async function removeAllOf(trx: Db, userId: string): Promise<number> {

@@ -192,7 +192,6 @@ export function createPasskeysService(deps: PasskeysDeps) {
     registrationOptions, verifyRegistration, loginOptions, verifyLogin,
     /** Deletes ceremony challenges that ended more than a day ago. */
     prune: async () => { await repo.deleteCeremonyChallengesExpiredBefore(db, new Date(clock.now() - 86_400_000)); },
-    hasPasskeys: (userId: string) => repo.hasPasskeys(db, userId),
     list: async (userId: string) => (await ofUser(userId)).map(present),
     async rename(userId: string, id: string, name: string) {
       const row = await repo.renamePasskey(db, userId, id, name.trim().slice(0, 100));

@@ -2,6 +2,7 @@
 // extra roles) and the permissions those grant through the graph. The roles of users are
 // cached per instance, so that the bearer check of a route usually answers without a
 // promise (accessCached).
+import type { ReadBatch } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Db } from '../../database.ts';
 import { primaryRoleOf } from '../users/index.ts';
@@ -42,6 +43,23 @@ export function accessCached(deps: Pick<RbacDeps, 'bus' | 'state'>, userId: stri
 export async function accessOf(deps: RbacDeps, userId: string): Promise<Access> {
   const [roles, g] = await Promise.all([rolesOf(deps, userId), loadGraph(deps)]);
   return { roles, permissions: [...permissionsOf(g, roles)].sort() };
+}
+
+/**
+ * accessOf for a user whose row was just read (a sign-in has it): from the cache when it is
+ * current, else the extra roles join the caller's read batch and the primary role comes
+ * from the row. The function it returns gives the access once the batch has run.
+ */
+export function accessRead(deps: RbacDeps, reads: ReadBatch, user: { id: string; role: string }): () => Promise<Access> {
+  const cached = accessCached(deps, user.id);
+  if (cached) return async () => cached;
+  const since = deps.state.userRoles.epoch();
+  const extra = repo.extraRolesRead(reads, deps.db, user.id);
+  return async () => {
+    const roles = [...new Set([user.role, ...extra.value])];
+    deps.state.userRoles.put(user.id, roles, since);
+    return { roles, permissions: [...permissionsOf(await loadGraph(deps), roles)].sort() };
+  };
 }
 
 /** The user's roles and every role they include. */

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Read, ReadBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { PermissionRow, RoleRow } from './rbac.table.ts';
 
@@ -33,6 +34,10 @@ export async function findRole(db: Db, name: string): Promise<RoleRow | undefine
 export async function extraRolesOf(db: Db, userId: string): Promise<string[]> {
   return (await db.selectFrom('user_roles').select('role').where('user_id', '=', userId).orderBy('role').execute()).map((r) => r.role);
 }
+
+/** extraRolesOf as a part of a read batch. */
+export const extraRolesRead = (reads: ReadBatch, db: Db, userId: string): Read<string[]> =>
+  reads.value(db.selectFrom('user_roles').select(sql<string[]>`coalesce(array_agg(role order by role), '{}')::text[]`.as('roles')).where('user_id', '=', userId));
 
 export async function userRoleGrants(db: Db, userId: string): Promise<{ role: string; granted_by: string | null; granted_at: Date }[]> {
   return db.selectFrom('user_roles').select(['role', 'granted_by', 'granted_at']).where('user_id', '=', userId).orderBy('role').execute();

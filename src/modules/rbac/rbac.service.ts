@@ -12,8 +12,9 @@
 // Each use case is a plain function taking RbacDeps first, in a file per theme (graph,
 // access, safety-rules, roles, permissions, user-roles); this file creates the instance's
 // caches once and binds the functions to one set of dependencies for the composition root.
+import type { ReadBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
-import { accessCached, accessOf, can, effectiveRoles, permissionsOfRoles, permissionsOfRolesIn, rolesOfUser } from './access.ts';
+import { accessCached, accessOf, accessRead, can, effectiveRoles, permissionsOfRoles, permissionsOfRolesIn, rolesOfUser } from './access.ts';
 import { requirePermissions } from './graph.ts';
 import { createPermission, deletePermission, grantPermission, listPermissions, revokePermission } from './permissions.ts';
 import { createRbacState, type RbacDeps, type RbacServiceDeps } from './rbac-deps.ts';
@@ -32,6 +33,7 @@ export function createRbacService(deps: RbacServiceDeps) {
   return {
     accessOf: (userId: string) => accessOf(all, userId),
     accessCached: (userId: string) => accessCached(all, userId),
+    accessRead: (reads: ReadBatch, user: { id: string; role: string }) => accessRead(all, reads, user),
     effectiveRoles: (userId: string) => effectiveRoles(all, userId),
     can: (userId: string, permission: string) => can(all, userId, permission),
     permissionsOfRoles: (roles: string[]) => permissionsOfRoles(all, roles),

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
-import { writeBatch, type WriteBatch } from '../../core/db/index.ts';
+import { readBatch, writeBatch, type ReadBatch, type WriteBatch } from '../../core/db/index.ts';
 import { AppError } from '../../core/errors/index.ts';
 import type { Lockout } from '../../core/limits/index.ts';
 import type { Database } from '../../database.ts';
@@ -51,7 +51,8 @@ export interface SignedIn {
  * needs after a first factor, an enrollment token, and a challenge carrying the flow.
  */
 export interface SecondFactors {
-  secondStep(user: UserRow): Promise<{ kind: 'none' } | { kind: 'enroll' } | { kind: 'challenge'; methods: string[] }>;
+  /** Adds what the second step reads to a read batch; the function returned answers after its run. */
+  secondStepRead(reads: ReadBatch, user: UserRow): () => Promise<{ kind: 'none' } | { kind: 'enroll' } | { kind: 'challenge'; methods: string[] }>;
   enrollmentToken(user: UserRow, client: string, amr: string[]): Promise<{ token: string; expiresAt: Date }>;
   loginChallenge(user: UserRow, client: string, amr: string[], methods: never[]): Promise<{ verificationId: string; expiresAt: Date; methods: string[] }>;
 }
@@ -84,6 +85,8 @@ export interface SignInGateDeps {
   audit: AuditRecorder;
   auditBatched: AuditBatchRecorder;
   access: (userId: string) => Promise<Access>;
+  /** access for a user whose row is at hand, as a part of a read batch. */
+  accessRead: (reads: ReadBatch, user: UserRow) => () => Promise<Access>;
   accessCached?: (userId: string) => Access | undefined;
   customClaims?: CustomClaims | undefined;
   /** The active organization of sessions (the organizations module provides it). */
@@ -155,9 +158,9 @@ export function createSignInGate(deps: SignInGateDeps) {
    * token; a user with factors gets a challenge. Each carries what the flow proved, so the
    * flow comes back here with it.
    */
-  async function requireSecondFactor(proof: Proof, ctx: Omit<SessionContext, 'amr'>): Promise<void> {
-    if (proof.secondFactorDone || isMultiFactor(proof.amr)) return;
-    const next = await deps.mfa.secondStep(proof.user);
+  async function requireSecondFactor(proof: Proof, ctx: Omit<SessionContext, 'amr'>, secondStep: ReturnType<SecondFactors['secondStepRead']> | undefined): Promise<void> {
+    if (!secondStep) return;
+    const next = await secondStep();
     if (next.kind === 'enroll') {
       await refused(proof, ctx, 'mfa_enrollment_required');
       const e = await deps.mfa.enrollmentToken(proof.user, ctx.client, proof.amr);
@@ -204,13 +207,13 @@ export function createSignInGate(deps: SignInGateDeps) {
   }
 
   /** 6. The session: claims first (a hook that fails closed stops it), then the writes. */
-  async function startSession(proof: Proof, ctx: SessionContext, org: TokenOrganization | null = null): Promise<SignedIn> {
+  async function startSession(proof: Proof, ctx: SessionContext, org: TokenOrganization | null, access: () => Promise<Access>): Promise<SignedIn> {
     const { user } = proof;
     const now = new Date(clock.now());
     const sessionId = randomUUID();
     let claims: AccessClaims;
     try {
-      claims = await accessClaims(user, sessionId, ctx.amr, 'sign_in', org);
+      claims = await accessClaims(user, sessionId, ctx.amr, 'sign_in', org, access);
     } catch (err) {
       if (err instanceof AppError && err.code === 'hook_failed') await refused(proof, ctx, 'hook_failed');
       throw err;
@@ -265,22 +268,27 @@ export function createSignInGate(deps: SignInGateDeps) {
     const { organization: requested, ...ctx } = given;
     await assertActive(proof, ctx);
     await assertVerifiedAddress(proof, ctx);
-    await requireSecondFactor(proof, ctx);
+    // What the next steps and the token need to know of the user, read in one round trip.
+    const reads = readBatch();
+    const secondStep = proof.secondFactorDone || isMultiFactor(proof.amr) ? undefined : deps.mfa.secondStepRead(reads, proof.user);
+    const access = deps.accessRead(reads, proof.user);
+    await reads.run(db);
+    await requireSecondFactor(proof, ctx, secondStep);
     await requirePasswordChange(proof, ctx);
     const org = await chosenOrganization(proof, ctx, requested);
     const amr = proof.amr;
-    const signedIn = await startSession(proof, { ...ctx, amr, organizationId: org?.id ?? null }, org);
+    const signedIn = await startSession(proof, { ...ctx, amr, organizationId: org?.id ?? null }, org, access);
     await clearFailures(proof.user);
     decision('login_succeeded', { userId: proof.user.id, sessionId: signedIn.sessionId, client: ctx.client, method: proof.method, amr, rehashed: Boolean(proof.newHash) });
     return signedIn;
   }
 
   /** The claims of a user's access token, completed by the custom-claims hook when there is one. */
-  async function accessClaims(user: UserRow, sessionId: string, amr: string[], trigger: 'sign_in' | 'refresh', org?: TokenOrganization | null): Promise<AccessClaims> {
+  async function accessClaims(user: UserRow, sessionId: string, amr: string[], trigger: 'sign_in' | 'refresh', org?: TokenOrganization | null, access?: () => Promise<Access>): Promise<AccessClaims> {
     // A session's active organization is read again for each token: a member removed
     // meanwhile gets a token without it.
     const active = org !== undefined ? org : deps.organizations && !deps.organizations.noneCached(user.id) ? await deps.organizations.activeClaims(user.id, sessionId) : null;
-    const claims = tokens.accessClaims(user, sessionId, amr, await deps.access(user.id), active);
+    const claims = tokens.accessClaims(user, sessionId, amr, await (access ? access() : deps.access(user.id)), active);
     return deps.customClaims ? deps.customClaims(claims, { user, trigger }) : claims;
   }
 

@@ -15,7 +15,7 @@ type GatePieces = 'db' | 'clock' | 'users' | 'sessions' | 'tokens' | 'issuePassw
 export function wireSignIn(config: Config, deps: Pick<SignInGateDeps, GatePieces> & Pick<PasswordSignInDeps, 'passwords' | 'locked'> & {
   log: Logger;
   changes: ChangeEmitter;
-  rbac: Pick<RbacService, 'accessOf' | 'accessCached'>;
+  rbac: Pick<RbacService, 'accessOf' | 'accessCached' | 'accessRead'>;
   hooks: Pick<Hooks, 'customClaims'>;
   /** The per-identifier sign-in limit. */
   loginLimit: RateLimiter;
@@ -29,7 +29,7 @@ export function wireSignIn(config: Config, deps: Pick<SignInGateDeps, GatePieces
     db: deps.db, clock, users, sessions: deps.sessions, tokens: deps.tokens, log, debugMode: config.debugMode, requireVerifiedEmail: config.emailVerificationRequired,
     passwordMaxAgeDays: config.passwordChangeRequiredDays, issuePasswordChange: deps.issuePasswordChange,
     notices: deps.notices, mailer: deps.mailer, lockout, mfa: deps.mfa, audit: deps.changes.emit, auditBatched: deps.changes.emitBatched,
-    access: (id) => rbac.accessOf(id), accessCached: (id) => rbac.accessCached(id), customClaims: deps.hooks.customClaims, organizations: deps.organizations,
+    access: (id) => rbac.accessOf(id), accessRead: (reads, user) => rbac.accessRead(reads, user), accessCached: (id) => rbac.accessCached(id), customClaims: deps.hooks.customClaims, organizations: deps.organizations,
   });
   const passwordSignIn = createPasswordSignIn({
     clock, users, passwords: deps.passwords, log, gate, lockout, identifierLimit: deps.loginLimit, captcha, captchaAfter: config.captchaLoginAfter,
