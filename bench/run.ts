@@ -16,6 +16,9 @@
 //   BENCH_SCALE_USERS  the large size of --scale (default 1000000)
 //   BENCH_SCENARIOS    a comma-separated subset of the scenarios (default all; for profiling)
 //   BENCH_NODE_ARGS    extra Node options for the servers (e.g. --cpu-prof --cpu-prof-dir=prof)
+//   BENCH_CHEAP_HASH   set: argon2id at m=1024 KiB, t=1 for the servers and the seed, so that the
+//                      work around the hash runs on cores the hash does not fill (profiling only;
+//                      the verdicts are then meaningless)
 //
 // Prints the tables and writes bench/results/latest.json (or scale.json).
 import { randomBytes } from 'node:crypto';
