@@ -1,3 +1,6 @@
+// Two batches, each one statement. `writeBatch`: writes that need nothing from each
+// other (below). `readBatch` (at the end): reads that need nothing from each other.
+//
 // Writes that need nothing from each other, sent as one statement: each is a
 // data-modifying CTE of `with w0 as (...), w1 as (...) select ...`. PostgreSQL runs
 // every one of them whether the final select reads it or not, all in the statement's own
