@@ -246,7 +246,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     prefix: '/auth', mfa: deps.mfa, gate: deps.gate, users: deps.users, passwords: deps.passwords, limiter: deps.limiter, cookies: deps.cookies, guard,
   });
   await app.register(oauthRoutes, { prefix: '/auth', oauth: deps.oauth, limiter: deps.limiter, loginLimiter: deps.limits.login, cookies: deps.cookies, guard, redirects: deps.redirects });
-  await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, audit: deps.audit.record, guard, cookies: deps.cookies });
+  await app.register(sessionsRoutes, { prefix: '/auth', sessions: deps.sessions, audit: deps.audit.recordBatched, guard, cookies: deps.cookies });
   await app.register(introspectRoutes, {
     prefix: '/auth', auth: deps.auth, limiter: deps.limiter, secret: deps.config.introspectionSecret,
     serviceTokens: createServiceTokenIntrospection({ verify: (t) => deps.tokens.verifyAnyToken(t), authenticate: (c) => deps.serviceAccounts.authenticateToken(c) }),

@@ -21,7 +21,7 @@ export interface AuthServiceDeps {
   sessionCheck: boolean;
   lockout: Lockout;
   /** Claims and signatures of access tokens, and the decision log (the sign-in module's). */
-  gate: Pick<SignInGate, 'accessClaims' | 'accessClaimsCached' | 'sign' | 'signNow' | 'record' | 'recordIn' | 'decision'>;
+  gate: Pick<SignInGate, 'accessClaims' | 'accessClaimsCached' | 'sign' | 'signNow' | 'record' | 'recordBatched' | 'decision'>;
   /** A custom-claims hook is configured (claims are then asked before a token is spent). */
   hasClaimsHook: boolean;
 }
@@ -165,8 +165,8 @@ export function createAuthService(deps: AuthServiceDeps) {
     const entry = (n: number) => ({ type: 'user.logout' as const, subject: userId, actor: { type: 'user' as const, id: userId }, details: { sessionsRevoked: n, scope, sessionId } });
     let recorded = false;
     const revoked = scope === 'local'
-      ? Number(await sessions.revokeOwn(userId, sessionId, 'logout', async (trx) => { recorded = true; await gate.recordIn(trx, entry(1)); }))
-      : await sessions.revokeAllForUser(userId, 'logout', scope === 'others' ? sessionId : undefined, async (trx, ids) => { recorded = true; await gate.recordIn(trx, entry(ids.length)); });
+      ? Number(await sessions.revokeOwn(userId, sessionId, 'logout', (batch) => { recorded = true; gate.recordBatched(batch, entry(1)); }))
+      : await sessions.revokeAllForUser(userId, 'logout', scope === 'others' ? sessionId : undefined, (batch, ids) => { recorded = true; gate.recordBatched(batch, entry(ids.length)); });
     if (!recorded) await record(entry(revoked));
     decision('logout', { userId, scope, sessionsRevoked: revoked });
   }

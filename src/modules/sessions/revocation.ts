@@ -2,6 +2,7 @@
 // their own or in the caller's. Each ending runs deps.ended in its transaction (the
 // session.invalidated events) and is announced on the invalidation bus after commit, so
 // that each instance's cache of session state forgets it at once.
+import type { WriteBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import type { SessionsDeps } from './sessions-deps.ts';
 import * as repo from './sessions.repo.ts';
@@ -22,12 +23,11 @@ export async function revoke(s: SessionsDeps, sessionId: string, reason: string)
   return Number(n);
 }
 
-/** Ends one session of the user; false when it is not theirs or not active. */
-export async function revokeOwn(s: SessionsDeps, userId: string, sessionId: string, reason: string, record?: (trx: Db) => Promise<void>): Promise<boolean> {
+/** Ends one session of the user; false when it is not theirs or not active. `record` is as in revokeAllForUser. */
+export async function revokeOwn(s: SessionsDeps, userId: string, sessionId: string, reason: string, record?: (batch: WriteBatch) => void): Promise<boolean> {
   const n = await s.db.transaction().execute(async (trx) => {
     const n = await repo.revokeUserSession(trx, userId, sessionId, new Date(s.clock.now()), reason);
-    if (n > 0) await s.ended(trx, [sessionId], reason);
-    if (n > 0 && record) await record(trx);
+    if (n > 0) await s.ended(trx, [sessionId], reason, record);
     return n;
   });
   await announce(s, [sessionId]);
@@ -35,14 +35,14 @@ export async function revokeOwn(s: SessionsDeps, userId: string, sessionId: stri
 }
 
 /**
- * Ends every session of the user but `keep`; returns how many ended. `record` runs in
- * the same transaction (an audit entry) when any ended.
+ * Ends every session of the user but `keep`; returns how many ended. `record` adds its
+ * writes (an audit entry) to the statement of the ended sessions' events, in the same
+ * transaction, when any ended.
  */
-export async function revokeAllForUser(s: SessionsDeps, userId: string, reason: string, keep?: string, record?: (trx: Db, ids: string[]) => Promise<void>): Promise<number> {
+export async function revokeAllForUser(s: SessionsDeps, userId: string, reason: string, keep?: string, record?: (batch: WriteBatch, ids: string[]) => void): Promise<number> {
   const ids = await s.db.transaction().execute(async (trx) => {
     const ids = await repo.revokeUserSessions(trx, userId, new Date(s.clock.now()), reason, keep);
-    if (ids.length) await s.ended(trx, ids, reason);
-    if (ids.length && record) await record(trx, ids);
+    if (ids.length) await s.ended(trx, ids, reason, record && ((batch) => record(batch, ids)));
     return ids;
   });
   if (keep) await announce(s, ids);

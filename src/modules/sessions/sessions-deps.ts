@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { InvalidationBus } from '../../core/cache/invalidation-bus.ts';
 import type { Clock } from '../../core/clock.ts';
-import type { SqlQuery } from '../../core/db/index.ts';
+import type { SqlQuery, WriteBatch } from '../../core/db/index.ts';
 import type { Database, Db } from '../../database.ts';
 import type { GeoLocator } from './geoip.ts';
 import type { RefreshTokenCodec } from './refresh-token.ts';
@@ -46,8 +46,8 @@ export interface SessionsServiceDeps {
   maxActive: number;
   /** Seconds a session's row is kept after its absolute expiry (AUTH_SESSION_RETENTION). */
   retention: number;
-  /** Runs in the transaction that ends sessions early (the session.invalidated events). */
-  ended?: (on: Db, ids: string[], reason: string) => Promise<void>;
+  /** Adds the writes of sessions ended early (the session.invalidated events) to a batch that runs in their transaction. */
+  endedBatched?: (batch: WriteBatch, ids: string[], reason: string) => void;
 }
 
 /** The refresh's group commit: concurrent rotations of distinct sessions share one statement. */
@@ -73,8 +73,11 @@ export interface SessionsDeps extends SessionsServiceDeps, SessionsState {
   idleMs: number;
   /** Refreshes keep the token (rotation === false). */
   keep: boolean;
-  /** deps.ended, or nothing to run when none was given. */
-  ended: (on: Db, ids: string[], reason: string) => Promise<void>;
+  /**
+   * In the transaction that ended them: the writes of endedBatched and the caller's own
+   * (`record`, an audit entry) as one statement.
+   */
+  ended: (trx: Db, ids: string[], reason: string, record?: (batch: WriteBatch) => void) => Promise<void>;
 }
 
 /** When a session unused since before this instant is idle (null: no idle timeout). */

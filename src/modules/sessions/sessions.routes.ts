@@ -3,13 +3,14 @@
 import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AppError } from '../../core/errors/index.ts';
 import { clearRefreshCookie, errorResponses as errors, type CookieSettings } from '../../core/http/index.ts';
-import type { AuditRecorder } from '../audit/index.ts';
+import type { AuditBatchRecorder } from '../audit/index.ts';
 import type { SessionRow } from './sessions.table.ts';
 import type { SessionsService } from './sessions.service.ts';
 
 export interface SessionsRoutesOptions {
   sessions: SessionsService;
-  audit: AuditRecorder;
+  /** Adds an audit entry to the batch that ends the sessions. */
+  audit: AuditBatchRecorder;
   guard: preHandlerAsyncHookHandler;
   cookies: CookieSettings;
 }
@@ -87,7 +88,7 @@ export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (
   }, async (req, reply) => {
     const { claims } = caller(req);
     const revoked = await sessions.revokeOwn(claims.sub, req.params.id, 'revoked_by_user',
-      (trx) => audit(trx, { type: 'session.revoked', subject: claims.sub, details: { sessionIds: [req.params.id], current: req.params.id === claims.sid } }));
+      (batch) => audit(batch, { type: 'session.revoked', subject: claims.sub, details: { sessionIds: [req.params.id], current: req.params.id === claims.sid } }));
     if (!revoked) throw new AppError('not_found', { message: 'No such session' });
     if (req.params.id === claims.sid) clearRefreshCookie(reply, cookies);
     return { message: 'Session revoked' };
@@ -102,7 +103,7 @@ export const sessionsRoutes: FastifyPluginAsync<SessionsRoutesOptions> = async (
   }, async (req) => {
     const { claims } = caller(req);
     const revoked = await sessions.revokeAllForUser(claims.sub, 'signed_out_elsewhere', claims.sid,
-      (trx, ids) => audit(trx, { type: 'session.revoked', subject: claims.sub, details: { sessionIds: ids, others: true } }));
+      (batch, ids) => audit(batch, { type: 'session.revoked', subject: claims.sub, details: { sessionIds: ids, others: true } }));
     return { message: 'Other sessions revoked', revoked };
   });
 };

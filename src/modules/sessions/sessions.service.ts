@@ -9,7 +9,7 @@
 // prune); this file makes the instance's state once and binds the functions to it for
 // the composition root and the routes. The bindings are made once, here: a call costs
 // one plain function call more than the closure did, and allocates nothing more.
-import type { PruneLimits, WriteBatch } from '../../core/db/index.ts';
+import { writeBatch, type PruneLimits, type WriteBatch } from '../../core/db/index.ts';
 import type { Db } from '../../database.ts';
 import { isActive, isActiveCached } from './bearer-check.ts';
 import { idleExpiresAt, list, ownerOf } from './listing.ts';
@@ -27,8 +27,15 @@ export { TOUCH_INTERVAL_MS } from './bearer-check.ts';
 export type { NewSessionRow, Started } from './start.ts';
 export type { SessionContext, SessionsDeps, SessionsServiceDeps } from './sessions-deps.ts';
 
-/** What ends sessions when the composition root gave no `ended`: nothing. */
-const noneEnded = () => Promise.resolve();
+/** The writes of sessions ended early, and the caller's, as one statement in their transaction. */
+function endedIn(endedBatched: SessionsServiceDeps['endedBatched']): SessionsDeps['ended'] {
+  return async (trx, ids, reason, record) => {
+    const batch = writeBatch();
+    endedBatched?.(batch, ids, reason);
+    record?.(batch);
+    await batch.run(trx);
+  };
+}
 
 export function createSessionsService(deps: SessionsServiceDeps) {
   // The instance's one object: its dependencies, the settings derived from them, and its state.
@@ -36,7 +43,7 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     ...deps,
     idleMs: deps.idleTimeout * 1000,
     keep: deps.rotation === false,
-    ended: deps.ended ?? noneEnded,
+    ended: endedIn(deps.endedBatched),
     cache: createSessionCache({ bus: deps.bus, clock: deps.clock }),
     rotations: createFamilyRotations(deps.query),
   };
@@ -49,8 +56,8 @@ export function createSessionsService(deps: SessionsServiceDeps) {
     isActive: (sessionId: string, userId: string) => isActive(s, sessionId, userId),
     isActiveCached: (sessionId: string, userId: string) => isActiveCached(s, sessionId, userId),
     list: (userId: string) => list(s, userId),
-    revokeOwn: (userId: string, sessionId: string, reason: string, record?: (trx: Db) => Promise<void>) => revokeOwn(s, userId, sessionId, reason, record),
-    revokeAllForUser: (userId: string, reason: string, keep?: string, record?: (trx: Db, ids: string[]) => Promise<void>) => revokeAllForUser(s, userId, reason, keep, record),
+    revokeOwn: (userId: string, sessionId: string, reason: string, record?: (batch: WriteBatch) => void) => revokeOwn(s, userId, sessionId, reason, record),
+    revokeAllForUser: (userId: string, reason: string, keep?: string, record?: (batch: WriteBatch, ids: string[]) => void) => revokeAllForUser(s, userId, reason, keep, record),
     revokeAllForUserIn: (trx: Db, userId: string, reason: string, keep?: string) => revokeAllForUserIn(s, trx, userId, reason, keep),
     revokeOneIn: (trx: Db, userId: string, sessionId: string, reason: string) => revokeOneIn(s, trx, userId, sessionId, reason),
     revoke: (sessionId: string, reason: string) => revoke(s, sessionId, reason),

@@ -3,7 +3,7 @@
 // the chore.
 import type { NamedChore } from '../../core/chores.ts';
 import type { Config } from '../../core/config/index.ts';
-import type { Db } from '../../database.ts';
+import type { WriteBatch } from '../../core/db/index.ts';
 import { noGeoLocator, openGeoLocator, type GeoLocator } from './geoip.ts';
 import { createRefreshTokenCodec } from './refresh-token.ts';
 import { createSessionsService } from './sessions.service.ts';
@@ -21,7 +21,7 @@ export function wireSessions(config: Config, deps: Pick<SessionsServiceDeps, 'db
   /** Seals the refresh tokens (the encryption key). */
   secret: string;
   /** The event outbox (the events module), for session.invalidated. */
-  events: { emit(on: Db, type: 'session.invalidated', subject: string, data: Record<string, unknown>): Promise<unknown> };
+  events: { emitBatched(batch: WriteBatch, type: 'session.invalidated', subject: string, data: Record<string, unknown>): unknown };
 }) {
   const { events } = deps;
   const sessions = createSessionsService({
@@ -29,7 +29,7 @@ export function wireSessions(config: Config, deps: Pick<SessionsServiceDeps, 'db
     refreshTokenExpiry: config.refreshTokenExpiry, reuseInterval: config.refreshReuseInterval,
     idleTimeout: config.sessionIdleTimeout, maxActive: config.maxActiveSessions, retention: config.sessionRetention,
     rotation: config.refreshTokenRotation,
-    ended: async (on, ids, reason) => { for (const id of ids) await events.emit(on, 'session.invalidated', id, { reason }); },
+    endedBatched: (batch, ids, reason) => { for (const id of ids) events.emitBatched(batch, 'session.invalidated', id, { reason }); },
   });
   const chores: NamedChore[] = [{ name: 'sessions', prune: (limits) => sessions.prune(limits) }];
   return { sessions, chores };

@@ -122,8 +122,8 @@ export function createSignInGate(deps: SignInGateDeps) {
     await batch.run(db);
   }
 
-  /** Records an entry inside the caller's transaction (with the change it tells of). */
-  const recordIn = (trx: Db, entry: Parameters<AuditRecorder>[1]): Promise<void> => deps.audit(trx, entry);
+  /** Records an entry as writes of the caller's batch. */
+  const recordBatched = (batch: WriteBatch, entry: Parameters<AuditRecorder>[1]): void => deps.auditBatched(batch, entry);
 
   function decision(event: string, fields: Record<string, unknown>): void {
     if (deps.debugMode) log.info({ auth: event, ...fields }, `auth decision: ${event}`);
@@ -344,7 +344,7 @@ export function createSignInGate(deps: SignInGateDeps) {
     return { accessToken: await sign(claims), expiresAt: claims.exp, organization: org };
   }
 
-  return { switchOrganization, complete, accessClaims, accessClaimsCached, signNow, sign, record, recordIn, decision, startGrant, signIdToken };
+  return { switchOrganization, complete, accessClaims, accessClaimsCached, signNow, sign, record, recordBatched, decision, startGrant, signIdToken };
 }
 
 export type SignInGate = ReturnType<typeof createSignInGate>;
